@@ -1,0 +1,73 @@
+// Parse-throughput benchmark: `swift run -c release SIPParseBench`.
+// Reports messages/second for a typical REGISTER and its 200 OK, parsed
+// with datagram framing (SIPMessage.parse) and then with the per-message
+// work the transaction layer does (top Via branch, CSeq).
+import SIPCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let register = Array((
+    "REGISTER sip:sip.example.com SIP/2.0\r\n" +
+    "Via: SIP/2.0/UDP 192.0.2.10:5060;rport;branch=z9hG4bK.4f3a9c2e1b7d\r\n" +
+    "Max-Forwards: 70\r\n" +
+    "From: <sip:7001@sip.example.com>;tag=8d1f2a9c\r\n" +
+    "To: <sip:7001@sip.example.com>\r\n" +
+    "Call-ID: 5b9e2f64-3c1d-4a8e-9f0b-7d2c6e1a3b45\r\n" +
+    "CSeq: 2 REGISTER\r\n" +
+    "Contact: <sip:7001@192.0.2.10:5060;transport=udp>;+sip.instance=\"<urn:uuid:1b4f0c7e-2d3a-4e5f-8a9b-0c1d2e3f4a5b>\"\r\n" +
+    "Expires: 3600\r\n" +
+    "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY, REFER\r\n" +
+    "User-Agent: sipendpointd/0.1\r\n" +
+    "Authorization: Digest username=\"7001\", realm=\"sip.example.com\", nonce=\"Z2ZkNGY1YzM0\", uri=\"sip:sip.example.com\", response=\"5f2c6b1e9d0a7c3b4e8f1a2d6c9b0e3f\", algorithm=MD5, cnonce=\"a1b2c3d4\", qop=auth, nc=00000001\r\n" +
+    "Content-Length: 0\r\n\r\n").utf8)
+
+let ok = Array((
+    "SIP/2.0 200 OK\r\n" +
+    "Via: SIP/2.0/UDP 192.0.2.10:5060;rport=5060;received=192.0.2.10;branch=z9hG4bK.4f3a9c2e1b7d\r\n" +
+    "From: <sip:7001@sip.example.com>;tag=8d1f2a9c\r\n" +
+    "To: <sip:7001@sip.example.com>;tag=a6c85cf\r\n" +
+    "Call-ID: 5b9e2f64-3c1d-4a8e-9f0b-7d2c6e1a3b45\r\n" +
+    "CSeq: 2 REGISTER\r\n" +
+    "Contact: <sip:7001@192.0.2.10:5060;transport=udp>;expires=3600;+sip.instance=\"<urn:uuid:1b4f0c7e-2d3a-4e5f-8a9b-0c1d2e3f4a5b>\"\r\n" +
+    "Server: kamailio (5.6.3 (x86_64/linux))\r\n" +
+    "Content-Length: 0\r\n\r\n").utf8)
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+@inline(never)
+func run(_ name: String, _ bytes: [UInt8], seconds: Double, work: ([UInt8]) -> Int) {
+    if let filter = CommandLine.arguments.dropFirst(2).first, !name.contains(filter) { return }
+    // Warm up, then count whole batches until the time is up.
+    var sink = 0
+    for _ in 0..<10_000 { sink &+= work(bytes) }
+    let start = now()
+    var n = 0
+    while now() - start < seconds {
+        for _ in 0..<10_000 { sink &+= work(bytes) }
+        n += 10_000
+    }
+    let elapsed = now() - start
+    let rate = Double(n) / elapsed
+    print("\(name): \(Int(rate)) messages/s (\(String(format2(1e9 / rate))) ns/message, \(bytes.count) bytes) [\(sink & 1)]")
+}
+
+func format2(_ x: Double) -> String { String(Double(Int(x * 10)) / 10) }
+
+let seconds = Double(CommandLine.arguments.dropFirst().first ?? "2") ?? 2
+run("parse 200 OK", ok, seconds: seconds) { (try? SIPMessage.parse($0))?.headers.count ?? 0 }
+run("parse REGISTER", register, seconds: seconds) { (try? SIPMessage.parse($0))?.headers.count ?? 0 }
+run("parse+branch+cseq 200 OK", ok, seconds: seconds) { b in
+    guard let m = try? SIPMessage.parse(b) else { return 0 }
+    return (m.topVia?.branch?.utf8.count ?? 0) + Int((try? m.cseq.number) ?? 0)
+}
+run("parse+validate REGISTER", register, seconds: seconds) { b in
+    guard let m = try? SIPMessage.parse(b), (try? m.validate()) != nil else { return 0 }
+    return m.headers.count
+}
+let msg = try! SIPMessage.parse(ok)
+run("serialize 200 OK", ok, seconds: seconds) { _ in msg.serialize().count }

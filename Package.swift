@@ -1,0 +1,52 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "sipendpointd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "SIPCore", targets: ["SIPCore"]),
+        .executable(name: "sipendpointd", targets: ["EndpointDaemon"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System OpenSSL 3 (libssl-dev): digest hashes now, the TLS transport later.
+        .systemLibrary(
+            name: "CSIPOpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "SIPCore",
+            dependencies: [
+                "CSIPOpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "EndpointDaemon",
+            dependencies: [
+                "SIPCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "SIPParseBench",
+            dependencies: ["SIPCore"],
+            path: "Benchmarks/SIPParseBench"
+        ),
+        .testTarget(
+            name: "SIPCoreTests",
+            dependencies: ["SIPCore"]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["SIPCore"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,116 @@
+/// A cursor over one header value for the typed header parsers: LWS,
+/// tokens, quoted strings and generic parameters (RFC 3261 §25.1).
+struct HeaderScanner {
+    let bytes: [UInt8]
+    var pos = 0
+    /// Offset of `bytes[0]` in the message, for error offsets (0 if unknown).
+    let base: Int
+    let header: String
+
+    init(_ value: String, header: String, base: Int = 0) {
+        self.bytes = Array(value.utf8)
+        self.header = header
+        self.base = base
+    }
+
+    var atEnd: Bool { pos >= bytes.count }
+    var peek: UInt8? { pos < bytes.count ? bytes[pos] : nil }
+
+    func error(_ why: String) -> SIPParseError {
+        SIPParseError(.badHeaderValue, "\(header): \(why)", offset: base + pos)
+    }
+
+    mutating func skipLWS() {
+        while pos < bytes.count, CharClass.isWhitespace(bytes[pos]) { pos += 1 }
+    }
+
+    mutating func consume(_ c: UInt8) -> Bool {
+        if peek == c { pos += 1; return true }
+        return false
+    }
+
+    mutating func expect(_ c: UInt8, _ what: String) throws(SIPParseError) {
+        guard consume(c) else { throw error("expected \(what)") }
+    }
+
+    mutating func token() -> String? {
+        let start = pos
+        while pos < bytes.count, CharClass.isToken(bytes[pos]) { pos += 1 }
+        return pos > start ? String(decoding: bytes[start..<pos], as: UTF8.self) : nil
+    }
+
+    /// Reads while `accept` holds; nil if nothing matched.
+    mutating func run(while accept: (UInt8) -> Bool) -> ArraySlice<UInt8>? {
+        let start = pos
+        while pos < bytes.count, accept(bytes[pos]) { pos += 1 }
+        return pos > start ? bytes[start..<pos] : nil
+    }
+
+    /// A quoted-string, unescaped. The opening quote must be next.
+    mutating func quotedString() throws(SIPParseError) -> String {
+        try expect(UInt8(ascii: "\""), "'\"'")
+        var out: [UInt8] = []
+        while pos < bytes.count {
+            let c = bytes[pos]
+            if c == UInt8(ascii: "\\") {
+                guard pos + 1 < bytes.count, bytes[pos + 1] != 0x0A, bytes[pos + 1] != 0x0D, bytes[pos + 1] < 0x80 else {
+                    throw error("bad quoted-pair")
+                }
+                out.append(bytes[pos + 1])
+                pos += 2
+            } else if c == UInt8(ascii: "\"") {
+                pos += 1
+                return String(decoding: out, as: UTF8.self)
+            } else {
+                out.append(c)
+                pos += 1
+            }
+        }
+        throw error("unterminated quoted string")
+    }
+
+    /// `*( SEMI generic-param )` with LWS around `;` and `=`. Values may be
+    /// tokens, quoted strings (kept with their quotes so they re-serialise
+    /// unchanged) or IPv6 references.
+    mutating func parameters() throws(SIPParseError) -> SIPParameters {
+        var params: [SIPParameters.Parameter] = []
+        skipLWS()
+        while consume(UInt8(ascii: ";")) {
+            skipLWS()
+            guard let name = token() else { throw error("empty or invalid parameter name") }
+            skipLWS()
+            if consume(UInt8(ascii: "=")) {
+                skipLWS()
+                if peek == UInt8(ascii: "\"") {
+                    let start = pos
+                    _ = try quotedString()
+                    params.append(.init(name: name, value: String(decoding: bytes[start..<pos], as: UTF8.self)))
+                } else if let v = run(while: { CharClass.isToken($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") }) {
+                    params.append(.init(name: name, value: String(decoding: v, as: UTF8.self)))
+                } else {
+                    throw error("parameter '\(name)' has an empty value")
+                }
+            } else {
+                params.append(.init(name: name, value: nil))
+            }
+            skipLWS()
+        }
+        return SIPParameters(params)
+    }
+
+    static func serialize(_ params: SIPParameters) -> String {
+        var s = ""
+        for p in params {
+            s += ";" + p.name
+            if let v = p.value { s += "=" + v }
+        }
+        return s
+    }
+
+    /// Removes the quotes of a quoted parameter value (`"abc"` → `abc`).
+    static func unquote(_ v: String) -> String {
+        guard v.utf8.count >= 2, v.hasPrefix("\""), v.hasSuffix("\"") else { return v }
+        var s = HeaderScanner(v, header: "")
+        return (try? s.quotedString()) ?? v
+    }
+}

@@ -1,0 +1,237 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Bounds the parser enforces on untrusted input.
+public struct SIPParserLimits: Sendable, Hashable {
+    /// Largest message (start line + headers + body) accepted, in bytes.
+    public var maxMessageSize: Int
+    /// Most header field lines accepted in one message.
+    public var maxHeaderFields: Int
+
+    public init(maxMessageSize: Int = 65_536, maxHeaderFields: Int = 256) {
+        self.maxMessageSize = maxMessageSize
+        self.maxHeaderFields = maxHeaderFields
+    }
+
+    public static let `default` = SIPParserLimits()
+}
+
+/// The start line and headers of a message, with where they ended.
+struct ParsedHead {
+    var startLine: SIPMessage.StartLine
+    var headers: SIPHeaders
+    /// Offset of the first body byte (just past the empty line).
+    var bodyStart: Int
+    /// The Content-Length value, when the header was present.
+    var contentLength: Int?
+}
+
+extension SIPMessage {
+    /// Parses one message with datagram framing (RFC 3261 §18.3): the body is
+    /// Content-Length bytes, or everything after the headers when the header
+    /// is absent; bytes past Content-Length are ignored; a Content-Length
+    /// larger than what arrived is an error.
+    public static func parse(_ bytes: [UInt8], limits: SIPParserLimits = .default) throws(SIPParseError) -> SIPMessage {
+        try bytes.withUnsafeBufferPointer { (buf) throws(SIPParseError) -> SIPMessage in
+            try parseDatagram(buf, storage: bytes, limits: limits)
+        }
+    }
+
+    /// Parses one message from a string (tests and tools).
+    public static func parse(_ text: String, limits: SIPParserLimits = .default) throws(SIPParseError) -> SIPMessage {
+        try parse(Array(text.utf8), limits: limits)
+    }
+
+    static func parseDatagram(_ buf: UnsafeBufferPointer<UInt8>, storage: [UInt8], limits: SIPParserLimits) throws(SIPParseError) -> SIPMessage {
+        guard buf.count <= limits.maxMessageSize else {
+            throw SIPParseError(.tooLarge, "message of \(buf.count) bytes exceeds the limit of \(limits.maxMessageSize)", offset: limits.maxMessageSize)
+        }
+        let head = try SIPMessageParser.parseHead(buf, storage: storage, limits: limits, requireEnd: true)
+        let available = buf.count - head.bodyStart
+        var bodyCount = available
+        if let cl = head.contentLength {
+            guard cl <= available else {
+                throw SIPParseError(.contentLengthMismatch, "Content-Length \(cl) is larger than the \(available) body bytes received",
+                                    offset: head.bodyStart, isRequest: head.startLine.isRequest, partialHeaders: head.headers)
+            }
+            bodyCount = cl
+        }
+        let body = bodyCount == 0 ? [] : Array(buf[head.bodyStart..<(head.bodyStart + bodyCount)])
+        return SIPMessage(startLine: head.startLine, headers: head.headers, body: body)
+    }
+}
+
+extension SIPMessage.StartLine {
+    var isRequest: Bool {
+        if case .request = self { return true }
+        return false
+    }
+}
+
+enum SIPMessageParser {
+    static let cr: UInt8 = 0x0D, lf: UInt8 = 0x0A, sp: UInt8 = 0x20, ht: UInt8 = 0x09, colon: UInt8 = 0x3A
+
+    /// Offset of the next LF at or after `from`, or nil.
+    @inline(__always)
+    static func findLF(_ buf: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        guard from < buf.count, let base = buf.baseAddress else { return nil }
+        guard let p = memchr(base + from, Int32(lf), buf.count - from) else { return nil }
+        return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// Parses the start line and header section. `requireEnd` demands the
+    /// empty line that closes the headers (always true today; streams call
+    /// this only once they have seen it).
+    static func parseHead(_ buf: UnsafeBufferPointer<UInt8>, storage: [UInt8], limits: SIPParserLimits, requireEnd: Bool) throws(SIPParseError) -> ParsedHead {
+        var pos = 0
+        // RFC 3261 §7.5: CRLFs before the start line are ignored.
+        while pos + 1 < buf.count, buf[pos] == cr, buf[pos + 1] == lf { pos += 2 }
+        guard pos < buf.count else { throw SIPParseError(.empty, "no message", offset: pos) }
+        guard let firstLF = findLF(buf, from: pos) else {
+            throw SIPParseError(.incomplete, "start line is not terminated by CRLF", offset: buf.count)
+        }
+        guard firstLF > pos, buf[firstLF - 1] == cr else {
+            throw SIPParseError(.badStartLine, "start line does not end in CRLF", offset: firstLF)
+        }
+        var startLine: SIPMessage.StartLine?
+        var startLineError: SIPParseError?
+        do throws(SIPParseError) {
+            startLine = try StartLineParser.parse(UnsafeBufferPointer(rebasing: buf[pos..<(firstLF - 1)]), base: pos)
+        } catch {
+            startLineError = error
+        }
+        let isRequest = startLine?.isRequest
+            ?? !(buf.count - pos >= 4 && buf[pos] == 0x53 && buf[pos + 1] == 0x49 && buf[pos + 2] == 0x50 && buf[pos + 3] == 0x2F)
+
+        var headers = SIPHeaders(storage: storage, capacity: 16)
+        var contentLength: Int?
+        var line = firstLF + 1
+        var bodyStart: Int?
+        var headerError: SIPParseError?
+        parsing: while line < buf.count {
+            guard let lfAt = findLF(buf, from: line) else { break }
+            guard lfAt > line, buf[lfAt - 1] == cr else {
+                headerError = SIPParseError(.badHeader, "header line ends in a bare LF", offset: lfAt, isRequest: isRequest)
+                break
+            }
+            let end = lfAt - 1
+            if end == line { bodyStart = lfAt + 1; break }
+            let first = buf[line]
+            if first == sp || first == ht {
+                // Folded continuation (RFC 3261 §7.3.1): joins the previous value with one SP.
+                guard headers.count > 0 else {
+                    headerError = SIPParseError(.badHeader, "continuation line without a header", offset: line, isRequest: isRequest)
+                    break
+                }
+                let piece = trim(buf, line, end)
+                if piece.lowerBound < piece.upperBound {
+                    guard let text = makeString(buf, piece) else {
+                        headerError = SIPParseError(.badHeader, "header value is not valid UTF-8", offset: piece.lowerBound, isRequest: isRequest)
+                        break
+                    }
+                    headers.continueLast(with: text)
+                }
+                line = lfAt + 1
+                continue
+            }
+            guard headers.count < limits.maxHeaderFields else {
+                headerError = SIPParseError(.tooManyHeaders, "more than \(limits.maxHeaderFields) header fields", offset: line, isRequest: isRequest)
+                break
+            }
+            var nameEnd = line
+            while nameEnd < end, buf[nameEnd] != colon {
+                let c = buf[nameEnd]
+                if c == sp || c == ht { break }
+                guard CharClass.isToken(c) else {
+                    headerError = SIPParseError(.badHeader, "invalid character 0x\(String(c, radix: 16)) in header name", offset: nameEnd, isRequest: isRequest)
+                    break parsing
+                }
+                nameEnd += 1
+            }
+            var colonAt = nameEnd
+            while colonAt < end, buf[colonAt] == sp || buf[colonAt] == ht { colonAt += 1 }
+            guard nameEnd > line, colonAt < end, buf[colonAt] == colon else {
+                headerError = SIPParseError(.badHeader, "header line has no name followed by ':'", offset: line, isRequest: isRequest)
+                break
+            }
+            let name = SIPHeaderName.resolve(UnsafeBufferPointer(rebasing: buf[line..<nameEnd]))
+            let valueRange = trim(buf, colonAt + 1, end)
+            guard isValidUTF8(buf, valueRange) else {
+                headerError = SIPParseError(.badHeader, "value of \(name) is not valid UTF-8", offset: valueRange.lowerBound, isRequest: isRequest)
+                break
+            }
+            if name == .contentLength {
+                guard let n = parseContentLength(buf, valueRange, limits: limits) else {
+                    headerError = SIPParseError(.badContentLength, "Content-Length '\(makeString(buf, valueRange) ?? "")' is not a length between 0 and \(limits.maxMessageSize)", offset: valueRange.lowerBound, isRequest: isRequest)
+                    break
+                }
+                if let previous = contentLength, previous != n {
+                    headerError = SIPParseError(.badContentLength, "conflicting Content-Length values \(previous) and \(n)", offset: valueRange.lowerBound, isRequest: isRequest)
+                    break
+                }
+                contentLength = n
+            }
+            headers.appendRange(name, valueRange)
+            line = lfAt + 1
+        }
+        if var headerError {
+            headerError.partialHeaders = headers
+            throw headerError
+        }
+        guard let bodyStart else {
+            if requireEnd {
+                throw SIPParseError(.incomplete, "header section is not closed by an empty line", offset: buf.count, isRequest: isRequest, partialHeaders: headers)
+            }
+            throw SIPParseError(.incomplete, "incomplete header section", offset: buf.count, isRequest: isRequest)
+        }
+        guard let startLine else {
+            var error = startLineError!
+            error.isRequest = isRequest
+            error.partialHeaders = headers
+            throw error
+        }
+        return ParsedHead(startLine: startLine, headers: headers, bodyStart: bodyStart, contentLength: contentLength)
+    }
+
+    /// A String from message bytes: ASCII (nearly every header) skips the
+    /// generic UTF-8 validation; anything else must be valid UTF-8.
+    @inline(__always)
+    static func makeString(_ buf: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> String? {
+        let slice = UnsafeBufferPointer(rebasing: buf[r])
+        var high: UInt8 = 0
+        for b in slice { high |= b }
+        if high < 0x80 { return String(decoding: slice, as: UTF8.self) }
+        return String(validating: slice, as: UTF8.self)
+    }
+
+    @inline(__always)
+    static func isValidUTF8(_ buf: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        var high: UInt8 = 0
+        for i in r { high |= buf[i] }
+        if high < 0x80 { return true }
+        return String(validating: UnsafeBufferPointer(rebasing: buf[r]), as: UTF8.self) != nil
+    }
+
+    @inline(__always)
+    static func trim(_ buf: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int) -> Range<Int> {
+        var lo = lo, hi = hi
+        while lo < hi, buf[lo] == sp || buf[lo] == ht { lo += 1 }
+        while hi > lo, buf[hi - 1] == sp || buf[hi - 1] == ht { hi -= 1 }
+        return lo..<hi
+    }
+
+    static func parseContentLength(_ buf: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, limits: SIPParserLimits) -> Int? {
+        guard !r.isEmpty, r.count <= 10 else { return nil }
+        var n = 0
+        for i in r {
+            let c = buf[i]
+            guard c >= 0x30, c <= 0x39 else { return nil }
+            n = n * 10 + Int(c - 0x30)
+        }
+        return n <= limits.maxMessageSize ? n : nil
+    }
+}
+

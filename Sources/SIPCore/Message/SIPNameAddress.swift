@@ -1,0 +1,132 @@
+/// A From/To/Contact/Route value: `[display-name] <URI> *(;param)` or a
+/// bare addr-spec (RFC 3261 §20.10, §20.20, §20.39, §25.1).
+public struct SIPNameAddress: Hashable, Sendable, CustomStringConvertible {
+    public var displayName: String?
+    public var uri: SIPURI
+    /// Header parameters (tag, expires, q, +sip.instance, ...), not URI parameters.
+    public var parameters: SIPParameters
+
+    public init(displayName: String? = nil, uri: SIPURI, parameters: SIPParameters = SIPParameters()) {
+        self.displayName = displayName
+        self.uri = uri
+        self.parameters = parameters
+    }
+
+    public var tag: String? { parameters["tag"] ?? nil }
+
+    public var description: String {
+        var s = ""
+        if let displayName {
+            var q = "\""
+            for ch in displayName.unicodeScalars {
+                if ch == "\"" || ch == "\\" { q += "\\" }
+                q.unicodeScalars.append(ch)
+            }
+            s = q + "\" "
+        }
+        return s + "<\(uri)>" + HeaderScanner.serialize(parameters)
+    }
+
+    public init(parsing value: String, header: String = "name-addr", base: Int = 0) throws(SIPParseError) {
+        var s = HeaderScanner(value, header: header, base: base)
+        s.skipLWS()
+        var display: String?
+        if s.peek == UInt8(ascii: "\"") {
+            display = try s.quotedString()
+            s.skipLWS()
+            guard s.peek == UInt8(ascii: "<") else { throw s.error("display name must be followed by <URI>") }
+        } else {
+            // *(token LWS) "<": a token display name; otherwise an addr-spec.
+            let save = s.pos
+            var words: [String] = []
+            while let t = s.token() {
+                words.append(t)
+                s.skipLWS()
+            }
+            if s.peek == UInt8(ascii: "<") {
+                if !words.isEmpty { display = words.joined(separator: " ") }
+            } else {
+                s.pos = save
+            }
+        }
+        if s.consume(UInt8(ascii: "<")) {
+            let start = s.pos
+            guard let raw = s.run(while: { $0 != UInt8(ascii: ">") }), s.consume(UInt8(ascii: ">")) else {
+                throw s.error("'<' without matching '>'")
+            }
+            uri = try URIParser.parse(raw, base: base + start)
+        } else {
+            // addr-spec: the URI ends at the first ';' and must not hold ',', '?' or ';' (RFC 3261 §20).
+            let start = s.pos
+            guard let raw = s.run(while: { $0 != UInt8(ascii: ";") && !CharClass.isWhitespace($0) }) else {
+                throw s.error("missing URI")
+            }
+            if raw.contains(UInt8(ascii: "?")) || raw.contains(UInt8(ascii: ",")) {
+                throw SIPParseError(.badHeaderValue, "\(header): a URI with headers or commas must be enclosed in <>", offset: base + start)
+            }
+            uri = try URIParser.parse(raw, base: base + start)
+        }
+        displayName = display
+        parameters = try s.parameters()
+        guard s.atEnd else { throw s.error("unexpected characters after the address") }
+    }
+}
+
+/// One Contact value: `*` or an address (RFC 3261 §20.10).
+public enum SIPContact: Hashable, Sendable, CustomStringConvertible {
+    case wildcard
+    case address(SIPNameAddress)
+
+    public init(parsing value: String, base: Int = 0) throws(SIPParseError) {
+        if value.trimmingWhitespace == "*" { self = .wildcard; return }
+        self = .address(try SIPNameAddress(parsing: value, header: "Contact", base: base))
+    }
+
+    public var description: String {
+        switch self {
+        case .wildcard: return "*"
+        case .address(let a): return a.description
+        }
+    }
+
+    public var address: SIPNameAddress? {
+        if case .address(let a) = self { return a }
+        return nil
+    }
+}
+
+/// CSeq (RFC 3261 §20.16): a 32-bit sequence number and a method.
+public struct SIPCSeq: Hashable, Sendable, CustomStringConvertible {
+    public var number: UInt32
+    public var method: SIPMethod
+
+    public init(_ number: UInt32, _ method: SIPMethod) {
+        self.number = number
+        self.method = method
+    }
+
+    public init(parsing value: String) throws(SIPParseError) {
+        var s = HeaderScanner(value, header: "CSeq")
+        s.skipLWS()
+        guard let digits = s.run(while: CharClass.isDigit) else { throw s.error("missing sequence number") }
+        guard digits.count <= 10, let n = UInt64(String(decoding: digits, as: UTF8.self)), n <= UInt64(UInt32.max) else {
+            throw s.error("sequence number exceeds 2^32-1")
+        }
+        s.skipLWS()
+        guard let m = s.token() else { throw s.error("missing method") }
+        s.skipLWS()
+        guard s.atEnd else { throw s.error("unexpected characters after the method") }
+        self.init(UInt32(n), SIPMethod(m))
+    }
+
+    public var description: String { "\(number) \(method)" }
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        var u = Substring(self)
+        while let f = u.first, f == " " || f == "\t" { u = u.dropFirst() }
+        while let l = u.last, l == " " || l == "\t" { u = u.dropLast() }
+        return String(u)
+    }
+}

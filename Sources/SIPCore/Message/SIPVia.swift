@@ -1,0 +1,84 @@
+/// One Via value (RFC 3261 §20.42, RFC 3581 rport).
+public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
+    /// Transport token, upper-cased: UDP, TCP, TLS, SCTP, WS, or any extension.
+    public var transport: String
+    /// sent-by host; IPv6 without brackets.
+    public var host: String
+    public var port: UInt16?
+    public var parameters: SIPParameters
+
+    public init(transport: String, host: String, port: UInt16? = nil, parameters: SIPParameters = SIPParameters()) {
+        self.transport = transport.uppercased()
+        self.host = host
+        self.port = port
+        self.parameters = parameters
+    }
+
+    /// RFC 3261 §8.1.1.7: branches of compliant elements start with this.
+    public static let magicCookie = "z9hG4bK"
+
+    public var branch: String? { parameters["branch"] ?? nil }
+    public var received: String? {
+        (parameters["received"] ?? nil).map { $0.hasPrefix("[") && $0.hasSuffix("]") ? String($0.dropFirst().dropLast()) : $0 }
+    }
+    /// `.some(nil)` when `;rport` is present without a value.
+    public var rport: UInt16?? {
+        guard let v = parameters["rport"] else { return nil }
+        return .some(v.flatMap { UInt16($0) })
+    }
+    public var hasRFC3261Branch: Bool {
+        guard let b = branch else { return false }
+        return b.hasPrefix(SIPVia.magicCookie) && b.utf8.count > SIPVia.magicCookie.utf8.count
+    }
+
+    public var sentBy: String {
+        let h = host.contains(":") ? "[\(host)]" : host
+        return port.map { "\(h):\($0)" } ?? h
+    }
+
+    public var description: String { "SIP/2.0/\(transport) \(sentBy)" + HeaderScanner.serialize(parameters) }
+
+    public init(parsing value: String, base: Int = 0) throws(SIPParseError) {
+        var s = HeaderScanner(value, header: "Via", base: base)
+        s.skipLWS()
+        guard let proto = s.token(), proto.uppercased() == "SIP" else { throw s.error("sent-protocol must start with SIP") }
+        s.skipLWS(); try s.expect(UInt8(ascii: "/"), "'/'"); s.skipLWS()
+        guard s.token() != nil else { throw s.error("missing protocol version") }
+        s.skipLWS(); try s.expect(UInt8(ascii: "/"), "'/'"); s.skipLWS()
+        guard let transport = s.token() else { throw s.error("missing transport") }
+        s.skipLWS()
+        let (host, port) = try HostPort.parse(&s)
+        let params = try s.parameters()
+        guard s.atEnd else { throw s.error("unexpected characters after Via parameters") }
+        self.init(transport: transport, host: host, port: port, parameters: params)
+    }
+}
+
+/// `host [":" port]` as in sent-by and hostport (RFC 3261 §25.1).
+enum HostPort {
+    static func parse(_ s: inout HeaderScanner) throws(SIPParseError) -> (String, UInt16?) {
+        var host: String
+        if s.consume(UInt8(ascii: "[")) {
+            guard let lit = s.run(while: { $0 != UInt8(ascii: "]") }), s.consume(UInt8(ascii: "]")),
+                  let n = IPAddressText.normalizeIPv6Reference(String(decoding: lit, as: UTF8.self)) else {
+                throw s.error("bad IPv6 reference")
+            }
+            host = n
+        } else {
+            guard let h = s.run(while: { CharClass.isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }) else {
+                throw s.error("missing host")
+            }
+            host = String(decoding: h, as: UTF8.self)
+        }
+        var port: UInt16?
+        s.skipLWS()
+        if s.consume(UInt8(ascii: ":")) {
+            s.skipLWS()
+            guard let digits = s.run(while: CharClass.isDigit), digits.count <= 5,
+                  let p = UInt16(String(decoding: digits, as: UTF8.self)) else { throw s.error("bad port") }
+            port = p
+        }
+        if host.isEmpty { throw s.error("missing host") }
+        return (host, port)
+    }
+}

@@ -1,0 +1,90 @@
+/// `%HH` escaping for SIP URI components (RFC 3261 §25.1, `escaped`).
+enum PercentEncoding {
+    /// Decodes escapes; nil when a `%` is not followed by two hex digits.
+    static func decode(_ bytes: ArraySlice<UInt8>) -> String? {
+        guard bytes.contains(UInt8(ascii: "%")) else { return String(decoding: bytes, as: UTF8.self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let c = bytes[i]
+            if c == UInt8(ascii: "%") {
+                guard i + 2 < bytes.endIndex,
+                      let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) else { return nil }
+                out.append(hi << 4 | lo)
+                i += 3
+            } else {
+                out.append(c)
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
+    /// Escapes every byte not in `allowed` (alphanumerics and `-_.!~*'()`
+    /// are always allowed: RFC 3261 `unreserved`).
+    static func encode(_ s: String, allowing allowed: String) -> String {
+        let extra = Set(allowed.utf8)
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        let hex = Array("0123456789ABCDEF".utf8)
+        for b in s.utf8 {
+            if CharClass.isUnreserved(b) || extra.contains(b) {
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            } else {
+                out.unicodeScalars.append("%")
+                out.unicodeScalars.append(Unicode.Scalar(hex[Int(b >> 4)]))
+                out.unicodeScalars.append(Unicode.Scalar(hex[Int(b & 0xF)]))
+            }
+        }
+        return out
+    }
+
+    static let userExtra = "&=+$,;?/"
+    static let passwordExtra = "&=+$,"
+    static let paramExtra = "[]/:&+$"
+    static let headerExtra = "[]/?:+$"
+    static let telExtra = "&=+$,/#"
+}
+
+/// Character classes from the RFC 3261 ABNF (§25.1).
+enum CharClass {
+    static func isAlpha(_ c: UInt8) -> Bool { (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A }
+    static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+    static func isAlnum(_ c: UInt8) -> Bool { isAlpha(c) || isDigit(c) }
+
+    static func isMark(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "!"), UInt8(ascii: "~"),
+             UInt8(ascii: "*"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"):
+            return true
+        default: return false
+        }
+    }
+
+    static func isUnreserved(_ c: UInt8) -> Bool { isAlnum(c) || isMark(c) }
+
+    /// RFC 3261 `token` characters: alphanumerics and `-.!%*_+`'~`, as a
+    /// 128-bit mask so the check is two shifts on the parser's hot path.
+    @inline(__always)
+    static func isToken(_ c: UInt8) -> Bool {
+        // Bits for 0x21 ! 0x25 % 0x27 ' 0x2A * 0x2B + 0x2D - 0x2E . 0x30-0x39 digits.
+        let low: UInt64 = 0x03FF_6CA2_0000_0000
+        // Bits for 0x41-0x5A, 0x5F _, 0x60 `, 0x61-0x7A, 0x7E ~.
+        let high: UInt64 = 0x47FF_FFFF_87FF_FFFE
+        if c < 64 { return (low >> UInt64(c)) & 1 == 1 }
+        if c < 128 { return (high >> UInt64(c - 64)) & 1 == 1 }
+        return false
+    }
+
+    static func isWhitespace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
+}

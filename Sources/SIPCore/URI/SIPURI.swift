@@ -1,0 +1,94 @@
+/// A SIP, SIPS or tel URI (RFC 3261 §19.1, RFC 3966), or any other
+/// absolute URI kept opaque (RFC 3261 allows them in the Request-URI and in
+/// name-addr; a UA answers 416 for schemes it cannot use).
+///
+/// Components are stored unescaped; ``description`` escapes them again.
+public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
+    public enum Scheme: Hashable, Sendable, CustomStringConvertible {
+        case sip, sips, tel
+        case other(String)
+
+        public init(_ raw: String) {
+            switch raw.lowercased() {
+            case "sip": self = .sip
+            case "sips": self = .sips
+            case "tel": self = .tel
+            default: self = .other(raw)
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .sip: return "sip"
+            case .sips: return "sips"
+            case .tel: return "tel"
+            case .other(let s): return s
+            }
+        }
+    }
+
+    public var scheme: Scheme
+    /// User part (for tel: the number), unescaped.
+    public var user: String?
+    public var password: String?
+    /// Host name or address; IPv6 addresses are stored without brackets.
+    public var host: String
+    public var port: UInt16?
+    public var parameters: SIPParameters
+    /// `?name=value&...` headers, unescaped.
+    public var headers: [SIPParameters.Parameter]
+    /// For schemes other than sip/sips/tel: everything after `scheme:`.
+    public var opaque: String?
+
+    public init(scheme: Scheme = .sip, user: String? = nil, password: String? = nil, host: String,
+                port: UInt16? = nil, parameters: SIPParameters = SIPParameters(),
+                headers: [SIPParameters.Parameter] = []) {
+        self.scheme = scheme
+        self.user = user
+        self.password = password
+        self.host = host
+        self.port = port
+        self.parameters = parameters
+        self.headers = headers
+        self.opaque = nil
+    }
+
+    /// Parses a URI; throws ``SIPParseError`` with `.badURI` and the offset
+    /// within the string.
+    public init(_ string: String) throws(SIPParseError) {
+        self = try URIParser.parse(Array(string.utf8)[...], base: 0)
+    }
+
+    public var isSIP: Bool { scheme == .sip || scheme == .sips }
+
+    /// The `transport` URI parameter, lower-cased.
+    public var transportParameter: String? { parameters["transport"]??.lowercased() }
+
+    /// `host` with brackets when it is an IPv6 address (for host:port forms).
+    public var hostForURI: String { host.contains(":") ? "[\(host)]" : host }
+
+    public var description: String {
+        if let opaque { return "\(scheme):\(opaque)" }
+        var s = "\(scheme):"
+        if scheme == .tel {
+            s += PercentEncoding.encode(user ?? host, allowing: PercentEncoding.telExtra)
+        } else {
+            if let user {
+                s += PercentEncoding.encode(user, allowing: PercentEncoding.userExtra)
+                if let password { s += ":" + PercentEncoding.encode(password, allowing: PercentEncoding.passwordExtra) }
+                s += "@"
+            }
+            s += hostForURI
+            if let port { s += ":\(port)" }
+        }
+        for p in parameters {
+            s += ";" + PercentEncoding.encode(p.name, allowing: PercentEncoding.paramExtra)
+            if let v = p.value { s += "=" + PercentEncoding.encode(v, allowing: PercentEncoding.paramExtra) }
+        }
+        for (i, h) in headers.enumerated() {
+            s += (i == 0 ? "?" : "&") + PercentEncoding.encode(h.name, allowing: PercentEncoding.headerExtra)
+            s += "=" + PercentEncoding.encode(h.value ?? "", allowing: PercentEncoding.headerExtra)
+        }
+        return s
+    }
+}

@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Parses URIs from bytes; errors carry offsets relative to the whole
+/// message (`base` is where the URI starts).
+enum URIParser {
+    static func parse(_ b: ArraySlice<UInt8>, base: Int) throws(SIPParseError) -> SIPURI {
+        func fail(_ why: String, _ at: Int) -> SIPParseError {
+            SIPParseError(.badURI, why, offset: base + (at - b.startIndex))
+        }
+        guard let colon = b.firstIndex(of: UInt8(ascii: ":")), colon > b.startIndex else {
+            throw fail("URI has no scheme", b.startIndex)
+        }
+        for i in b.startIndex..<colon {
+            let c = b[i]
+            let ok = i == b.startIndex ? CharClass.isAlpha(c)
+                : (CharClass.isAlnum(c) || c == UInt8(ascii: "+") || c == UInt8(ascii: "-") || c == UInt8(ascii: "."))
+            guard ok else { throw fail("invalid character in URI scheme", i) }
+        }
+        let scheme = SIPURI.Scheme(String(decoding: b[b.startIndex..<colon], as: UTF8.self))
+        let rest = b[(colon + 1)...]
+        for i in rest.indices {
+            let c = rest[i]
+            if c <= 0x20 || c >= 0x7F || c == UInt8(ascii: "<") || c == UInt8(ascii: ">") || c == UInt8(ascii: "\"") {
+                throw fail("character 0x\(String(c, radix: 16)) not allowed in a URI", i)
+            }
+        }
+        switch scheme {
+        case .sip, .sips: return try parseSIP(scheme: scheme, rest, fail: fail)
+        case .tel: return try parseTel(rest, fail: fail)
+        case .other:
+            guard !rest.isEmpty else { throw fail("empty URI after scheme", colon) }
+            var uri = SIPURI(scheme: scheme, host: "")
+            uri.opaque = String(decoding: rest, as: UTF8.self)
+            return uri
+        }
+    }
+
+    private static func parseSIP(scheme: SIPURI.Scheme, _ b: ArraySlice<UInt8>,
+                                 fail: (String, Int) -> SIPParseError) throws(SIPParseError) -> SIPURI {
+        var uri = SIPURI(scheme: scheme, host: "")
+        var i = b.startIndex
+        if let at = b.firstIndex(of: UInt8(ascii: "@")) {
+            let userinfo = b[i..<at]
+            guard !userinfo.isEmpty else { throw fail("empty user part before '@'", at) }
+            let userEnd = userinfo.firstIndex(of: UInt8(ascii: ":")) ?? at
+            guard let user = PercentEncoding.decode(b[i..<userEnd]) else { throw fail("bad %-escape in user part", i) }
+            uri.user = user
+            if userEnd < at {
+                guard let pw = PercentEncoding.decode(b[(userEnd + 1)..<at]) else { throw fail("bad %-escape in password", userEnd) }
+                uri.password = pw
+            }
+            i = at + 1
+        }
+        guard i < b.endIndex else { throw fail("URI has no host", i) }
+        if b[i] == UInt8(ascii: "[") {
+            guard let close = b[i...].firstIndex(of: UInt8(ascii: "]")) else { throw fail("unterminated IPv6 reference", i) }
+            let literal = String(decoding: b[(i + 1)..<close], as: UTF8.self)
+            guard let normal = IPAddressText.normalizeIPv6Reference(literal) else {
+                throw fail("invalid IPv6 address '\(literal)'", i)
+            }
+            uri.host = normal
+            i = close + 1
+        } else {
+            let start = i
+            while i < b.endIndex, b[i] != UInt8(ascii: ":"), b[i] != UInt8(ascii: ";"), b[i] != UInt8(ascii: "?") {
+                let c = b[i]
+                guard CharClass.isAlnum(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: ".") else {
+                    throw fail("invalid character in host", i)
+                }
+                i += 1
+            }
+            guard i > start else { throw fail("URI has no host", start) }
+            uri.host = String(decoding: b[start..<i], as: UTF8.self)
+        }
+        if i < b.endIndex, b[i] == UInt8(ascii: ":") {
+            let start = i + 1
+            i = start
+            var port = 0
+            while i < b.endIndex, CharClass.isDigit(b[i]) {
+                port = port * 10 + Int(b[i] - 0x30)
+                guard port <= 65535 else { throw fail("port out of range", start) }
+                i += 1
+            }
+            guard i > start else { throw fail("port is not a number", start) }
+            guard i == b.endIndex || b[i] == UInt8(ascii: ";") || b[i] == UInt8(ascii: "?") else {
+                throw fail("port is not a number", start)
+            }
+            uri.port = UInt16(port)
+        }
+        try parseParamsAndHeaders(b[i...], into: &uri, fail: fail)
+        return uri
+    }
+
+    private static func parseTel(_ b: ArraySlice<UInt8>, fail: (String, Int) -> SIPParseError) throws(SIPParseError) -> SIPURI {
+        let end = b.firstIndex(of: UInt8(ascii: ";")) ?? b.endIndex
+        guard end > b.startIndex, let number = PercentEncoding.decode(b[b.startIndex..<end]) else {
+            throw fail("tel URI has no number", b.startIndex)
+        }
+        var uri = SIPURI(scheme: .tel, user: number, host: "")
+        try parseParamsAndHeaders(b[end...], into: &uri, fail: fail)
+        return uri
+    }
+
+    private static func parseParamsAndHeaders(_ b: ArraySlice<UInt8>, into uri: inout SIPURI,
+                                              fail: (String, Int) -> SIPParseError) throws(SIPParseError) {
+        var i = b.startIndex
+        let headersStart = b.firstIndex(of: UInt8(ascii: "?")) ?? b.endIndex
+        var params: [SIPParameters.Parameter] = []
+        while i < headersStart {
+            guard b[i] == UInt8(ascii: ";") else { throw fail("unexpected character after host", i) }
+            let start = i + 1
+            let end = b[start..<headersStart].firstIndex(of: UInt8(ascii: ";")) ?? headersStart
+            guard end > start else { throw fail("empty URI parameter", start) }
+            params.append(try nameValue(b[start..<end], separator: UInt8(ascii: "="), fail: fail))
+            i = end
+        }
+        uri.parameters = SIPParameters(params)
+        if headersStart < b.endIndex {
+            var start = headersStart + 1
+            while start <= b.endIndex {
+                let end = b[start...].firstIndex(of: UInt8(ascii: "&")) ?? b.endIndex
+                guard end > start else { throw fail("empty URI header", start) }
+                uri.headers.append(try nameValue(b[start..<end], separator: UInt8(ascii: "="), fail: fail))
+                start = end + 1
+            }
+        }
+    }
+
+    private static func nameValue(_ b: ArraySlice<UInt8>, separator: UInt8,
+                                  fail: (String, Int) -> SIPParseError) throws(SIPParseError) -> SIPParameters.Parameter {
+        let eq = b.firstIndex(of: separator) ?? b.endIndex
+        guard eq > b.startIndex, let name = PercentEncoding.decode(b[b.startIndex..<eq]) else {
+            throw fail("bad parameter name", b.startIndex)
+        }
+        if eq == b.endIndex { return .init(name: name, value: nil) }
+        guard let value = PercentEncoding.decode(b[(eq + 1)...]) else { throw fail("bad %-escape in parameter value", eq + 1) }
+        return .init(name: name, value: value)
+    }
+}
+
+/// IP address text helpers over inet_pton/inet_ntop.
+public enum IPAddressText {
+    /// Canonical form of an IPv6 reference's content, tolerating the
+    /// three-colon form RFC 5118 §4.10 asks receivers to accept.
+    public static func normalizeIPv6Reference(_ s: String) -> String? {
+        if let n = canonicalIPv6(s) { return n }
+        // RFC 5118 §4.10: collapse the first ":::" to "::" and try again.
+        let u = Array(s.utf8)
+        guard let i = u.indices.first(where: { $0 + 2 < u.count && u[$0] == 0x3A && u[$0 + 1] == 0x3A && u[$0 + 2] == 0x3A }) else { return nil }
+        return canonicalIPv6(String(decoding: u[..<i] + u[(i + 1)...], as: UTF8.self))
+    }
+
+    public static func canonicalIPv6(_ s: String) -> String? {
+        var addr = in6_addr()
+        guard inet_pton(AF_INET6, s, &addr) == 1 else { return nil }
+        var buf = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        guard inet_ntop(AF_INET6, &addr, &buf, socklen_t(buf.count)) != nil else { return nil }
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public static func isIPv4(_ s: String) -> Bool {
+        var addr = in_addr()
+        return inet_pton(AF_INET, s, &addr) == 1
+    }
+
+    public static func isIPv6(_ s: String) -> Bool { canonicalIPv6(s) != nil }
+    public static func isIPLiteral(_ s: String) -> Bool { isIPv4(s) || isIPv6(s) }
+}
