@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SIPCore
+
+/// sysexits.h codes systemd and admins expect.
+enum ExitCode78 {
+    static let config: Int32 = 78      // EX_CONFIG
+    static let unavailable: Int32 = 69 // EX_UNAVAILABLE
+    static let cantCreate: Int32 = 73  // EX_CANTCREAT
+}
+
+@main
+struct SipEndpointCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sipendpointd",
+        abstract: "Headless SIP endpoint daemon for contact-centre agents.",
+        version: DaemonVersion.string,
+        subcommands: [Run.self, CheckConfig.self],
+        defaultSubcommand: Run.self)
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run in the foreground (the default).")
+
+    @Option(name: .long, help: "Path of the config file.")
+    var config: String
+
+    func run() throws {
+        let loaded = ConfigLoader.load(path: config)
+        let cfg: EndpointConfiguration
+        switch loaded {
+        case .success(let c): cfg = c
+        case .failure(let errors):
+            for e in errors.errors { FileHandle.standardError.write(Data("sipendpointd: \(config): \(e)\n".utf8)) }
+            throw ExitCode(ExitCode78.config)
+        }
+        let level = Logger.Level(rawValue: cfg.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level) }
+        let logger = Logger(label: "sipendpointd")
+        let stateDirectory = cfg.stateDirectory ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"]?
+            .split(separator: ":").first.map(String.init) ?? "/var/lib/sipendpointd"
+        let instance: String
+        do {
+            instance = try InstanceIdentity.load(stateDirectory: stateDirectory)
+        } catch {
+            logger.critical("cannot start", metadata: ["reason": "\(error)"])
+            throw ExitCode(ExitCode78.cantCreate)
+        }
+        let service = EndpointService(config: cfg, instanceID: instance, logger: logger)
+        do {
+            try service.start()
+        } catch {
+            logger.critical("cannot open SIP sockets", metadata: ["reason": "\(error)"])
+            throw ExitCode(ExitCode78.unavailable)
+        }
+        withExtendedLifetime(service) { dispatchMain() }
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "check-config", abstract: "Validate a config file and list every problem.")
+
+    @Argument(help: "Path of the config file.")
+    var path: String
+
+    func run() throws {
+        switch ConfigLoader.load(path: path) {
+        case .success:
+            print("\(path): OK")
+        case .failure(let errors):
+            for e in errors.errors { print("\(path): \(e)") }
+            throw ExitCode(ExitCode78.config)
+        }
+    }
+}

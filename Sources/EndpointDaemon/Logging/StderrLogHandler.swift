@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+
+/// One line per event on stderr: time, level, label, message, then
+/// metadata as sorted `key=value` pairs. Writes are whole lines (one
+/// `write(2)` each) so lines from different threads never interleave.
+struct StderrLogHandler: LogHandler {
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+    let label: String
+
+    init(label: String, level: Logger.Level) {
+        self.label = label
+        self.logLevel = level
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var merged = metadata
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        var line = "\(Self.timestamp()) \(event.level.rawValue.uppercased()) \(label): \(event.message)"
+        for (k, v) in merged.sorted(by: { $0.key < $1.key }) {
+            let text = "\(v)"
+            line += text.contains(" ") || text.isEmpty ? " \(k)=\"\(text)\"" : " \(k)=\(text)"
+        }
+        line = line.replacingOccurrences(of: "\r\n", with: "\\r\\n").replacingOccurrences(of: "\n", with: "\\n")
+        line += "\n"
+        line.utf8CString.withUnsafeBufferPointer { p in _ = write(2, p.baseAddress, p.count - 1) }
+    }
+
+    private static func timestamp() -> String {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        var tmv = tm()
+        var secs = ts.tv_sec
+        gmtime_r(&secs, &tmv)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tmv.tm_year + 1900, tmv.tm_mon + 1, tmv.tm_mday,
+                      tmv.tm_hour, tmv.tm_min, tmv.tm_sec, ts.tv_nsec / 1_000_000)
+    }
+}

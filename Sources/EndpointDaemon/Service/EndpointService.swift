@@ -1,0 +1,105 @@
+import Dispatch
+import Foundation
+import Logging
+import SIPCore
+
+/// The running daemon: the SIP stack, the registration, and the signals
+/// that stop it. Everything it owns runs on the stack's queue.
+///
+/// `@unchecked Sendable` boundary: mutable state is touched only on
+/// `stack.queue`.
+final class EndpointService: @unchecked Sendable {
+    let config: EndpointConfiguration
+    let logger: Logger
+    let stack: SIPStack
+    let instanceID: String
+    private var registration: RegistrationClient?
+    private var signalSources: [DispatchSourceSignal] = []
+    private var stopping = false
+    private var finished = false
+    private let resolverQueue = DispatchQueue(label: "sipendpointd.resolver")
+
+    init(config: EndpointConfiguration, instanceID: String, logger: Logger) {
+        self.config = config
+        self.instanceID = instanceID
+        self.logger = logger
+        let transport = TransportConfiguration(localAddress: config.localAddress, localPort: config.localPort,
+                                               kinds: [.udp, .tcp], limits: SIPParserLimits(maxMessageSize: config.maxMessageSize))
+        self.stack = SIPStack(transport: transport, timers: config.timers,
+                              capabilities: UASCapabilities(userAgent: "sipendpointd/\(DaemonVersion.string)"), logger: logger)
+    }
+
+    /// Binds, starts registering, and handles SIGTERM/SIGINT. Throws when
+    /// the sockets cannot be bound.
+    func start() throws {
+        try stack.queue.sync { () throws in try stack.start() }
+        logger.notice("sipendpointd started", metadata: [
+            "version": "\(DaemonVersion.string)", "sip_port": "\(stack.transport.port)", "user": "\(config.user)",
+            "transport": "\(config.transport)", "instance": "\(instanceID)",
+        ])
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: stack.queue)
+            source.setEventHandler { [weak self] in self?.shutdown(signal: sig) }
+            source.resume()
+            signalSources.append(source)
+        }
+        resolveAndRegister(attempt: 0)
+    }
+
+    private func resolveAndRegister(attempt: Int) {
+        let target = config.registerTarget
+        resolverQueue.async { [self] in
+            let addresses = HostResolver.resolve(target.host, port: target.port)
+            stack.queue.async { [self] in
+                guard !stopping else { return }
+                guard let address = addresses.first else {
+                    let delay = min(config.regInterval * (1 << min(attempt, 5)), .seconds(300))
+                    logger.warning("registration target not resolvable, will retry", metadata: [
+                        "host": "\(target.host)", "retry_in": "\(delay)",
+                    ])
+                    stack.queue.asyncAfter(deadline: .now() + delay.dispatch) { self.resolveAndRegister(attempt: attempt + 1) }
+                    return
+                }
+                register(to: TransportDestination(kind: config.transport, address: address))
+            }
+        }
+    }
+
+    private func register(to destination: TransportDestination) {
+        let domain = config.aorDomain
+        let registrationConfig = RegistrationConfiguration(
+            aor: SIPURI(user: config.user, host: domain.trimmingCharacters(in: "[]")),
+            registrarURI: SIPURI(host: domain.trimmingCharacters(in: "[]")),
+            authUser: config.authUser ?? config.user, password: config.password ?? "",
+            expires: config.regTimeout, retryBase: config.regInterval, instanceID: instanceID,
+            userAgent: "sipendpointd/\(DaemonVersion.string)")
+        let client = RegistrationClient(configuration: registrationConfig, destination: destination,
+                                        transactions: stack.transactions, random: .system, logger: logger)
+        registration = client
+        client.start()
+    }
+
+    /// Unregisters within the shutdown timeout, then exits 0.
+    private func shutdown(signal sig: Int32) {
+        guard !stopping else { return }
+        stopping = true
+        logger.notice("stopping", metadata: ["signal": "\(sig == SIGTERM ? "SIGTERM" : "SIGINT")"])
+        let finish: @Sendable (String) -> Void = { [self] how in
+            stack.queue.async { [self] in
+                guard !finished else { return }
+                finished = true
+                logger.notice("stopped", metadata: ["unregister": "\(how)"])
+                stack.shutdown()
+                exit(0)
+            }
+        }
+        guard let registration else { return finish("nothing registered") }
+        registration.stop { finish("done") }
+        stack.queue.asyncAfter(deadline: .now() + config.shutdownTimeout.dispatch) { finish("timed out") }
+    }
+}
+
+enum DaemonVersion {
+    static let string = "0.1.0"
+}

@@ -1,0 +1,72 @@
+/// What a REGISTER client needs to know (RFC 3261 §10.2).
+public struct RegistrationConfiguration: Sendable {
+    /// Address of record, `sip:user@domain` (From and To).
+    public var aor: SIPURI
+    /// Request-URI: the registrar's domain (`sip:domain`).
+    public var registrarURI: SIPURI
+    /// Digest username (defaults to the AOR user).
+    public var authUser: String
+    /// Digest password; kept out of every description.
+    public var password: String
+    /// Requested binding lifetime in seconds.
+    public var expires: UInt32
+    /// Base retry interval after a failure (RFC 5626 §4.5 base-time).
+    public var retryBase: Duration
+    /// Upper bound of the retry interval (RFC 5626 §4.5 max-time).
+    public var retryMax: Duration
+    /// `+sip.instance` URN (RFC 5626 §4.1), stable across restarts.
+    public var instanceID: String
+    public var userAgent: String
+    /// Refreshes happen at a random point in this fraction of the granted
+    /// lifetime, so that many agents registered together spread out.
+    public var refreshWindow: ClosedRange<Double>
+
+    public init(aor: SIPURI, registrarURI: SIPURI, authUser: String? = nil, password: String, expires: UInt32 = 3600,
+                retryBase: Duration = .seconds(30), retryMax: Duration = .seconds(1800), instanceID: String,
+                userAgent: String = "sipendpointd", refreshWindow: ClosedRange<Double> = 0.55...0.85) {
+        self.aor = aor
+        self.registrarURI = registrarURI
+        self.authUser = authUser ?? aor.user ?? ""
+        self.password = password
+        self.expires = expires
+        self.retryBase = retryBase
+        self.retryMax = retryMax
+        self.instanceID = instanceID
+        self.userAgent = userAgent
+        self.refreshWindow = refreshWindow
+    }
+}
+
+extension RegistrationConfiguration: CustomStringConvertible {
+    public var description: String {
+        "RegistrationConfiguration(aor: \(aor), registrar: \(registrarURI), authUser: \(authUser), password: <redacted>, expires: \(expires))"
+    }
+}
+
+/// Where a registration stands, for logs, status and the daemon's API.
+public struct RegistrationStatus: Sendable, Equatable, CustomStringConvertible {
+    public enum State: String, Sendable {
+        case idle, registering, registered, retrying
+        /// Credentials rejected: terminal until reconfigured (no retry loop).
+        case authFailed = "auth-failed"
+        case unregistering, stopped
+    }
+
+    public var state: State
+    public var reason: String?
+    /// Lifetime the registrar granted, when registered.
+    public var grantedExpires: UInt32?
+
+    public init(state: State, reason: String? = nil, grantedExpires: UInt32? = nil) {
+        self.state = state
+        self.reason = reason
+        self.grantedExpires = grantedExpires
+    }
+
+    public var description: String {
+        var s = state.rawValue
+        if let grantedExpires { s += " (expires \(grantedExpires)s)" }
+        if let reason { s += ": \(reason)" }
+        return s
+    }
+}

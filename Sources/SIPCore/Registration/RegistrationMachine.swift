@@ -1,0 +1,204 @@
+/// The REGISTER client as a pure state machine (RFC 3261 §10.2, digest per
+/// §22 / RFC 7616, backoff per RFC 5626 §4.5). Randomness is injected; the
+/// driver sends what `.send` names and fires the timers it schedules.
+public struct RegistrationMachine: Sendable {
+    public enum Timer: Sendable, Hashable { case refresh, retry }
+
+    public enum Event: Sendable {
+        /// Register (or re-register now) with this Contact URI.
+        case start(contact: SIPURI)
+        case response(SIPMessage)
+        /// Transaction timeout or transport error.
+        case failure(String)
+        case timerFired(Timer)
+        /// Remove the binding (Expires: 0) and stop.
+        case stop
+    }
+
+    public enum Action: Sendable, Equatable {
+        case send(SIPMessage)
+        case schedule(Timer, Duration)
+        case cancel(Timer)
+        case status(RegistrationStatus)
+        /// Unregistration finished (or nothing was registered).
+        case stopped
+    }
+
+    public let configuration: RegistrationConfiguration
+    private let random: RandomSource
+    private let credentials: DigestCredentials
+    public private(set) var status = RegistrationStatus(state: .idle)
+    private var contact: SIPURI?
+    private let callID: String
+    private let fromTag: String
+    private var cseq: UInt32 = 0
+    private var requestedExpires: UInt32
+    private var consecutiveFailures = 0
+    /// The challenge being answered, the header it goes in, and its nonce count.
+    private var challenge: (DigestChallenge, SIPHeaderName, UInt32)?
+    /// Challenges answered in a row without success (a second one means bad credentials).
+    private var challengeRounds = 0
+    private var stopping = false
+
+    public init(configuration: RegistrationConfiguration, random: RandomSource) {
+        self.configuration = configuration
+        self.random = random
+        self.credentials = DigestCredentials(username: configuration.authUser, password: configuration.password)
+        self.callID = random.hex(16)
+        self.fromTag = random.hex(8)
+        self.requestedExpires = configuration.expires
+    }
+
+    public var isStopping: Bool { stopping }
+
+    public mutating func handle(_ event: Event) -> [Action] {
+        switch event {
+        case .start(let contact):
+            self.contact = contact
+            stopping = false
+            challengeRounds = 0
+            return [.cancel(.refresh), .cancel(.retry)] + transition(.registering, reason: nil) + [.send(makeRequest(expires: requestedExpires))]
+
+        case .timerFired(.refresh), .timerFired(.retry):
+            guard !stopping, status.state == .registered || status.state == .retrying else { return [] }
+            challengeRounds = 0
+            return transition(.registering, reason: status.state == .retrying ? "retrying" : "refreshing")
+                + [.send(makeRequest(expires: requestedExpires))]
+
+        case .stop:
+            stopping = true
+            switch status.state {
+            case .registered, .registering:
+                challengeRounds = 0
+                return [.cancel(.refresh), .cancel(.retry)] + transition(.unregistering, reason: nil) + [.send(makeRequest(expires: 0))]
+            default:
+                return [.cancel(.refresh), .cancel(.retry)] + transition(.stopped, reason: nil) + [.stopped]
+            }
+
+        case .failure(let why):
+            return failed(why, retryAfter: nil)
+
+        case .response(let r):
+            return response(r)
+        }
+    }
+
+    private mutating func response(_ r: SIPMessage) -> [Action] {
+        guard let code = r.statusCode, status.state == .registering || status.state == .unregistering else { return [] }
+        guard let cseq = try? r.cseq, cseq.number == self.cseq else { return [] } // a stale answer
+        switch code {
+        case 100..<200:
+            return []
+        case 200..<300:
+            challengeRounds = 0
+            consecutiveFailures = 0
+            if stopping { return transition(.stopped, reason: nil) + [.stopped] }
+            let granted = grantedExpires(in: r)
+            guard granted > 0 else { return failed("registrar granted no lifetime for our binding", retryAfter: nil) }
+            let refresh = Double(granted) * random.uniform(configuration.refreshWindow)
+            return transition(.registered, reason: nil, expires: granted) + [.schedule(.refresh, .milliseconds(Int64(refresh * 1000)))]
+        case 401, 407:
+            let header: SIPHeaderName = code == 401 ? .wwwAuthenticate : .proxyAuthenticate
+            let authHeader: SIPHeaderName = code == 401 ? .authorization : .proxyAuthorization
+            guard let c = DigestChallenge.best(in: r.headers.lines(header)) else {
+                return authFailed("\(code) without a usable Digest challenge")
+            }
+            // A fresh challenge after we answered one (and it is not merely stale) means the credentials are wrong.
+            if challengeRounds >= 1 && !c.stale { return authFailed("credentials rejected by \(c.realm) (\(code))") }
+            guard challengeRounds < 3 else { return authFailed("registrar keeps challenging (\(code))") }
+            challengeRounds += 1
+            challenge = (c, authHeader, 0)
+            return [.send(makeRequest(expires: stopping ? 0 : requestedExpires))]
+        case 423:
+            guard let minExpires = r.headers[.minExpires].flatMap({ UInt32($0.trimmingWhitespace) }),
+                  minExpires > requestedExpires, minExpires <= 86_400 * 7 else {
+                return failed("423 Interval Too Brief without a usable Min-Expires", retryAfter: nil)
+            }
+            requestedExpires = minExpires
+            return [.send(makeRequest(expires: stopping ? 0 : requestedExpires))]
+        default:
+            let reason = "\(code) \(r.statusLine?.reason ?? "")".trimmingWhitespace
+            let retryAfter = (code == 503 || code == 500 || code == 480 || code == 486 || code == 600)
+                ? r.retryAfter.map { Duration.seconds(Int64($0)) } : nil
+            return failed(reason, retryAfter: retryAfter)
+        }
+    }
+
+    private mutating func failed(_ why: String, retryAfter: Duration?) -> [Action] {
+        if stopping { return transition(.stopped, reason: why) + [.stopped] }
+        guard status.state == .registering else { return [] }
+        consecutiveFailures += 1
+        challenge = nil
+        return transition(.retrying, reason: why) + [.schedule(.retry, retryDelay(retryAfter: retryAfter))]
+    }
+
+    private mutating func authFailed(_ why: String) -> [Action] {
+        challenge = nil
+        if stopping { return transition(.stopped, reason: why) + [.stopped] }
+        return [.cancel(.refresh), .cancel(.retry)] + transition(.authFailed, reason: why)
+    }
+
+    /// RFC 5626 §4.5: min(max-time, base-time · 2^failures), then a random
+    /// point between 50 % and 100 % of it. Retry-After, when given, is the floor.
+    public func retryDelay(retryAfter: Duration?) -> Duration {
+        let exponent = Double(min(max(consecutiveFailures - 1, 0), 20))
+        let capped = min(configuration.retryMax.seconds, configuration.retryBase.seconds * pow2(exponent))
+        var wait = capped * random.uniform(0.5...1.0)
+        if let retryAfter { wait = max(wait, retryAfter.seconds) }
+        return .milliseconds(Int64(wait * 1000))
+    }
+
+    private func pow2(_ e: Double) -> Double {
+        var r = 1.0
+        for _ in 0..<Int(e) { r *= 2 }
+        return r
+    }
+
+    private mutating func transition(_ state: RegistrationStatus.State, reason: String?, expires: UInt32? = nil) -> [Action] {
+        let new = RegistrationStatus(state: state, reason: reason, grantedExpires: expires)
+        guard new != status else { return [] }
+        status = new
+        return [.status(new)]
+    }
+
+    /// The lifetime granted to our binding: its Contact's expires parameter
+    /// (matched by instance or URI), else Expires, else what we asked for.
+    func grantedExpires(in r: SIPMessage) -> UInt32 {
+        let instance = "\"<urn:uuid:\(configuration.instanceID)>\""
+        for c in r.contacts {
+            guard let a = c.address else { continue }
+            let sameInstance = a.parameters["+sip.instance"].flatMap { $0 } == instance
+            let sameURI = contact.map { a.uri.user == $0.user && a.uri.host.lowercased() == $0.host.lowercased() && (a.uri.port ?? 5060) == ($0.port ?? 5060) } ?? false
+            if sameInstance || sameURI, let e = a.parameters["expires"].flatMap({ $0 }).flatMap({ UInt32($0) }) { return e }
+        }
+        return r.expires ?? requestedExpires
+    }
+
+    private mutating func makeRequest(expires: UInt32) -> SIPMessage {
+        cseq += 1
+        var h = SIPHeaders()
+        // The driver fills in sent-by; the branch is new for every request.
+        h.append(.via, "SIP/2.0/UDP 0.0.0.0;rport;branch=\(random.branch())")
+        h.append(.maxForwards, "70")
+        h.append(.from, SIPNameAddress(uri: configuration.aor, parameters: SIPParameters([.init(name: "tag", value: fromTag)])).description)
+        h.append(.to, SIPNameAddress(uri: configuration.aor).description)
+        h.append(.callID, callID)
+        h.append(.cseq, "\(cseq) REGISTER")
+        if let contact {
+            var params = SIPParameters([.init(name: "+sip.instance", value: "\"<urn:uuid:\(configuration.instanceID)>\"")])
+            if expires == 0 { params.set("expires", "0") }
+            h.append(.contact, SIPNameAddress(uri: contact, parameters: params).description)
+        }
+        h.append(.expires, String(expires))
+        h.append(.allow, "INVITE, ACK, CANCEL, BYE, OPTIONS")
+        h.append(.userAgent, configuration.userAgent)
+        if let (c, header, previous) = challenge {
+            let nc = previous + 1
+            challenge = (c, header, nc)
+            let value = credentials.authorization(challenge: c, method: "REGISTER", uri: configuration.registrarURI.description,
+                                                  cnonce: random.hex(8), nonceCount: nc)
+            h.append(header, value)
+        }
+        return SIPMessage.request(.register, uri: configuration.registrarURI, headers: h)
+    }
+}

@@ -1,0 +1,185 @@
+import Dispatch
+import Logging
+
+/// What a client transaction tells its user.
+public enum ClientTransactionResult: Sendable {
+    case provisional(SIPMessage)
+    case final(SIPMessage)
+    case timeout
+    case transportError(String)
+}
+
+/// A server transaction as its user sees it: the request, and a way to answer.
+public struct ServerTransactionHandle: Sendable {
+    public let request: InboundMessage
+    let key: TransactionKey
+    weak var layer: SIPTransactionLayer?
+
+    /// Sends a response through the transaction (retransmissions included).
+    public func respond(_ response: SIPMessage) {
+        layer?.respond(key: key, response: response)
+    }
+}
+
+/// Drives the transaction state machines: matches messages to
+/// transactions, runs timers on the queue, and executes actions.
+///
+/// `@unchecked Sendable` boundary: every member is used only on `queue`.
+public final class SIPTransactionLayer: @unchecked Sendable {
+    enum Machine {
+        case clientNonInvite(ClientNonInviteTransaction)
+        case clientInvite(ClientInviteTransaction)
+        case serverNonInvite(ServerNonInviteTransaction)
+        case serverInvite(ServerInviteTransaction)
+    }
+
+    final class Entry {
+        var machine: Machine
+        let destination: TransportDestination
+        var timers: [TransactionTimer: DispatchWorkItem] = [:]
+        let handler: ((ClientTransactionResult) -> Void)?
+        init(machine: Machine, destination: TransportDestination, handler: ((ClientTransactionResult) -> Void)?) {
+            self.machine = machine
+            self.destination = destination
+            self.handler = handler
+        }
+    }
+
+    public let transport: SIPTransportLayer
+    public var timers: TransactionTimers
+    let logger: Logger
+    private var entries: [TransactionKey: Entry] = [:]
+
+    /// A request that starts a new server transaction.
+    public var onRequest: ((ServerTransactionHandle) -> Void)?
+    /// A request or response no transaction wanted (ACK for a 2xx, stray responses).
+    public var onStray: ((InboundMessage) -> Void)?
+
+    public init(transport: SIPTransportLayer, timers: TransactionTimers, logger: Logger) {
+        self.transport = transport
+        self.timers = timers
+        self.logger = logger
+    }
+
+    public var queue: DispatchQueue { transport.queue }
+    public var count: Int { entries.count }
+
+    /// Starts a client transaction; call on `queue`.
+    public func sendRequest(_ request: SIPMessage, to destination: TransportDestination,
+                            handler: @escaping (ClientTransactionResult) -> Void) {
+        guard let key = TransactionKey.client(forRequest: request) else {
+            handler(.transportError("request has no Via branch"))
+            return
+        }
+        let reliable = destination.kind.isReliable
+        let machine: Machine = request.method == .invite
+            ? .clientInvite(ClientInviteTransaction(request: request, reliable: reliable, timers: timers))
+            : .clientNonInvite(ClientNonInviteTransaction(request: request, reliable: reliable, timers: timers))
+        let entry = Entry(machine: machine, destination: destination, handler: handler)
+        entries[key] = entry
+        dispatch(.start, to: key)
+    }
+
+    /// Feeds a message from the transport; call on `queue`.
+    public func receive(_ inbound: InboundMessage) {
+        let m = inbound.message
+        if m.isRequest {
+            guard let key = TransactionKey.server(for: m) else {
+                onStray?(inbound)
+                return
+            }
+            if entries[key] != nil {
+                dispatch(.received(m), to: key)
+                return
+            }
+            if m.method == .ack {
+                onStray?(inbound) // ACK for a 2xx: belongs to the dialog, not a transaction
+                return
+            }
+            let reliable = inbound.kind.isReliable
+            let machine: Machine = m.method == .invite
+                ? .serverInvite(ServerInviteTransaction(request: m, reliable: reliable, timers: timers))
+                : .serverNonInvite(ServerNonInviteTransaction(request: m, reliable: reliable, timers: timers))
+            entries[key] = Entry(machine: machine, destination: inbound.replyDestination, handler: nil)
+            pendingInbound[key] = inbound
+            dispatch(.start, to: key)
+        } else {
+            guard let key = TransactionKey.client(for: m), entries[key] != nil else {
+                onStray?(inbound)
+                return
+            }
+            dispatch(.received(m), to: key)
+        }
+    }
+
+    private var pendingInbound: [TransactionKey: InboundMessage] = [:]
+
+    func respond(key: TransactionKey, response: SIPMessage) {
+        queue.async { [self] in
+            guard entries[key] != nil else { return }
+            dispatch(.sendResponse(response), to: key)
+        }
+    }
+
+    private func dispatch(_ event: TransactionEvent, to key: TransactionKey) {
+        guard let entry = entries[key] else { return }
+        let actions: [TransactionAction]
+        switch entry.machine {
+        case .clientNonInvite(var t): actions = t.handle(event); entry.machine = .clientNonInvite(t)
+        case .clientInvite(var t): actions = t.handle(event); entry.machine = .clientInvite(t)
+        case .serverNonInvite(var t): actions = t.handle(event); entry.machine = .serverNonInvite(t)
+        case .serverInvite(var t): actions = t.handle(event); entry.machine = .serverInvite(t)
+        }
+        for action in actions { execute(action, entry: entry, key: key) }
+    }
+
+    private func execute(_ action: TransactionAction, entry: Entry, key: TransactionKey) {
+        switch action {
+        case .send(let m):
+            transport.send(m, to: entry.destination) { [weak self] error in
+                guard let self, let error else { return }
+                // Failures are reported asynchronously so actions never nest.
+                self.queue.async { self.dispatch(.transportError(error), to: key) }
+            }
+        case .startTimer(let t, let after):
+            entry.timers[t]?.cancel()
+            let item = DispatchWorkItem { [weak self] in
+                guard let self, let e = self.entries[key], e === entry else { return }
+                e.timers[t] = nil
+                self.dispatch(.timerFired(t), to: key)
+            }
+            entry.timers[t] = item
+            queue.asyncAfter(deadline: .now() + after.dispatch, execute: item)
+        case .cancelTimer(let t):
+            entry.timers[t]?.cancel()
+            entry.timers[t] = nil
+        case .passToTU(let m):
+            if let handler = entry.handler {
+                handler((m.statusCode ?? 0) < 200 ? .provisional(m) : .final(m))
+            } else if let inbound = pendingInbound.removeValue(forKey: key) {
+                onRequest?(ServerTransactionHandle(request: inbound, key: key, layer: self))
+            } else if m.method == .ack {
+                var inbound = InboundMessage(message: m, source: entry.destination.address, kind: entry.destination.kind,
+                                             connectionID: entry.destination.connectionID, local: entry.destination.address)
+                inbound.message = m
+                onStray?(inbound)
+            }
+        case .timeout:
+            entry.handler?(.timeout)
+        case .transportError(let why):
+            entry.handler?(.transportError(why))
+        case .terminated:
+            entry.timers.values.forEach { $0.cancel() }
+            entry.timers.removeAll()
+            if entries[key] === entry { entries[key] = nil }
+            pendingInbound[key] = nil
+        }
+    }
+
+    /// Cancels every transaction (shutdown); no handler is called.
+    public func shutdown() {
+        for e in entries.values { e.timers.values.forEach { $0.cancel() } }
+        entries.removeAll()
+        pendingInbound.removeAll()
+    }
+}

@@ -1,0 +1,113 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension SIPTransportLayer {
+    /// Sends a message (RFC 3261 §18.1.1 / §18.2.2). Streams reuse an open
+    /// connection to the same peer, or connect; `completion` gets nil once
+    /// the bytes are handed to the kernel or queued on an open/connecting
+    /// stream, or an error text. Runs on `queue`; `completion` too.
+    public func send(_ message: SIPMessage, to destination: TransportDestination, completion: ((String?) -> Void)? = nil) {
+        let bytes = message.serialize()
+        switch destination.kind {
+        case .udp:
+            guard let socket = udpSockets[destination.address.family] else {
+                completion?("no \(destination.address.family) UDP socket")
+                return
+            }
+            let error = socket.send(bytes, to: destination.address)
+            if let error { logger.info("UDP send failed", metadata: ["to": "\(destination.address)", "reason": "\(error)"]) }
+            completion?(error)
+        case .tcp:
+            if let id = destination.connectionID, let c = connections[id] {
+                c.send(bytes)
+                completion?(nil)
+                return
+            }
+            if !message.isRequest, destination.connectionID != nil {
+                // §18.2.2: the request's connection is gone; open a new one to the source.
+                logger.debug("response connection gone, reconnecting", metadata: ["to": "\(destination.address)"])
+            }
+            switch connection(to: destination.address) {
+            case .success(let c):
+                c.send(bytes)
+                completion?(nil)
+            case .failure(let e):
+                completion?(e.description)
+            }
+        case .tls:
+            completion?("TLS transport is not available yet")
+        }
+    }
+
+    /// The open (or opening) outbound connection to `peer`, or a new one.
+    func connection(to peer: SocketAddress) -> Result<TCPConnection, TransportError> {
+        if let id = outboundByPeer[peer], let c = connections[id], c.state != .closed { return .success(c) }
+        // An inbound connection from the same address:port serves too (RFC 5923 spirit).
+        if let c = connections.values.first(where: { $0.remote == peer && $0.state == .open }) { return .success(c) }
+        let id = nextConnectionID
+        nextConnectionID += 1
+        do throws(TransportError) {
+            let bindTo = listeners[peer.family].map { l -> SocketAddress in
+                l.local.isWildcard ? SocketAddress(ip: peer.family == .ipv4 ? "0.0.0.0" : "::", port: 0)! : SocketAddress(ip: l.local.ip, port: 0)!
+            }
+            let c = try TCPConnection(id: id, connectTo: peer, from: bindTo, queue: queue, limits: configuration.limits)
+            wire(c)
+            c.onOpen = { [weak self] conn in
+                self?.logger.info("TCP connection open", metadata: ["peer": "\(conn.remote)", "local": "\(conn.local.map { "\($0)" } ?? "?")"])
+            }
+            connections[id] = c
+            outboundByPeer[peer] = id
+            c.start()
+            return .success(c)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The address:port to put in Via and Contact for messages toward
+    /// `remote`: the bound address, or the routing choice when bound to a
+    /// wildcard, with the listening port.
+    public func advertisedAddress(toward remote: SocketAddress, kind: SIPTransportKind) -> SocketAddress {
+        let family = remote.family
+        if let a = configuration.localAddress, !a.isEmpty, let addr = SocketAddress(ip: a, port: port) { return addr }
+        if let local = SocketAddress.localAddress(toward: remote) { return SocketAddress(ip: local.ip, port: port)! }
+        return SocketAddress(ip: family == .ipv4 ? "127.0.0.1" : "::1", port: port)!
+    }
+
+    /// True when a stream connection with this id is still open.
+    public func isConnectionOpen(_ id: UInt64) -> Bool { connections[id]?.state == .open }
+
+    /// Closes a stream connection (tests and failover).
+    public func closeConnection(_ id: UInt64, reason: String) { connections[id]?.close(reason: reason) }
+
+    /// Number of open stream connections (status and leak tests).
+    public var connectionCount: Int { connections.count }
+
+    /// Periodically closes streams stuck on a partial message (slow or
+    /// hostile senders, RFC 4475 §3.1.2.2 over TCP).
+    func startSweep() {
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        let period = max(configuration.streamIdleTimeout / 4, .milliseconds(100))
+        timer.schedule(deadline: .now() + period.dispatch, repeating: period.dispatch)
+        timer.setEventHandler { [weak self] in
+            guard let self else { return }
+            let now = DispatchTime.now().uptimeNanoseconds
+            let limit = UInt64(self.configuration.streamIdleTimeout.seconds * 1e9)
+            for c in self.connections.values where c.hasPartialMessage && now - c.lastActivity.uptimeNanoseconds > limit {
+                c.close(reason: "incomplete message not finished within \(self.configuration.streamIdleTimeout)")
+            }
+        }
+        sweepTimer = timer
+        timer.resume()
+    }
+}
+
+extension Duration {
+    /// The same span as a Dispatch interval.
+    public var dispatch: DispatchTimeInterval {
+        let c = components
+        return .nanoseconds(Int(c.seconds) * 1_000_000_000 + Int(c.attoseconds / 1_000_000_000))
+    }
+}

@@ -1,0 +1,195 @@
+import Dispatch
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Settings for the listening sockets.
+public struct TransportConfiguration: Sendable {
+    /// Address to bind; nil binds the IPv4 and IPv6 wildcards.
+    public var localAddress: String?
+    /// Port for UDP and TCP alike; 0 lets the kernel pick one (shared by both).
+    public var localPort: UInt16
+    public var kinds: Set<SIPTransportKind>
+    public var limits: SIPParserLimits
+    /// A stream holding a partial message this long without completing it is closed.
+    public var streamIdleTimeout: Duration
+    /// Accepted connections beyond this are refused.
+    public var maxInboundConnections: Int
+
+    public init(localAddress: String? = nil, localPort: UInt16 = 0, kinds: Set<SIPTransportKind> = [.udp, .tcp],
+                limits: SIPParserLimits = .default, streamIdleTimeout: Duration = .seconds(32),
+                maxInboundConnections: Int = 256) {
+        self.localAddress = localAddress
+        self.localPort = localPort
+        self.kinds = kinds
+        self.limits = limits
+        self.streamIdleTimeout = streamIdleTimeout
+        self.maxInboundConnections = maxInboundConnections
+    }
+}
+
+/// The transport layer (RFC 3261 §18): UDP sockets and TCP listeners on one
+/// port, outbound TCP connections reused per peer, parsing of what arrives,
+/// and the received/rport rules for requests.
+///
+/// `@unchecked Sendable` boundary: every member is used only on `queue`.
+public final class SIPTransportLayer: @unchecked Sendable {
+    public let queue: DispatchQueue
+    public let configuration: TransportConfiguration
+    let logger: Logger
+
+    var udpSockets: [SocketAddress.Family: UDPSocket] = [:]
+    var listeners: [SocketAddress.Family: TCPListener] = [:]
+    var connections: [UInt64: TCPConnection] = [:]
+    var outboundByPeer: [SocketAddress: UInt64] = [:]
+    var nextConnectionID: UInt64 = 1
+    var sweepTimer: DispatchSourceTimer?
+    public private(set) var port: UInt16 = 0
+
+    /// A parsed message arrived.
+    public var onMessage: ((InboundMessage) -> Void)?
+    /// A message failed to parse; the destination is where a 400 could go.
+    public var onParseError: ((SIPParseError, TransportDestination) -> Void)?
+    /// A stream connection ended (id, peer, reason).
+    public var onConnectionClosed: ((UInt64, SocketAddress, String) -> Void)?
+
+    public init(configuration: TransportConfiguration, queue: DispatchQueue, logger: Logger) {
+        self.configuration = configuration
+        self.queue = queue
+        self.logger = logger
+    }
+
+    /// Binds the sockets; call on `queue`. Throws when nothing could be bound.
+    public func start() throws(TransportError) {
+        var addresses: [SocketAddress] = []
+        if let a = configuration.localAddress, !a.isEmpty {
+            guard let addr = SocketAddress(ip: a, port: configuration.localPort) else {
+                throw TransportError(operation: "bind", address: a, reason: "not a numeric IP address")
+            }
+            addresses = [addr]
+        } else {
+            addresses = [SocketAddress(ip: "0.0.0.0", port: configuration.localPort)!, SocketAddress(ip: "::", port: configuration.localPort)!]
+        }
+        var port = configuration.localPort
+        for (index, base) in addresses.enumerated() {
+            let addr = SocketAddress(ip: base.ip, port: port)!
+            do throws(TransportError) {
+                try bind(addr)
+                if port == 0 { port = udpSockets[addr.family]?.local.port ?? listeners[addr.family]?.local.port ?? 0 }
+            } catch {
+                // The IPv6 wildcard is optional (hosts with IPv6 disabled).
+                if index == 0 { throw error }
+                logger.notice("IPv6 sockets not opened", metadata: ["reason": "\(error)"])
+            }
+        }
+        self.port = port
+        startSweep()
+    }
+
+    private func bind(_ addr: SocketAddress) throws(TransportError) {
+        if configuration.kinds.contains(.udp) {
+            let udp = try UDPSocket(bind: addr, queue: queue)
+            udp.start { [weak self] bytes, from in self?.datagram(bytes, from: from, local: udp.local) }
+            udpSockets[addr.family] = udp
+        }
+        if configuration.kinds.contains(.tcp) {
+            let tcpAddr = SocketAddress(ip: addr.ip, port: udpSockets[addr.family]?.local.port ?? addr.port)!
+            let listener = try TCPListener(bind: tcpAddr, queue: queue)
+            listener.start { [weak self] fd, remote in self?.accepted(fd, remote: remote) }
+            listeners[addr.family] = listener
+        }
+    }
+
+    /// Closes every socket and connection; call on `queue`.
+    public func shutdown() {
+        sweepTimer?.cancel()
+        sweepTimer = nil
+        for c in connections.values { c.close(reason: "transport shut down") }
+        connections.removeAll()
+        outboundByPeer.removeAll()
+        udpSockets.values.forEach { $0.shutdown() }
+        listeners.values.forEach { $0.shutdown() }
+        udpSockets.removeAll()
+        listeners.removeAll()
+    }
+
+    // MARK: Receiving
+
+    private func datagram(_ bytes: [UInt8], from: SocketAddress, local: SocketAddress) {
+        // RFC 5626 §4.4.1 keep-alive on UDP is STUN; bare CRLFs are ignored.
+        if bytes.allSatisfy({ $0 == 0x0D || $0 == 0x0A }) { return }
+        let reply = TransportDestination(kind: .udp, address: from)
+        do throws(SIPParseError) {
+            let message = try SIPMessage.parse(bytes, limits: configuration.limits)
+            deliver(message, source: from, kind: .udp, connectionID: nil, local: local)
+        } catch {
+            onParseError?(error, reply)
+        }
+    }
+
+    private func accepted(_ fd: Int32, remote: SocketAddress) {
+        let inbound = connections.values.reduce(0) { $0 + ($1.outbound ? 0 : 1) }
+        guard inbound < configuration.maxInboundConnections else {
+            logger.warning("refusing TCP connection: too many", metadata: ["peer": "\(remote)"])
+            Glibc.close(fd)
+            return
+        }
+        let id = nextConnectionID
+        nextConnectionID += 1
+        let c = TCPConnection(id: id, acceptedFD: fd, remote: remote, queue: queue, limits: configuration.limits)
+        wire(c)
+        connections[id] = c
+        c.start()
+    }
+
+    func wire(_ c: TCPConnection) {
+        c.onFrame = { [weak self] conn, frame in self?.frame(frame, on: conn) }
+        c.onClose = { [weak self] conn, reason in
+            guard let self else { return }
+            self.connections[conn.id] = nil
+            if self.outboundByPeer[conn.remote] == conn.id { self.outboundByPeer[conn.remote] = nil }
+            self.logger.info("TCP connection closed", metadata: ["peer": "\(conn.remote)", "reason": "\(reason)"])
+            self.onConnectionClosed?(conn.id, conn.remote, reason)
+        }
+    }
+
+    private func frame(_ frame: SIPStreamFramer.Frame, on c: TCPConnection) {
+        let local = c.local ?? SocketAddress(ip: "0.0.0.0", port: port)!
+        switch frame {
+        case .message(let m):
+            deliver(m, source: c.remote, kind: .tcp, connectionID: c.id, local: local)
+        case .invalid(let error):
+            onParseError?(error, TransportDestination(kind: .tcp, address: c.remote, connectionID: c.id))
+        case .ping, .pong:
+            break
+        }
+    }
+
+    private func deliver(_ message: SIPMessage, source: SocketAddress, kind: SIPTransportKind, connectionID: UInt64?, local: SocketAddress) {
+        var message = message
+        if message.isRequest { Self.stampReceived(&message, source: source) }
+        onMessage?(InboundMessage(message: message, source: source, kind: kind, connectionID: connectionID, local: local))
+    }
+
+    /// RFC 3261 §18.2.1 and RFC 3581 §4: record the source address and port
+    /// in the top Via so that responses find their way back.
+    static func stampReceived(_ message: inout SIPMessage, source: SocketAddress) {
+        guard let first = message.headers.lines(.via).first else { return }
+        var values = HeaderValueSplitter.split(first)
+        guard var via = try? SIPVia(parsing: values[0]) else { return }
+        var changed = false
+        if via.host != source.ip {
+            via.parameters.set("received", source.ip)
+            changed = true
+        }
+        if case .some(.none) = via.rport {
+            via.parameters.set("rport", String(source.port))
+            if !changed { via.parameters.set("received", source.ip) }
+            changed = true
+        }
+        guard changed else { return }
+        values[0] = via.description
+        message.headers.replaceFirst(.via, with: values.joined(separator: ", "))
+    }
+}

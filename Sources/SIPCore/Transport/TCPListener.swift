@@ -1,0 +1,71 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A listening TCP socket; accepted connections are handed to `onAccept`.
+///
+/// `@unchecked Sendable` boundary: used only on `queue`.
+final class TCPListener: @unchecked Sendable {
+    let local: SocketAddress
+    private let fd: Int32
+    private let queue: DispatchQueue
+    private var source: DispatchSource?
+    private var closed = false
+
+    init(bind address: SocketAddress, queue: DispatchQueue) throws(TransportError) {
+        let fd = try SocketOps.open(address.family, stream: true)
+        try SocketOps.bind(fd, address, reuse: true)
+        guard listen(fd, 128) == 0 else {
+            let why = errnoText()
+            close(fd)
+            throw TransportError(operation: "listen", address: address.description, reason: why)
+        }
+        self.fd = fd
+        self.queue = queue
+        self.local = SocketOps.localAddress(fd) ?? address
+    }
+
+    func start(onAccept: @escaping (Int32, SocketAddress) -> Void) {
+        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue) as! DispatchSource
+        let fd = self.fd
+        source.setEventHandler {
+            // Bounded per wake-up; the source fires again while more are queued.
+            for _ in 0..<32 {
+                var ss = sockaddr_storage()
+                var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                let client = withUnsafeMutablePointer(to: &ss) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        accept(fd, $0, &len)
+                    }
+                }
+                if client < 0 { return }
+                _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
+                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+                guard let remote = withUnsafePointer(to: &ss, { SocketAddress(storage: $0) }) else {
+                    close(client)
+                    continue
+                }
+                onAccept(client, remote)
+            }
+        }
+        source.setCancelHandler { close(fd) }
+        self.source = source
+        source.resume()
+    }
+
+    func shutdown() {
+        guard !closed else { return }
+        closed = true
+        if let source {
+            source.cancel()
+            self.source = nil
+        } else {
+            close(fd)
+        }
+    }
+
+    deinit { shutdown() }
+}

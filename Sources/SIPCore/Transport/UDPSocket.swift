@@ -1,0 +1,75 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A nonblocking UDP socket driven by a Dispatch read source.
+///
+/// `@unchecked Sendable` boundary: every member is used only on `queue`
+/// (the stack's serial queue), which owns the fd and the source.
+final class UDPSocket: @unchecked Sendable {
+    let queue: DispatchQueue
+    let local: SocketAddress
+    private let fd: Int32
+    private var source: DispatchSource?
+    private var buffer = [UInt8](repeating: 0, count: 65_536)
+
+    init(bind address: SocketAddress, queue: DispatchQueue) throws(TransportError) {
+        let fd = try SocketOps.open(address.family, stream: false)
+        try SocketOps.bind(fd, address, reuse: false)
+        self.fd = fd
+        self.queue = queue
+        self.local = SocketOps.localAddress(fd) ?? address
+    }
+
+    /// Starts delivering datagrams; call on `queue`.
+    func start(onDatagram: @escaping ([UInt8], SocketAddress) -> Void) {
+        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue) as! DispatchSource
+        let fd = self.fd
+        source.setEventHandler { [weak self] in self?.drain(onDatagram) }
+        source.setCancelHandler { close(fd) }
+        self.source = source
+        source.resume()
+    }
+
+    private func drain(_ onDatagram: ([UInt8], SocketAddress) -> Void) {
+        // Bounded: at most 64 datagrams per wake-up so one flood cannot starve timers.
+        for _ in 0..<64 {
+            var ss = sockaddr_storage()
+            var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let n = buffer.withUnsafeMutableBytes { b in
+                withUnsafeMutablePointer(to: &ss) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, b.baseAddress, b.count, 0, $0, &len) }
+                }
+            }
+            if n < 0 { return } // EAGAIN, or an ICMP error surfaced on the socket
+            guard let from = withUnsafePointer(to: &ss, { SocketAddress(storage: $0) }) else { continue }
+            onDatagram(Array(buffer[0..<n]), from)
+        }
+    }
+
+    /// Sends one datagram; returns an error text on failure.
+    func send(_ bytes: [UInt8], to destination: SocketAddress) -> String? {
+        let n = bytes.withUnsafeBytes { b in destination.withSockAddr { sendto(fd, b.baseAddress, b.count, 0, $0, $1) } }
+        return n < 0 ? errnoText() : nil
+    }
+
+    private var closed = false
+
+    /// Stops reading; the fd is closed by the source's cancel handler (or
+    /// here when the source never started).
+    func shutdown() {
+        guard !closed else { return }
+        closed = true
+        if let source {
+            source.cancel()
+            self.source = nil
+        } else {
+            close(fd)
+        }
+    }
+
+    deinit { shutdown() }
+}

@@ -1,0 +1,98 @@
+import Dispatch
+import Logging
+
+/// The assembled signalling stack: transport, transactions and the UAS core
+/// on one serial queue, with stateless 400s for requests that fail to parse.
+///
+/// `@unchecked Sendable` boundary: every member is used only on `queue`.
+public final class SIPStack: @unchecked Sendable {
+    public let queue: DispatchQueue
+    public let transport: SIPTransportLayer
+    public let transactions: SIPTransactionLayer
+    public var capabilities: UASCapabilities
+    let logger: Logger
+    let random: RandomSource
+
+    public init(transport configuration: TransportConfiguration, timers: TransactionTimers,
+                capabilities: UASCapabilities, random: RandomSource = .system, logger: Logger) {
+        let queue = DispatchQueue(label: "sipendpointd.sip")
+        self.queue = queue
+        self.transport = SIPTransportLayer(configuration: configuration, queue: queue, logger: logger)
+        self.transactions = SIPTransactionLayer(transport: transport, timers: timers, logger: logger)
+        self.capabilities = capabilities
+        self.logger = logger
+        self.random = random
+    }
+
+    /// Binds sockets and wires the layers; call on `queue`.
+    public func start() throws(TransportError) {
+        transport.onMessage = { [weak self] inbound in
+            self?.traceIn(inbound)
+            self?.transactions.receive(inbound)
+        }
+        transport.onParseError = { [weak self] error, reply in self?.parseError(error, reply: reply) }
+        transactions.onRequest = { [weak self] handle in self?.serve(handle) }
+        transactions.onStray = { [weak self] inbound in
+            self?.logger.debug("absorbed message outside any transaction",
+                               metadata: ["from": "\(inbound.source)", "start": "\(inbound.message.startLineText)"])
+        }
+        try transport.start()
+    }
+
+    public func shutdown() {
+        transactions.shutdown()
+        transport.shutdown()
+    }
+
+    private func serve(_ handle: ServerTransactionHandle) {
+        let request = handle.request.message
+        guard let response = UASCore.respond(to: request, capabilities: capabilities, toTag: random.hex(6)) else { return }
+        logger.info("answered request", metadata: [
+            "method": "\(request.requestLine?.method.rawValue ?? "?")", "from": "\(handle.request.source)",
+            "status": "\(response.statusCode ?? 0)",
+        ])
+        handle.respond(response)
+    }
+
+    private func parseError(_ error: SIPParseError, reply: TransportDestination) {
+        guard error.isRequest, let headers = error.partialHeaders, SIPResponseBuilder.canRespond(headers) else {
+            logger.notice("dropped malformed message", metadata: ["from": "\(reply.address)", "error": "\(error)"])
+            return
+        }
+        var response = SIPResponseBuilder.response(headers: headers, code: 400, reason: "Bad Request - \(error.reason)", toTag: random.hex(6))
+        response.headers.append(.server, capabilities.userAgent)
+        logger.notice("answered malformed request with 400", metadata: ["from": "\(reply.address)", "error": "\(error)"])
+        transport.send(response, to: reply)
+    }
+
+    private func traceIn(_ inbound: InboundMessage) {
+        guard logger.logLevel <= .trace else { return }
+        logger.trace("received", metadata: ["from": "\(inbound.source)", "message": "\(SIPTrace.redacted(inbound.message))"])
+    }
+}
+
+extension SIPMessage {
+    /// The start line as text, for logs.
+    public var startLineText: String {
+        switch startLine {
+        case .request(let r): return "\(r.method) \(r.uri) \(r.version)"
+        case .response(let s): return "\(s.version) \(s.code) \(s.reason)"
+        }
+    }
+}
+
+/// SIP message text for traces, with credentials removed.
+public enum SIPTrace {
+    public static func redacted(_ m: SIPMessage) -> String {
+        var copy = m
+        for name in [SIPHeaderName.authorization, .proxyAuthorization] where copy.headers.contains(name) {
+            let scheme = copy.headers[name]!.split(separator: " ").first.map(String.init) ?? ""
+            copy.headers.replaceFirst(name, with: "\(scheme) <redacted>")
+            while copy.headers.count(of: name) > 1 {
+                copy.headers.remove(name)
+                copy.headers.append(name, "\(scheme) <redacted>")
+            }
+        }
+        return copy.text
+    }
+}
