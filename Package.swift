@@ -39,13 +39,18 @@ let package = Package(
             dependencies: ["SIPCore"],
             path: "Benchmarks/SIPParseBench"
         ),
+        // The RFC 4475/5118 corpus index shared by the unit and integration tests.
+        .target(
+            name: "TortureCorpus",
+            path: "Tests/TortureCorpus"
+        ),
         .testTarget(
             name: "SIPCoreTests",
-            dependencies: ["SIPCore"]
+            dependencies: ["SIPCore", "TortureCorpus"]
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SIPCore"]
+            dependencies: ["SIPCore", "TortureCorpus"]
         ),
     ],
     swiftLanguageModes: [.v6]

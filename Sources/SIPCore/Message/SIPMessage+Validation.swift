@@ -13,6 +13,10 @@ extension SIPMessage {
             if n == 0 { throw fail(.missingHeader, "\(name) header is missing") }
             if n > 1 { throw fail(.duplicateHeader, "\(name) appears \(n) times but allows one value") }
         }
+        if let r = requestLine, !r.uri.headers.isEmpty {
+            // RFC 3261 §19.1.1 (table): headers are not allowed in a Request-URI.
+            throw fail(.badURI, "Request-URI must not carry headers ('?...')")
+        }
         if headers.count(of: .maxForwards) > 1 { throw fail(.duplicateHeader, "Max-Forwards appears more than once") }
         let viaValues = headers.values(.via)
         if viaValues.isEmpty { throw fail(.missingHeader, "Via header is missing") }
@@ -37,7 +41,7 @@ extension SIPMessage {
         }
         if let mf = headers[.maxForwards] {
             let t = mf.trimmingWhitespace
-            guard !t.isEmpty, t.utf8.count <= 3, t.utf8.allSatisfy(CharClass.isDigit), let n = Int(t), n <= 255 else {
+            guard !t.isEmpty, t.utf8.count <= 10, t.utf8.allSatisfy(CharClass.isDigit), let n = Int(t), n <= 255 else {
                 throw fail(.badHeaderValue, "Max-Forwards '\(mf)' is not a number from 0 to 255")
             }
         }

@@ -71,4 +71,22 @@ public struct SIPMessage: Hashable, Sendable {
     public var statusCode: Int? { statusLine?.code }
 
     public var callID: String? { headers[.callID] }
+
+    /// Equality ignores Content-Length fields: they are framing derived from
+    /// the body (which is compared), and the serializer always writes one.
+    public static func == (a: SIPMessage, b: SIPMessage) -> Bool {
+        guard a.startLine == b.startLine, a.body == b.body else { return false }
+        var ha = a.headers, hb = b.headers
+        ha.remove(.contentLength)
+        hb.remove(.contentLength)
+        return ha == hb
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(startLine)
+        hasher.combine(body)
+        var h = headers
+        h.remove(.contentLength)
+        hasher.combine(h)
+    }
 }

@@ -124,7 +124,10 @@ enum URIParser {
             while start <= b.endIndex {
                 let end = b[start...].firstIndex(of: UInt8(ascii: "&")) ?? b.endIndex
                 guard end > start else { throw fail("empty URI header", start) }
-                uri.headers.append(try nameValue(b[start..<end], separator: UInt8(ascii: "="), fail: fail))
+                var header = try nameValue(b[start..<end], separator: UInt8(ascii: "="), fail: fail)
+                // hvalue may be empty but "=" is part of the grammar: a bare name is an empty value.
+                if header.value == nil { header.value = "" }
+                uri.headers.append(header)
                 start = end + 1
             }
         }

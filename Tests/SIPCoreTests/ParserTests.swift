@@ -1,0 +1,227 @@
+import Testing
+@testable import SIPCore
+
+let registerText = """
+REGISTER sip:registrar.example.com SIP/2.0\r
+Via: SIP/2.0/UDP 192.0.2.10:5060;rport;branch=z9hG4bK776asdhds\r
+Max-Forwards: 70\r
+To: Agent <sip:7001@example.com>\r
+From: "Agent 7001" <sip:7001@example.com>;tag=456248\r
+Call-ID: 843817637684230@998sdasdh09\r
+CSeq: 1826 REGISTER\r
+Contact: <sip:7001@192.0.2.10:5060>;expires=3600, <sip:7001@198.51.100.1>;q=0.5\r
+Expires: 7200\r
+Content-Length: 0\r
+\r
+
+"""
+
+@Suite struct ParserTests {
+    @Test func parsesRequestLineAndHeaders() throws {
+        let m = try SIPMessage.parse(registerText)
+        let line = try #require(m.requestLine)
+        #expect(line.method == .register)
+        #expect(line.uri.host == "registrar.example.com")
+        #expect(line.version == "SIP/2.0")
+        #expect(m.headers.count == 9)
+        #expect(m.callID == "843817637684230@998sdasdh09")
+        #expect(try m.cseq == SIPCSeq(1826, .register))
+        #expect(m.expires == 7200)
+        #expect(m.maxForwards == 70)
+        #expect(m.from?.tag == "456248")
+        #expect(m.from?.displayName == "Agent 7001")
+        #expect(m.to?.displayName == "Agent")
+        #expect(m.contacts.count == 2)
+        #expect(m.contacts[1].address?.parameters["q"] == .some("0.5"))
+        let via = try #require(m.topVia)
+        #expect(via.transport == "UDP")
+        #expect(via.port == 5060)
+        #expect(via.branch == "z9hG4bK776asdhds")
+        #expect(via.rport == .some(nil))
+        try m.validate()
+    }
+
+    @Test func compactFormsAndCaseInsensitiveNames() throws {
+        let text = "OPTIONS sip:a@b SIP/2.0\r\nv: SIP/2.0/TCP h;branch=z9hG4bK1\r\nf: <sip:x@y>;tag=1\r\nt: <sip:a@b>\r\ni: abc\r\nCSEQ: 1 OPTIONS\r\nm: <sip:x@h>\r\nl: 0\r\nk: path\r\nMAX-forwards: 1\r\n\r\n"
+        let m = try SIPMessage.parse(text)
+        #expect(m.headers[.via] == "SIP/2.0/TCP h;branch=z9hG4bK1")
+        #expect(m.headers[SIPHeaderName("call-id")] == "abc")
+        #expect(m.headers[.supported] == "path")
+        #expect(m.headers[.maxForwards] == "1")
+        #expect(SIPHeaderName("v") == .via)
+        #expect(SIPHeaderName("X-Custom") == SIPHeaderName("x-custom"))
+        #expect(SIPHeaderName("X-Custom").canonical == "X-Custom")
+        try m.validate()
+    }
+
+    @Test func unfoldsContinuationLines() throws {
+        let text = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nSubject: one\r\n  two\r\n\tthree\r\nf: <sip:x@y>;tag=1\r\nt: <sip:a@b>\r\ni: abc\r\nCSeq: 1 OPTIONS\r\n\r\n"
+        let m = try SIPMessage.parse(text)
+        #expect(m.headers[.subject] == "one two three")
+    }
+
+    @Test func splitsListsRespectingQuotesAndBrackets() {
+        let parts = HeaderValueSplitter.split(#""Doe, John" <sip:a@b;x=1,2>;p="q,r", <sip:c@d>"#)
+        #expect(parts == [#""Doe, John" <sip:a@b;x=1,2>;p="q,r""#, "<sip:c@d>"])
+        var h = SIPHeaders()
+        h.append(.via, "SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;branch=z9hG4bK2")
+        h.append(.via, "SIP/2.0/TCP c;branch=z9hG4bK3")
+        #expect(h.values(.via).count == 3)
+        h.append(.subject, "a, b")
+        #expect(h.values(.subject) == ["a, b"])
+    }
+
+    @Test func contactWildcardAndExpires() throws {
+        #expect(try SIPContact(parsing: " * ") == .wildcard)
+        let c = try SIPContact(parsing: "<sip:u@h>;expires=60;+sip.instance=\"<urn:uuid:1>\"")
+        #expect(c.address?.parameters["expires"] == .some("60"))
+        #expect(c.address?.parameters["+sip.instance"] == .some("\"<urn:uuid:1>\""))
+    }
+
+    @Test func datagramFramingByContentLength() throws {
+        // Body shorter than the datagram: the rest is ignored (RFC 3261 §18.3).
+        let m = try SIPMessage.parse(registerText.replacingContentLength(with: 3) + "abcTRAILING")
+        #expect(m.body == Array("abc".utf8))
+        // No Content-Length: the body is the rest of the datagram.
+        let noCL = registerText.replacingOccurrences("Content-Length: 0\r\n", with: "") + "xyz"
+        #expect(try SIPMessage.parse(noCL).body == Array("xyz".utf8))
+    }
+
+    @Test(arguments: [
+        ("", SIPParseError.Code.empty),
+        ("REGISTER sip:a SIP/2.0", .incomplete),
+        ("REGISTER sip:a SIP/2.0\r\nVia: x\r\n", .incomplete),
+        ("REGISTER sip:a SIP/2.0\r\nContent-Length: 10\r\n\r\nabc", .contentLengthMismatch),
+        ("REGISTER sip:a SIP/2.0\r\nContent-Length: -1\r\n\r\n", .badContentLength),
+        ("REGISTER sip:a SIP/2.0\r\nContent-Length: five\r\n\r\n", .badContentLength),
+        ("REGISTER sip:a SIP/2.0\r\nContent-Length: 99999999999999999999\r\n\r\n", .badContentLength),
+        ("REGISTER sip:a SIP/2.0\r\nl: 1\r\nContent-Length: 2\r\n\r\nab", .badContentLength),
+        ("REGISTER  sip:a SIP/2.0\r\n\r\n", .badStartLine),
+        ("REGISTER sip:a SIP/2.0 \r\n\r\n", .badStartLine),
+        ("REGISTER <sip:a> SIP/2.0\r\n\r\n", .badURI),
+        ("REGISTER sip:a HTTP/1.1\r\n\r\n", .badVersion),
+        ("SIP/2.0 2000 OK\r\n\r\n", .badStatusCode),
+        ("SIP/2.0 099 Low\r\n\r\n", .badStatusCode),
+        ("REGISTER sip:a SIP/2.0\r\nBad Header: x\r\n\r\n", .badHeader),
+        ("REGISTER sip:a SIP/2.0\r\n: novalue\r\n\r\n", .badHeader),
+        ("REGISTER sip:a SIP/2.0\r\n continuation\r\n\r\n", .badHeader),
+        ("REGISTER sip:a SIP/2.0\nVia: x\n\n", .badStartLine),
+    ])
+    func rejectsMalformed(_ text: String, _ code: SIPParseError.Code) {
+        #expect(throws: SIPParseError.self) { try SIPMessage.parse(text) }
+        do {
+            _ = try SIPMessage.parse(text)
+        } catch {
+            #expect(error.code == code, "\(error)")
+            #expect(error.offset >= 0 && error.offset <= text.utf8.count + 1)
+        }
+    }
+
+    @Test func rejectsNonUTF8AndReportsOffset() throws {
+        var bytes = Array("OPTIONS sip:a@b SIP/2.0\r\nSubject: ".utf8)
+        let offset = bytes.count
+        bytes += [0xC3, 0x28, 0x0D, 0x0A, 0x0D, 0x0A]
+        do {
+            _ = try SIPMessage.parse(bytes)
+            Issue.record("accepted invalid UTF-8")
+        } catch {
+            #expect(error.code == .badHeader)
+            #expect(error.offset == offset)
+            #expect(error.isRequest)
+        }
+    }
+
+    @Test func nulInsideHeaderValueIsKeptNotTruncated() throws {
+        var bytes = Array("OPTIONS sip:a@b SIP/2.0\r\nX-Nul: a".utf8)
+        bytes += [0x00]
+        bytes += Array("b\r\n\r\n".utf8)
+        let m = try SIPMessage.parse(bytes)
+        #expect(m.headers[SIPHeaderName("X-Nul")]?.utf8.count == 3)
+    }
+
+    @Test func enforcesSizeAndHeaderCountLimits() {
+        let huge = "OPTIONS sip:a@b SIP/2.0\r\nX-Big: " + String(repeating: "a", count: 70_000) + "\r\n\r\n"
+        #expect(throws: SIPParseError.self) { try SIPMessage.parse(huge) }
+        let limits = SIPParserLimits(maxMessageSize: 100_000, maxHeaderFields: 10)
+        let many = "OPTIONS sip:a@b SIP/2.0\r\n" + String(repeating: "X-A: 1\r\n", count: 11) + "\r\n"
+        do {
+            _ = try SIPMessage.parse(many, limits: limits)
+            Issue.record("accepted too many headers")
+        } catch {
+            #expect(error.code == .tooManyHeaders)
+        }
+    }
+
+    @Test func responseWithEmptyReasonAndUTF8Reason() throws {
+        let m = try SIPMessage.parse("SIP/2.0 100 \r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\r\n")
+        #expect(m.statusLine == SIPStatusLine(code: 100, reason: ""))
+        let u = try SIPMessage.parse("SIP/2.0 200 Всё хорошо\r\n\r\n")
+        #expect(u.statusLine?.reason == "Всё хорошо")
+    }
+
+    @Test func validationFindsSemanticErrors() throws {
+        func check(_ replace: String, _ with: String, _ code: SIPParseError.Code) throws {
+            let m = try SIPMessage.parse(registerText.replacingOccurrences(replace, with: with))
+            do {
+                try m.validate()
+                Issue.record("validated: \(with)")
+            } catch {
+                #expect(error.code == code, "\(with): \(error)")
+                #expect(error.partialHeaders != nil)
+            }
+        }
+        try check("CSeq: 1826 REGISTER", "CSeq: 1826 INVITE", .cseqMethodMismatch)
+        try check("CSeq: 1826 REGISTER", "CSeq: 36893488147419103232 REGISTER", .badHeaderValue)
+        try check("Max-Forwards: 70", "Max-Forwards: 300", .badHeaderValue)
+        try check("Call-ID: 843817637684230@998sdasdh09\r\n", "", .missingHeader)
+        try check("Expires: 7200", "Call-ID: again", .duplicateHeader)
+        try check(#"From: "Agent 7001" <sip:7001@example.com>"#, #"From: "Agent 7001 <sip:7001@example.com>"#, .badHeaderValue)
+        try check("branch=z9hG4bK776asdhds", "branch=z9hG4bK776asdhds;;", .badHeaderValue)
+    }
+
+    @Test func typedHeadersRoundTrip() throws {
+        let via = try SIPVia(parsing: "SIP / 2.0 / tcp [2001:db8::1]:5061;branch=z9hG4bKx;received=[2001:db8::9]")
+        #expect(via.transport == "TCP")
+        #expect(via.host == "2001:db8::1")
+        #expect(via.received == "2001:db8::9")
+        #expect(try SIPVia(parsing: via.description) == via)
+        let na = try SIPNameAddress(parsing: #""Quote \" and \\ back" <sip:u@h;lr>;tag=1"#)
+        #expect(na.displayName == #"Quote " and \ back"#)
+        #expect(try SIPNameAddress(parsing: na.description) == na)
+        let bare = try SIPNameAddress(parsing: "sip:+19725552222@gw1.example.net;unknownparam")
+        #expect(bare.uri.parameters.isEmpty)
+        #expect(bare.parameters.contains("unknownparam"))
+        #expect(throws: SIPParseError.self) { try SIPNameAddress(parsing: "sip:user@example.com?Route=%3Csip:x%3E") }
+    }
+}
+
+extension String {
+    func replacingOccurrences(_ target: String, with replacement: String) -> String {
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.range(of: target) {
+            out += rest[..<r.lowerBound] + replacement
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+
+    func replacingContentLength(with n: Int) -> String {
+        replacingOccurrences("Content-Length: 0", with: "Content-Length: \(n)")
+    }
+}
+
+extension Substring {
+    func range(of target: String) -> Range<Substring.Index>? {
+        let t = Array(target.utf8)
+        guard !t.isEmpty else { return nil }
+        var i = startIndex
+        while i < endIndex {
+            if self[i...].utf8.starts(with: t) {
+                return i..<self.utf8.index(i, offsetBy: t.count)
+            }
+            i = index(after: i)
+        }
+        return nil
+    }
+}

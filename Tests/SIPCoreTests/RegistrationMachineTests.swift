@@ -1,0 +1,173 @@
+import Testing
+@testable import SIPCore
+
+@Suite struct RegistrationMachineTests {
+    let contact = SIPURI(user: "7001", host: "192.0.2.10", port: 5060)
+
+    func machine(expires: UInt32 = 600, password: String = "pw", retryBase: Duration = .seconds(30)) -> RegistrationMachine {
+        RegistrationMachine(configuration: RegistrationConfiguration(
+            aor: SIPURI(user: "7001", host: "example.com"), registrarURI: SIPURI(host: "example.com"),
+            password: password, expires: expires, retryBase: retryBase, retryMax: .seconds(1800),
+            instanceID: "00000000-0000-0000-0000-000000000001"), random: .seeded(42))
+    }
+
+    func sent(_ actions: [RegistrationMachine.Action]) -> SIPMessage? {
+        for case .send(let m) in actions { return m }
+        return nil
+    }
+
+    func scheduled(_ actions: [RegistrationMachine.Action], _ timer: RegistrationMachine.Timer) -> Duration? {
+        for case .schedule(let t, let d) in actions where t == timer { return d }
+        return nil
+    }
+
+    func reply(_ code: Int, to req: SIPMessage, _ extra: [(SIPHeaderName, String)] = []) -> SIPMessage {
+        var r = SIPResponseBuilder.response(to: req, code: code, reason: "X", toTag: "reg")
+        for (n, v) in extra { r.headers.append(n, v) }
+        return r
+    }
+
+    let challenge = #"Digest realm="example.com", nonce="n1", qop="auth", algorithm=MD5"#
+
+    @Test func registersThroughChallengeAndSchedulesRandomisedRefresh() throws {
+        var m = machine()
+        let first = try #require(sent(m.handle(.start(contact: contact))))
+        #expect(first.requestLine?.method == .register)
+        #expect(first.headers[.expires] == "600")
+        #expect(first.headers[.contact]?.contains("+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-000000000001>\"") == true)
+        #expect(first.headers[.authorization] == nil)
+        let second = try #require(sent(m.handle(.response(reply(401, to: first, [(.wwwAuthenticate, challenge)])))))
+        #expect(try second.cseq.number == (try first.cseq.number) + 1)
+        #expect(second.callID == first.callID)
+        #expect(second.from?.tag == first.from?.tag)
+        let auth = try #require(second.headers[.authorization])
+        #expect(auth.contains("nonce=\"n1\"") && auth.contains("nc=00000001"))
+        let ok = m.handle(.response(reply(200, to: second, [(.contact, "<sip:7001@192.0.2.10:5060>;expires=300")])))
+        #expect(m.status == RegistrationStatus(state: .registered, grantedExpires: 300))
+        let refresh = try #require(scheduled(ok, .refresh))
+        #expect(refresh >= .seconds(165) && refresh <= .seconds(255)) // 0.55–0.85 × the granted 300 s
+        // The refresh reuses the challenge with the next nonce count.
+        let third = try #require(sent(m.handle(.timerFired(.refresh))))
+        #expect(third.headers[.authorization]?.contains("nc=00000002") == true)
+    }
+
+    @Test func refreshPointsSpreadAcrossAgents() {
+        var points = Set<Int>()
+        for seed in 0..<50 {
+            var m = RegistrationMachine(configuration: RegistrationConfiguration(
+                aor: SIPURI(user: "7001", host: "e"), registrarURI: SIPURI(host: "e"), password: "",
+                expires: 1000, instanceID: "x"), random: .seeded(UInt64(seed)))
+            let req = sent(m.handle(.start(contact: contact)))!
+            let actions = m.handle(.response(reply(200, to: req, [(.expires, "1000")])))
+            if let d = scheduled(actions, .refresh) { points.insert(Int(d.seconds)) }
+        }
+        #expect(points.count > 30)
+        #expect(points.allSatisfy { $0 >= 550 && $0 <= 850 })
+    }
+
+    @Test func wrongPasswordIsTerminalWithoutRetry() throws {
+        var m = machine(password: "wrong")
+        let first = try #require(sent(m.handle(.start(contact: contact))))
+        let second = try #require(sent(m.handle(.response(reply(401, to: first, [(.wwwAuthenticate, challenge)])))))
+        let after = m.handle(.response(reply(401, to: second, [(.wwwAuthenticate, #"Digest realm="example.com", nonce="n2", qop="auth""#)])))
+        #expect(sent(after) == nil)
+        #expect(scheduled(after, .retry) == nil)
+        #expect(m.status.state == .authFailed)
+        #expect(m.status.reason?.contains("credentials rejected") == true)
+        #expect(m.handle(.timerFired(.retry)).isEmpty)
+    }
+
+    @Test func staleNonceIsAnsweredAgain() throws {
+        var m = machine()
+        let first = try #require(sent(m.handle(.start(contact: contact))))
+        let second = try #require(sent(m.handle(.response(reply(401, to: first, [(.wwwAuthenticate, challenge)])))))
+        let stale = #"Digest realm="example.com", nonce="n2", qop="auth", stale=true"#
+        let third = try #require(sent(m.handle(.response(reply(401, to: second, [(.wwwAuthenticate, stale)])))))
+        #expect(third.headers[.authorization]?.contains("nonce=\"n2\"") == true)
+        #expect(m.status.state == .registering)
+    }
+
+    @Test func proxyAuthenticateUsesProxyAuthorization() throws {
+        var m = machine()
+        let first = try #require(sent(m.handle(.start(contact: contact))))
+        let second = try #require(sent(m.handle(.response(reply(407, to: first, [(.proxyAuthenticate, challenge)])))))
+        #expect(second.headers[.proxyAuthorization] != nil)
+        #expect(second.headers[.authorization] == nil)
+    }
+
+    @Test func intervalTooBriefRaisesExpiresToMinExpires() throws {
+        var m = machine(expires: 20)
+        let first = try #require(sent(m.handle(.start(contact: contact))))
+        let second = try #require(sent(m.handle(.response(reply(423, to: first, [(.minExpires, "60")])))))
+        #expect(second.headers[.expires] == "60")
+        _ = m.handle(.response(reply(200, to: second, [(.expires, "60")])))
+        #expect(m.status.grantedExpires == 60)
+        // 423 without Min-Expires cannot be satisfied: a failure with backoff.
+        var n = machine(expires: 20)
+        let r = try #require(sent(n.handle(.start(contact: contact))))
+        let actions = n.handle(.response(reply(423, to: r)))
+        #expect(n.status.state == .retrying)
+        #expect(scheduled(actions, .retry) != nil)
+    }
+
+    @Test func failuresBackOffExponentiallyWithJitterAndCap() throws {
+        var m = machine(retryBase: .seconds(30))
+        _ = m.handle(.start(contact: contact))
+        var delays: [Double] = []
+        for _ in 0..<10 {
+            let a = m.handle(.failure("timeout"))
+            delays.append(try #require(scheduled(a, .retry)).seconds)
+            #expect(sent(m.handle(.timerFired(.retry))) != nil)
+        }
+        // 50–100 % of min(1800, 30·2^n).
+        for (n, d) in delays.enumerated() {
+            let cap = min(1800, 30 * Double(1 << n))
+            #expect(d >= cap * 0.5 && d <= cap, "attempt \(n): \(d)")
+        }
+        #expect(delays.last! <= 1800)
+        #expect(m.status.state == .registering)
+    }
+
+    @Test func retryAfterIsHonoured() throws {
+        var m = machine(retryBase: .seconds(1))
+        let r = try #require(sent(m.handle(.start(contact: contact))))
+        let a = m.handle(.response(reply(503, to: r, [(.retryAfter, "120")])))
+        #expect(try #require(scheduled(a, .retry)) >= .seconds(120))
+        #expect(m.status.reason?.hasPrefix("503") == true)
+    }
+
+    @Test func staleResponsesAreIgnored() throws {
+        var m = machine()
+        let first = try #require(sent(m.handle(.start(contact: contact))))
+        _ = m.handle(.response(reply(401, to: first, [(.wwwAuthenticate, challenge)])))
+        // A late answer to CSeq 1 must not be taken for the answer to CSeq 2.
+        #expect(m.handle(.response(reply(200, to: first))).isEmpty)
+        #expect(m.status.state == .registering)
+    }
+
+    @Test func stopUnregistersWithExpiresZero() throws {
+        var m = machine()
+        let first = try #require(sent(m.handle(.start(contact: contact))))
+        _ = m.handle(.response(reply(200, to: first, [(.expires, "600")])))
+        let stop = m.handle(.stop)
+        #expect(stop.contains(.cancel(.refresh)))
+        let unreg = try #require(sent(stop))
+        #expect(unreg.headers[.expires] == "0")
+        #expect(unreg.headers[.contact]?.contains("expires=0") == true)
+        let done = m.handle(.response(reply(200, to: unreg)))
+        #expect(done.contains(.stopped))
+        #expect(m.status.state == .stopped)
+        // Stopping when nothing is registered finishes at once.
+        var idle = machine()
+        #expect(idle.handle(.stop).contains(.stopped))
+    }
+
+    @Test func passwordNeverInRequestsOrDescriptions() throws {
+        var m = machine(password: "Sup3rS3cret")
+        let first = try #require(sent(m.handle(.start(contact: contact))))
+        let second = try #require(sent(m.handle(.response(reply(401, to: first, [(.wwwAuthenticate, challenge)])))))
+        #expect(!second.text.contains("Sup3rS3cret"))
+        #expect(!"\(m.configuration)".contains("Sup3rS3cret"))
+        #expect(!SIPTrace.redacted(second).contains("response="))
+    }
+}

@@ -1,0 +1,80 @@
+import Testing
+@testable import SIPCore
+
+@Suite struct URITests {
+    @Test func fullSIPURI() throws {
+        let u = try SIPURI("sips:alice:pw@Example.COM:5061;transport=tls;lr;maddr=10.0.0.1?subject=hi&priority=urgent")
+        #expect(u.scheme == .sips)
+        #expect(u.user == "alice")
+        #expect(u.password == "pw")
+        #expect(u.host == "Example.COM")
+        #expect(u.port == 5061)
+        #expect(u.transportParameter == "tls")
+        #expect(u.parameters["lr"] == .some(nil))
+        #expect(u.parameters["maddr"] == .some("10.0.0.1"))
+        #expect(u.headers.map(\.name) == ["subject", "priority"])
+        #expect(try SIPURI(u.description) == u)
+    }
+
+    @Test func ipv6References() throws {
+        let u = try SIPURI("sip:user@[2001:db8::10]:5070")
+        #expect(u.host == "2001:db8::10")
+        #expect(u.port == 5070)
+        #expect(u.description == "sip:user@[2001:db8::10]:5070")
+        let ambiguous = try SIPURI("sip:[2001:db8::10:5070]")
+        #expect(ambiguous.host == "2001:db8::10:5070")
+        #expect(ambiguous.port == nil)
+        let mapped = try SIPURI("sip:[::ffff:192.0.2.10]:19823")
+        #expect(mapped.port == 19823)
+        #expect(try SIPURI("sip:[2001:db8:::192.0.2.1]").host == "2001:db8::c000:201")
+        #expect(throws: SIPParseError.self) { try SIPURI("sip:2001:db8::10") }
+        #expect(throws: SIPParseError.self) { try SIPURI("sip:[2001:db8::10") }
+        #expect(throws: SIPParseError.self) { try SIPURI("sip:[zz::1]") }
+    }
+
+    @Test func escapesDecodeOnceAndReencode() throws {
+        let u = try SIPURI("sip:sips%3Auser%40example.com@example.net;n%61me=v%61lue%25%34%31")
+        #expect(u.user == "sips:user@example.com")
+        #expect(u.parameters["name"] == .some("value%41"))
+        let again = try SIPURI(u.description)
+        #expect(again == u)
+        let nul = try SIPURI("sip:%00%00@example.com")
+        #expect(nul.user?.utf8.count == 2)
+        #expect(throws: SIPParseError.self) { try SIPURI("sip:bad%zzescape@h") }
+        #expect(throws: SIPParseError.self) { try SIPURI("sip:trunc%4@h") }
+    }
+
+    @Test func semicolonInUserPart() throws {
+        let u = try SIPURI("sip:user;par=u%40example.net@example.com")
+        #expect(u.user == "user;par=u@example.net")
+        #expect(u.host == "example.com")
+        #expect(u.parameters.isEmpty)
+    }
+
+    @Test func telAndOpaqueSchemes() throws {
+        let t = try SIPURI("tel:+1-201-555-0123;phone-context=example.com")
+        #expect(t.scheme == .tel)
+        #expect(t.user == "+1-201-555-0123")
+        #expect(t.parameters["phone-context"] == .some("example.com"))
+        #expect(try SIPURI(t.description) == t)
+        let o = try SIPURI("soap.beep://192.0.2.103:3002")
+        #expect(o.scheme == .other("soap.beep"))
+        #expect(o.description == "soap.beep://192.0.2.103:3002")
+    }
+
+    @Test(arguments: ["", "sip:", "nocolon", "1sip:a", "sip:user@", "sip:@host", "sip:h:99999", "sip:h:12a",
+                      "sip:h;", "sip:h;;x", "sip:h?", "sip:h?a=1&", "sip:a b@h", "sip:<h>", "sip:h\u{7F}"])
+    func rejectsBadURIs(_ text: String) {
+        #expect(throws: SIPParseError.self) { try SIPURI(text) }
+    }
+
+    @Test func parametersCaseInsensitiveLookup() {
+        var p = SIPParameters()
+        p.set("Transport", "TCP")
+        #expect(p["transport"] == .some("TCP"))
+        p.set("lr", nil)
+        #expect(p.contains("LR"))
+        p.remove("TRANSPORT")
+        #expect(!p.contains("transport"))
+    }
+}
