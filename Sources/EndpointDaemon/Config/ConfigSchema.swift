@@ -94,6 +94,10 @@ public enum ConfigSchema {
             guard let n = Double(v), n >= 0.1, n <= 60 else { return "must be from 0.1 to 60 seconds" }
             c.shutdownTimeout = .milliseconds(Int64(n * 1000)); return nil
         },
+        Key(name: "sipendpoint.tcp.incomplete-message-timeout", help: "close a TCP connection whose message stays incomplete this long, seconds (default 32)") { c, v in
+            guard let n = Double(v), n >= 0.2, n <= 600 else { return "must be from 0.2 to 600 seconds" }
+            c.streamIncompleteTimeout = .milliseconds(Int64(n * 1000)); return nil
+        },
     ]
 
     public static var keyNames: [String] { keys.map(\.name) }

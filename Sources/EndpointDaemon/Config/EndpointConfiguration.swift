@@ -22,6 +22,7 @@ public struct EndpointConfiguration: Sendable {
     public var maxMessageSize: Int = 65_536
     public var timers = TransactionTimers()
     public var shutdownTimeout: Duration = .seconds(5)
+    public var streamIncompleteTimeout: Duration = .seconds(32)
 
     /// Where REGISTER goes: the SBC when set, else the SIP Server; an empty
     /// SBC port means the SIP Server's sip-port.

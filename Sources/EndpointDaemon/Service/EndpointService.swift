@@ -24,7 +24,8 @@ final class EndpointService: @unchecked Sendable {
         self.instanceID = instanceID
         self.logger = logger
         let transport = TransportConfiguration(localAddress: config.localAddress, localPort: config.localPort,
-                                               kinds: [.udp, .tcp], limits: SIPParserLimits(maxMessageSize: config.maxMessageSize))
+                                               kinds: [.udp, .tcp], limits: SIPParserLimits(maxMessageSize: config.maxMessageSize),
+                                               streamIdleTimeout: config.streamIncompleteTimeout)
         self.stack = SIPStack(transport: transport, timers: config.timers,
                               capabilities: UASCapabilities(userAgent: "sipendpointd/\(DaemonVersion.string)"), logger: logger)
     }

@@ -62,6 +62,15 @@ public final class SIPTransactionLayer: @unchecked Sendable {
     }
 
     public var queue: DispatchQueue { transport.queue }
+
+    /// A stream connection ended: every transaction that depends on it
+    /// learns at once (RFC 3261 §17.1.4), instead of waiting for Timer B/F.
+    public func connectionClosed(id: UInt64, remote: SocketAddress, reason: String) {
+        let affected = entries.filter { _, e in
+            e.destination.kind.isReliable && (e.destination.connectionID == id || (e.destination.connectionID == nil && e.destination.address == remote))
+        }
+        for (key, _) in affected { dispatch(.transportError(reason), to: key) }
+    }
     public var count: Int { entries.count }
 
     /// Starts a client transaction; call on `queue`.

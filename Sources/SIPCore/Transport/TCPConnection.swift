@@ -146,7 +146,7 @@ final class TCPConnection: @unchecked Sendable {
         if n == 0 { return fail("closed by peer") }
         if n < 0 {
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
-            return fail("receive failed: \(errnoText())")
+            return fail("\(state == .connecting ? "connect" : "receive") failed: \(errnoText())")
         }
         lastActivity = .now()
         framer.append(readBuffer[0..<n])

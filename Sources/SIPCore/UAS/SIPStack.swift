@@ -31,6 +31,9 @@ public final class SIPStack: @unchecked Sendable {
             self?.transactions.receive(inbound)
         }
         transport.onParseError = { [weak self] error, reply in self?.parseError(error, reply: reply) }
+        transport.onConnectionClosed = { [weak self] id, remote, reason in
+            self?.transactions.connectionClosed(id: id, remote: remote, reason: reason)
+        }
         transactions.onRequest = { [weak self] handle in self?.serve(handle) }
         transactions.onStray = { [weak self] inbound in
             self?.logger.debug("absorbed message outside any transaction",

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+
+/// The real daemon against a real kamailio registrar on loopback.
+@Suite(.serialized) struct RegistrationTests {
+    @Test(arguments: ["UDP", "TCP"])
+    func registersAndRefreshes(_ transport: String) async throws {
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        let d = try await Daemon(Daemon.settings(registrar: kam, transport: transport, regTimeout: 4))
+        #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "\(d.log.text)")
+        let bindings = try await kam.bindings(user: "7001")
+        #expect(bindings.count == 1)
+        #expect(bindings.first?.contact.contains("127.0.0.1:\(d.sipPort)") == true)
+        if transport == "TCP" { #expect(bindings.first?.contact.contains("transport=tcp") == true) }
+        // Granted 4 s: a refresh lands at 2.2–3.4 s; two refreshes within 10 s.
+        #expect(await kam.log.waitFor("REGISTER-SAVED", count: 3, timeout: .seconds(10)), "\(kam.log.text)")
+        let cseqs = kam.log.all.filter { $0.contains("REGISTER-SAVED") }.compactMap { line -> Int? in
+            line.range(of: "cseq=").map { Int(line[$0.upperBound...].prefix { $0.isNumber }) ?? 0 }
+        }
+        #expect(cseqs == cseqs.sorted() && Set(cseqs).count == cseqs.count)
+        // Same Call-ID for every refresh (RFC 3261 §10.2.4).
+        let callIDs = Set(kam.log.all.filter { $0.contains("REGISTER-SAVED") }.compactMap { $0.split(separator: " ").first { $0.hasPrefix("ci=") } })
+        #expect(callIDs.count == 1)
+        #expect(try await kam.bindings(user: "7001").count == 1)
+        #expect(await d.stop() == 0)
+    }
+
+    @Test(arguments: [(SIGTERM, "TCP"), (SIGINT, "UDP")])
+    func unregistersOnSignal(_ sig: Int32, _ transport: String) async throws {
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        let d = try await Daemon(Daemon.settings(registrar: kam, transport: transport, regTimeout: 300))
+        #expect(await d.log.waitFor("registration registered"))
+        #expect(try await kam.bindings(user: "7001").count == 1)
+        d.child.signal(sig)
+        let status = await d.child.waitForExit(timeout: .seconds(10))
+        #expect(status == 0)
+        #expect(d.log.text.contains("unregister=done"))
+        #expect(kam.log.text.contains("expires=0"))
+        #expect(try await kam.bindings(user: "7001").isEmpty)
+    }
+
+    @Test func wrongPasswordIsTerminalWithoutRetryStorm() async throws {
+        let kam = try await Kamailio(password: "right")
+        defer { Task { await kam.stop() } }
+        let d = try await Daemon(Daemon.settings(password: "wrong-password", registrar: kam))
+        #expect(await d.log.waitFor("registration auth-failed", timeout: .seconds(10)), "\(d.log.text)")
+        let atFailure = kam.registerCount
+        #expect(atFailure == 2) // the first REGISTER and the one answering the challenge
+        // Watch the registrar for a few seconds: nothing more arrives.
+        _ = await kam.log.waitFor("REGISTER-IN", count: atFailure + 1, timeout: .seconds(3))
+        #expect(kam.registerCount == atFailure)
+        #expect(try await kam.bindings(user: "7001").isEmpty)
+        #expect(!d.log.text.contains("wrong-password"))
+        #expect(d.child.isRunning)
+        #expect(await d.stop() == 0)
+    }
+
+    @Test func intervalTooBriefUsesMinExpires() async throws {
+        let kam = try await Kamailio(minExpires: 120, minExpiresMode: 1)
+        defer { Task { await kam.stop() } }
+        let d = try await Daemon(Daemon.settings(registrar: kam, regTimeout: 30))
+        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)\n\(kam.log.text)")
+        #expect(kam.log.text.contains("expires=30"))
+        #expect(d.log.text.contains("expires=120"))
+        let b = try await kam.bindings(user: "7001")
+        #expect(b.count == 1 && (b.first?.expires ?? 0) > 100)
+        #expect(await d.stop() == 0)
+    }
+
+    @Test func sha256DigestRegisters() async throws {
+        let kam = try await Kamailio(algorithm: "SHA-256")
+        defer { Task { await kam.stop() } }
+        let d = try await Daemon(Daemon.settings(registrar: kam, transport: "TCP"))
+        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)\n\(kam.log.text)")
+        #expect(try await kam.bindings(user: "7001").count == 1)
+        #expect(await d.stop() == 0)
+    }
+
+    @Test func instanceIDSurvivesRestart() async throws {
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        let work = Paths.tempDirectory("restart")
+        func instance(_ d: Daemon) -> String? {
+            d.log.all.first { $0.contains("sipendpointd started") }.flatMap { l in l.range(of: "instance=").map { String(l[$0.upperBound...].prefix { $0 != " " }) } }
+        }
+        let first = try await Daemon(Daemon.settings(registrar: kam), work: work)
+        #expect(await first.log.waitFor("registration registered"))
+        let id1 = instance(first)
+        #expect(await first.stop() == 0)
+        let second = try await Daemon(Daemon.settings(registrar: kam), work: work)
+        #expect(await second.log.waitFor("registration registered"))
+        #expect(id1 != nil && id1 == instance(second))
+        #expect(kam.log.text.contains("urn:uuid:\(id1 ?? "-")"))
+        #expect(await second.stop() == 0)
+    }
+
+    @Test func unreachableRegistrarRetriesWithBackoff() async throws {
+        // Nothing listens here: TCP connects are refused at once.
+        let d = try await Daemon([
+            "sipendpoint.user": "7001", "sipendpoint.password": "x",
+            "sipendpoint.sip-server-address": LoopbackAddresses.next(), "sipendpoint.sip-server-port": "5999",
+            "sipendpoint.transport-protocol": "TCP", "sipendpoint.proxies.proxy0.reg_interval": "1",
+        ])
+        #expect(await d.log.waitFor("registration retrying", count: 3, timeout: .seconds(15)), "\(d.log.text)")
+        let reasons = d.log.all.filter { $0.contains("registration retrying") }
+        #expect(reasons.allSatisfy { $0.contains("Connection refused") || $0.contains("connect failed") })
+        #expect(await d.stop() == 0)
+    }
+}

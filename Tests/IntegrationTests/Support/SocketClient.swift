@@ -1,0 +1,100 @@
+import Foundation
+import SIPCore
+
+/// Runs blocking work off the cooperative thread pool.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { c in DispatchQueue.global().async { c.resume(returning: work()) } }
+}
+
+/// A blocking UDP or TCP client socket for talking to the daemon and the
+/// registrar; every receive is bounded by a timeout.
+final class SocketClient: @unchecked Sendable {
+    let fd: Int32
+    let stream: Bool
+
+    init(udpTo host: String, port: UInt16) throws {
+        fd = socket(host.contains(":") ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        stream = false
+        try connectTo(host, port)
+    }
+
+    init(tcpTo host: String, port: UInt16) throws {
+        fd = socket(host.contains(":") ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        stream = true
+        try connectTo(host, port)
+    }
+
+    private func connectTo(_ host: String, _ port: UInt16) throws {
+        guard let addr = SocketAddress(ip: host, port: port) else { throw POSIXError(.EINVAL) }
+        let rc = addr.withSockAddr { connect(fd, $0, $1) }
+        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    }
+
+    var localPort: UInt16 {
+        var ss = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &ss) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return withUnsafePointer(to: &ss) { p in
+            p.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+        }
+    }
+
+    func send(_ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes { Foundation.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    func send(_ text: String) { send(Array(text.utf8)) }
+
+    enum Received: Sendable, Equatable {
+        case data([UInt8])
+        case closed
+        case timeout
+    }
+
+    /// One read (a datagram, or what a stream has), bounded by `timeout`.
+    func receive(timeout: Duration) async -> Received {
+        let fd = self.fd
+        return await offPool {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ms = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+            guard poll(&pfd, 1, ms) > 0 else { return .timeout }
+            var buf = [UInt8](repeating: 0, count: 70_000)
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return .closed }
+            if n < 0 { return errno == ECONNRESET ? .closed : .timeout }
+            return .data(Array(buf[0..<n]))
+        }
+    }
+
+    /// Receives SIP messages until one satisfies `done`; returns all of them.
+    func receiveMessages(timeout: Duration, until done: (SIPMessage) -> Bool) async -> [SIPMessage] {
+        var out: [SIPMessage] = []
+        var framer = SIPStreamFramer()
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let left = deadline - ContinuousClock.now
+            guard case .data(let bytes) = await receive(timeout: left) else { break }
+            if stream {
+                framer.append(bytes)
+                while case .message(let m)? = try? framer.next() {
+                    out.append(m)
+                    if done(m) { return out }
+                }
+            } else if let m = try? SIPMessage.parse(bytes) {
+                out.append(m)
+                if done(m) { return out }
+            }
+        }
+        return out
+    }
+
+    deinit { close(fd) }
+}
+
+/// An OPTIONS request with a known Call-ID, used as a probe.
+func optionsProbe(to host: String, port: UInt16, callID: String, transport: String = "UDP", localPort: UInt16) -> String {
+    "OPTIONS sip:probe@\(host):\(port) SIP/2.0\r\n" +
+        "Via: SIP/2.0/\(transport) 127.0.0.1:\(localPort);branch=z9hG4bK-\(callID)\r\n" +
+        "Max-Forwards: 70\r\nFrom: <sip:probe@test>;tag=p\r\nTo: <sip:probe@\(host)>\r\n" +
+        "Call-ID: \(callID)\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+}
