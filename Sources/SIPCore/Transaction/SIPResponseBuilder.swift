@@ -23,11 +23,11 @@ public enum SIPResponseBuilder {
         return SIPMessage(startLine: .response(SIPStatusLine(code: code, reason: reason)), headers: h)
     }
 
-    /// True when a response can be formed and routed: the top Via parses
-    /// (it carries the branch and the way back) and CSeq is there. Missing
-    /// From/To/Call-ID are simply not copied (RFC 4475 §3.3.1 asks for a 400).
+    /// True when a response can be formed: a Via to copy (responses go back
+    /// to the source address, so even an unparseable Via will do) and CSeq.
+    /// Missing From/To/Call-ID are simply not copied (RFC 4475 §3.3.1 asks
+    /// for a 400).
     public static func canRespond(_ headers: SIPHeaders) -> Bool {
-        guard let top = headers.values(.via).first, (try? SIPVia(parsing: top)) != nil else { return false }
-        return headers.contains(.cseq)
+        headers.contains(.via) && headers.contains(.cseq)
     }
 }

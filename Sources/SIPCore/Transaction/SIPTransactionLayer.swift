@@ -54,6 +54,9 @@ public final class SIPTransactionLayer: @unchecked Sendable {
     public var onRequest: ((ServerTransactionHandle) -> Void)?
     /// A request or response no transaction wanted (ACK for a 2xx, stray responses).
     public var onStray: ((InboundMessage) -> Void)?
+    /// A request that cannot belong to any transaction (its top Via does not
+    /// parse): answered statelessly by the UAS core.
+    public var onUnmatchable: ((InboundMessage) -> Void)?
 
     public init(transport: SIPTransportLayer, timers: TransactionTimers, logger: Logger) {
         self.transport = transport
@@ -94,7 +97,7 @@ public final class SIPTransactionLayer: @unchecked Sendable {
         let m = inbound.message
         if m.isRequest {
             guard let key = TransactionKey.server(for: m) else {
-                onStray?(inbound)
+                if m.method == .ack { onStray?(inbound) } else { onUnmatchable?(inbound) }
                 return
             }
             if entries[key] != nil {

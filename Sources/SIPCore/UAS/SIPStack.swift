@@ -35,6 +35,13 @@ public final class SIPStack: @unchecked Sendable {
             self?.transactions.connectionClosed(id: id, remote: remote, reason: reason)
         }
         transactions.onRequest = { [weak self] handle in self?.serve(handle) }
+        transactions.onUnmatchable = { [weak self] inbound in
+            guard let self, SIPResponseBuilder.canRespond(inbound.message.headers),
+                  let response = UASCore.respond(to: inbound.message, capabilities: self.capabilities, toTag: self.random.hex(6)) else { return }
+            self.logger.notice("answered request without a usable Via statelessly",
+                               metadata: ["from": "\(inbound.source)", "status": "\(response.statusCode ?? 0)"])
+            self.transport.send(response, to: inbound.replyDestination)
+        }
         transactions.onStray = { [weak self] inbound in
             self?.logger.debug("absorbed message outside any transaction",
                                metadata: ["from": "\(inbound.source)", "start": "\(inbound.message.startLineText)"])

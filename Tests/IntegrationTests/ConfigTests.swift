@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+/// Config errors stop the daemon with EX_CONFIG and say what, where and why.
+@Suite struct ConfigTests {
+    func write(_ text: String) throws -> String {
+        let dir = Paths.tempDirectory("config")
+        let path = dir.appendingPathComponent("bad.conf").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func unknownKeyNamesLineAndClosestKey() async throws {
+        let path = try write("sipendpoint.user = 7001\nsipendpoint.sip-server-address = 127.0.0.1\n# comment\n\nsipendpoint.sip-sever-port = 5060\n")
+        let d = try ChildProcess(Paths.daemon, ["--config", path])
+        #expect(await d.waitForExit(timeout: .seconds(10)) == 78)
+        #expect(d.log.text.contains("line 5: sipendpoint.sip-sever-port: unknown key; did you mean 'sipendpoint.sip-server-port'?"), "\(d.log.text)")
+    }
+
+    @Test func badValuesAndMissingKeysAreAllListed() async throws {
+        let path = try write("""
+        sipendpoint.transport-protocol = SCTP
+        sipendpoint.sip-server-port = 70000
+        sipendpoint.proxies.proxy0.reg_timeout = soon
+        sipendpoint.password = hunter2secret
+        sipendpoint.password-file = /nonexistent
+        garbage line
+        """)
+        let (status, out) = try await runCommand(Paths.daemon, ["check-config", path])
+        #expect(status == 78)
+        #expect(out.contains("line 1: sipendpoint.transport-protocol: value 'SCTP' is invalid: must be UDP or TCP"))
+        #expect(out.contains("line 2: sipendpoint.sip-server-port"))
+        #expect(out.contains("line 3: sipendpoint.proxies.proxy0.reg_timeout"))
+        #expect(out.contains("line 6: expected 'key = value'"))
+        #expect(out.contains("sipendpoint.user: required key is missing"))
+        #expect(out.contains("sipendpoint.sip-server-address: required key is missing"))
+        #expect(out.contains("not both"))
+        #expect(!out.contains("hunter2secret"))
+    }
+
+    @Test func tlsIsNotYetSupportedAndSRVPortRules() async throws {
+        let path = try write("sipendpoint.user = 7001\nsipendpoint.sip-server-address = 127.0.0.1\nsipendpoint.transport-protocol = TLS\nsipendpoint.sbc-register-port = 0\n")
+        let (status, out) = try await runCommand(Paths.daemon, ["check-config", path])
+        #expect(status == 78)
+        #expect(out.contains("TLS is not yet supported"))
+        #expect(out.contains("'127.0.0.1' is an IP address, which has no SRV records"))
+    }
+
+    @Test func validConfigChecksOK() async throws {
+        let path = try write("sipendpoint.user = 7001\nsipendpoint.sip-server-address = sip.example.com\nsipendpoint.sbc-register-address =\nsipendpoint.sbc-register-port =\n")
+        let (status, out) = try await runCommand(Paths.daemon, ["check-config", path])
+        #expect(status == 0, "\(out)")
+    }
+
+    @Test func emptySBCPortMeansSIPServerPort() async throws {
+        // The REGISTER must reach the SIP Server's sip-port when sbc-register-port is empty.
+        let kam = try await Kamailio(port: 5072)
+        defer { Task { await kam.stop() } }
+        var s = Daemon.settings(registrar: kam)
+        s["sipendpoint.sbc-register-address"] = kam.address
+        s["sipendpoint.sbc-register-port"] = ""
+        s["sipendpoint.sip-server-address"] = kam.address
+        s["sipendpoint.sip-server-port"] = "5072"
+        let d = try await Daemon(s)
+        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        #expect(d.log.text.contains("registrar=udp://\(kam.address):5072"))
+        #expect(await d.stop() == 0)
+    }
+}
