@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what sipendpointd needs to build, test and run its demo on Debian 12.
+# Idempotent: packages already present are left alone.
+set -euo pipefail
+packages=(
+  pkg-config libssl-dev         # OpenSSL 3 (digest hashes; TLS transport)
+  kamailio kamailio-tls-modules # the real registrar used by the demo and the tests
+  sip-tester                    # sipp, a real SIP peer for tests
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# Debian enables kamailio's own service on install; the tests start their own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet kamailio 2>/dev/null; then
+  ${SUDO:-} systemctl stop kamailio || true
+fi
+command -v swift >/dev/null || { echo "setup: a Swift 6 toolchain must be on PATH (swift --version)" >&2; exit 1; }
