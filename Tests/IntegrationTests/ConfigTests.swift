@@ -67,3 +67,17 @@ import Testing
         #expect(await d.stop() == 0)
     }
 }
+
+@Suite struct ExampleConfigTests {
+    @Test func exampleDocumentsEveryKeyAndValidates() async throws {
+        let example = Paths.root.appendingPathComponent("sipendpointd.conf.example").path
+        let text = try String(contentsOfFile: example, encoding: .utf8)
+        let (status, out) = try await runCommand(Paths.daemon, ["config-keys"])
+        #expect(status == 0)
+        let keys = out.split(separator: "\n").map { String($0.split(separator: "\t")[0]) }
+        #expect(keys.count >= 20)
+        for key in keys { #expect(text.contains(key + " ="), "\(key) is not in sipendpointd.conf.example") }
+        let (checkStatus, checkOut) = try await runCommand(Paths.daemon, ["check-config", example])
+        #expect(checkStatus == 0, "\(checkOut)")
+    }
+}

@@ -16,7 +16,7 @@ struct SipEndpointCommand: ParsableCommand {
         commandName: "sipendpointd",
         abstract: "Headless SIP endpoint daemon for contact-centre agents.",
         version: DaemonVersion.string,
-        subcommands: [Run.self, CheckConfig.self],
+        subcommands: [Run.self, CheckConfig.self, ConfigKeys.self],
         defaultSubcommand: Run.self)
 }
 
@@ -72,5 +72,13 @@ struct CheckConfig: ParsableCommand {
             for e in errors.errors { print("\(path): \(e)") }
             throw ExitCode(ExitCode78.config)
         }
+    }
+}
+
+struct ConfigKeys: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config-keys", abstract: "List every config key the daemon knows, with its meaning.")
+
+    func run() throws {
+        for key in ConfigSchema.keys { print("\(key.name)\t\(key.help)") }
     }
 }
