@@ -109,3 +109,42 @@ import Testing
         #expect(await d.stop() == 0)
     }
 }
+
+@Suite(.serialized) struct RegistrationDetailTests {
+    @Test func traceLogShowsMessagesWithCredentialsRedacted() async throws {
+        let kam = try await Kamailio(password: "Tr4ce-Secret")
+        defer { Task { await kam.stop() } }
+        var s = Daemon.settings(password: "Tr4ce-Secret", registrar: kam)
+        s["sipendpoint.log-level"] = "trace"
+        let d = try await Daemon(s)
+        #expect(await d.log.waitFor("registration registered"))
+        #expect(await d.stop() == 0)
+        let text = d.log.text
+        #expect(text.contains("REGISTER sip:"))
+        #expect(text.contains("Authorization: Digest <redacted>"))
+        #expect(!text.contains("Tr4ce-Secret"))
+        #expect(!text.contains("response=\\\""))
+    }
+
+    @Test func registersOverIPv6Loopback() async throws {
+        let kam = try await Kamailio(address: "::1", port: 5074)
+        defer { Task { await kam.stop() } }
+        var s = Daemon.settings(registrar: kam, transport: "TCP")
+        s["sipendpoint.local-address"] = "::1"
+        let d = try await Daemon(s)
+        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)\n\(kam.log.text)")
+        #expect(kam.log.text.contains("contact=<sip:7001@[::1]:\(d.sipPort);transport=tcp>"))
+        #expect(try await kam.bindings(user: "7001").first?.contact.contains("[::1]") == true)
+        #expect(await d.stop() == 0)
+    }
+
+    @Test func tcpKeepAlivePingIsAnswered() async throws {
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        let d = try await Daemon(Daemon.settings(registrar: kam))
+        let s = try SocketClient(tcpTo: "127.0.0.1", port: d.sipPort)
+        s.send("\r\n\r\n")
+        #expect(await s.receive(timeout: .seconds(5)) == .data([0x0D, 0x0A]))
+        #expect(await d.stop() == 0)
+    }
+}

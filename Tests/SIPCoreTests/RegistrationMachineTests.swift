@@ -171,3 +171,19 @@ import Testing
         #expect(!SIPTrace.redacted(second).contains("response="))
     }
 }
+
+@Suite struct RegistrationRealmTests {
+    @Test func credentialsGoOnlyToTheConfiguredRealm() throws {
+        var m = RegistrationMachine(configuration: RegistrationConfiguration(
+            aor: SIPURI(user: "7001", host: "example.com"), registrarURI: SIPURI(host: "example.com"),
+            password: "pw", realm: "example.com", instanceID: "x"), random: .seeded(1))
+        var first: SIPMessage?
+        for case .send(let r) in m.handle(.start(contact: SIPURI(user: "7001", host: "192.0.2.1"))) { first = r }
+        var reply = SIPResponseBuilder.response(to: try #require(first), code: 401, reason: "Unauthorized")
+        reply.headers.append(.wwwAuthenticate, #"Digest realm="evil.example.net", nonce="n""#)
+        let actions = m.handle(.response(reply))
+        #expect(!actions.contains { if case .send = $0 { return true } else { return false } })
+        #expect(m.status.state == .authFailed)
+        #expect(m.status.reason?.contains("evil.example.net") == true)
+    }
+}

@@ -22,6 +22,7 @@ public enum ConfigSchema {
             c.passwordFile = v; return nil
         },
         Key(name: "sipendpoint.auth-user", help: "digest username (default: user)") { c, v in c.authUser = v.isEmpty ? nil : v; return nil },
+        Key(name: "sipendpoint.auth-realm", help: "answer digest challenges only from this realm (default: any)") { c, v in c.authRealm = v.isEmpty ? nil : v; return nil },
         Key(name: "sipendpoint.domain", help: "AOR domain (default: sip-server-address)") { c, v in c.domain = v.isEmpty ? nil : v; return nil },
         Key(name: "sipendpoint.sip-server-address", help: "SIP Server host or IP (required)") { c, v in
             guard isHost(v) else { return "must be a host name or IP address" }

@@ -6,6 +6,7 @@ public struct EndpointConfiguration: Sendable {
     public var password: String?
     public var passwordFile: String?
     public var authUser: String?
+    public var authRealm: String?
     public var domain: String?
     public var sipServerAddress: String
     public var sipServerPort: UInt16 = 5060

@@ -72,7 +72,7 @@ final class EndpointService: @unchecked Sendable {
         let registrationConfig = RegistrationConfiguration(
             aor: SIPURI(user: config.user, host: domain.trimmingCharacters(in: "[]")),
             registrarURI: SIPURI(host: domain.trimmingCharacters(in: "[]")),
-            authUser: config.authUser ?? config.user, password: config.password ?? "",
+            authUser: config.authUser ?? config.user, password: config.password ?? "", realm: config.authRealm,
             expires: config.regTimeout, retryBase: config.regInterval, instanceID: instanceID,
             userAgent: "sipendpointd/\(DaemonVersion.string)")
         let client = RegistrationClient(configuration: registrationConfig, destination: destination,

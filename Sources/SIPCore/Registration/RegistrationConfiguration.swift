@@ -8,6 +8,8 @@ public struct RegistrationConfiguration: Sendable {
     public var authUser: String
     /// Digest password; kept out of every description.
     public var password: String
+    /// When set, only challenges from this realm are answered.
+    public var realm: String?
     /// Requested binding lifetime in seconds.
     public var expires: UInt32
     /// Base retry interval after a failure (RFC 5626 §4.5 base-time).
@@ -21,13 +23,14 @@ public struct RegistrationConfiguration: Sendable {
     /// lifetime, so that many agents registered together spread out.
     public var refreshWindow: ClosedRange<Double>
 
-    public init(aor: SIPURI, registrarURI: SIPURI, authUser: String? = nil, password: String, expires: UInt32 = 3600,
+    public init(aor: SIPURI, registrarURI: SIPURI, authUser: String? = nil, password: String, realm: String? = nil, expires: UInt32 = 3600,
                 retryBase: Duration = .seconds(30), retryMax: Duration = .seconds(1800), instanceID: String,
                 userAgent: String = "sipendpointd", refreshWindow: ClosedRange<Double> = 0.55...0.85) {
         self.aor = aor
         self.registrarURI = registrarURI
         self.authUser = authUser ?? aor.user ?? ""
         self.password = password
+        self.realm = realm
         self.expires = expires
         self.retryBase = retryBase
         self.retryMax = retryMax

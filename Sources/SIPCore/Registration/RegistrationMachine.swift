@@ -103,6 +103,10 @@ public struct RegistrationMachine: Sendable {
             guard let c = DigestChallenge.best(in: r.headers.lines(header)) else {
                 return authFailed("\(code) without a usable Digest challenge")
             }
+            // Credentials go only to the realm they are for, when one is configured.
+            if let realm = configuration.realm, realm != c.realm {
+                return authFailed("challenge from realm '\(c.realm)' but credentials are for '\(realm)'")
+            }
             // A fresh challenge after we answered one (and it is not merely stale) means the credentials are wrong.
             if challengeRounds >= 1 && !c.stale { return authFailed("credentials rejected by \(c.realm) (\(code))") }
             guard challengeRounds < 3 else { return authFailed("registrar keeps challenging (\(code))") }

@@ -93,7 +93,8 @@ final class SocketClient: @unchecked Sendable {
 
 /// An OPTIONS request with a known Call-ID, used as a probe.
 func optionsProbe(to host: String, port: UInt16, callID: String, transport: String = "UDP", localPort: UInt16) -> String {
-    "OPTIONS sip:probe@\(host):\(port) SIP/2.0\r\n" +
+    let host = host.contains(":") ? "[\(host)]" : host
+    return "OPTIONS sip:probe@\(host):\(port) SIP/2.0\r\n" +
         "Via: SIP/2.0/\(transport) 127.0.0.1:\(localPort);branch=z9hG4bK-\(callID)\r\n" +
         "Max-Forwards: 70\r\nFrom: <sip:probe@test>;tag=p\r\nTo: <sip:probe@\(host)>\r\n" +
         "Call-ID: \(callID)\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
