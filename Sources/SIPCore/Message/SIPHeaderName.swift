@@ -9,16 +9,16 @@
 /// parser's hot path); unknown names carry the spelling they arrived with.
 public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
     /// Index into ``known`` (1-based); 0 for a name not in the table.
-    private let id: UInt8
+    let id: UInt8
     /// Received spelling of an unknown name.
     private let custom: String?
 
-    private init(id: UInt8) {
+    init(id: UInt8) {
         self.id = id
         self.custom = nil
     }
 
-    private init(custom: String) {
+    init(custom: String) {
         self.id = 0
         self.custom = custom
     }
@@ -125,16 +125,23 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
     /// every message carries are matched by length and bytes, with no String
     /// built; the rest go through the lower-cased table. Unknown names keep
     /// their received spelling.
+    /// The known name these bytes spell, or nil for an extension header.
+    static func resolveKnown(_ bytes: UnsafeBufferPointer<UInt8>) -> SIPHeaderName? {
+        let name = resolve(bytes)
+        return name.id == 0 ? nil : name
+    }
+
     static func resolve(_ bytes: UnsafeBufferPointer<UInt8>) -> SIPHeaderName {
         let n = bytes.count
         @inline(__always) func lower(_ i: Int) -> UInt8 {
             let b = bytes[i]
             return (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
         }
+        let first = n > 0 ? lower(0) : 0
         @inline(__always) func matches(_ s: StaticString) -> Bool {
-            guard s.utf8CodeUnitCount == n else { return false }
             let p = s.utf8Start
-            for i in 0..<n where lower(i) != p[i] { return false }
+            guard p[0] == first else { return false }
+            for i in 1..<n where lower(i) != p[i] { return false }
             return true
         }
         switch n {
@@ -153,15 +160,37 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
         case 4:
             if matches("from") { return .from }
             if matches("cseq") { return .cseq }
-        case 6: if matches("server") { return .server }
+            if matches("date") { return .date }
+            if matches("path") { return .path }
+        case 5:
+            if matches("allow") { return .allow }
+            if matches("route") { return .route }
+            if matches("event") { return .event }
+        case 6:
+            if matches("server") { return .server }
+            if matches("accept") { return .accept }
         case 7:
             if matches("call-id") { return .callID }
             if matches("contact") { return .contact }
             if matches("expires") { return .expires }
+            if matches("require") { return .require }
+            if matches("subject") { return .subject }
+            if matches("warning") { return .warning }
+        case 9: if matches("supported") { return .supported }
+        case 10: if matches("user-agent") { return .userAgent }
+        case 11:
+            if matches("min-expires") { return .minExpires }
+            if matches("retry-after") { return .retryAfter }
+            if matches("unsupported") { return .unsupported }
         case 12:
             if matches("max-forwards") { return .maxForwards }
             if matches("content-type") { return .contentType }
+            if matches("record-route") { return .recordRoute }
+        case 13: if matches("authorization") { return .authorization }
         case 14: if matches("content-length") { return .contentLength }
+        case 16: if matches("www-authenticate") { return .wwwAuthenticate }
+        case 18: if matches("proxy-authenticate") { return .proxyAuthenticate }
+        case 19: if matches("proxy-authorization") { return .proxyAuthorization }
         default: break
         }
         let lowered = String(unsafeUninitializedCapacity: n) { out in

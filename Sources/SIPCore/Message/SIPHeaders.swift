@@ -13,29 +13,30 @@ public struct SIPHeaderField: Hashable, Sendable {
 /// The ordered header fields of a SIP message.
 ///
 /// Fields keep their order and repetition exactly as received, so a message
-/// round-trips. Parsed fields point into the received bytes (shared, not
-/// copied) and become Strings only when read: most messages are matched to
-/// a transaction by a handful of headers, and building a String for every
-/// value would dominate parse time. Typed accessors (``SIPMessage/vias`` and
-/// friends) parse values on demand.
+/// round-trips. Every field is a plain record of byte ranges into one
+/// buffer — the received bytes, shared rather than copied, plus whatever
+/// was added later — so parsing allocates no String and retains nothing
+/// per field; values become Strings only when read. Most messages are
+/// matched to a transaction by a handful of headers, and building a String
+/// for every value would dominate parse time.
 public struct SIPHeaders: Hashable, Sendable, Sequence {
-    enum Value: Sendable {
-        case range(Int32, Int32)
-        case string(String)
-    }
-
     struct Entry: Sendable {
-        var name: SIPHeaderName
-        var value: Value
+        /// Known-name id (``SIPHeaderName``), or 0 for an extension header
+        /// whose spelling is `storage[nameLo..<nameHi]`.
+        var id: UInt8
+        var nameLo: Int32
+        var nameHi: Int32
+        var lo: Int32
+        var hi: Int32
     }
 
-    /// The received message bytes that `.range` values point into.
     private var storage: [UInt8]
     private var entries: [Entry]
 
     public init(_ fields: [SIPHeaderField] = []) {
         storage = []
-        entries = fields.map { Entry(name: $0.name, value: .string($0.value)) }
+        entries = []
+        for f in fields { append(f.name, f.value) }
     }
 
     init(storage: [UInt8], capacity: Int) {
@@ -44,16 +45,21 @@ public struct SIPHeaders: Hashable, Sendable, Sequence {
         entries.reserveCapacity(capacity)
     }
 
-    private func string(_ v: Value) -> String {
-        switch v {
-        case .string(let s): return s
-        case .range(let lo, let hi):
-            return storage.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[Int(lo)..<Int(hi)]), as: UTF8.self) }
-        }
+    private func bytes(_ lo: Int32, _ hi: Int32) -> ArraySlice<UInt8> { storage[Int(lo)..<Int(hi)] }
+
+    private func value(_ e: Entry) -> String { String(decoding: bytes(e.lo, e.hi), as: UTF8.self) }
+
+    private func name(_ e: Entry) -> SIPHeaderName {
+        e.id != 0 ? SIPHeaderName(id: e.id) : SIPHeaderName(custom: String(decoding: bytes(e.nameLo, e.nameHi), as: UTF8.self))
+    }
+
+    private func matches(_ e: Entry, _ name: SIPHeaderName) -> Bool {
+        if e.id != 0 || name.id != 0 { return e.id == name.id }
+        return self.name(e) == name
     }
 
     /// The fields as name/value pairs, in order.
-    public var fields: [SIPHeaderField] { entries.map { SIPHeaderField(name: $0.name, value: string($0.value)) } }
+    public var fields: [SIPHeaderField] { entries.map { SIPHeaderField(name: name($0), value: value($0)) } }
 
     public func makeIterator() -> IndexingIterator<[SIPHeaderField]> { fields.makeIterator() }
     public var count: Int { entries.count }
@@ -61,7 +67,7 @@ public struct SIPHeaders: Hashable, Sendable, Sequence {
     /// The first field value with this name.
     public subscript(name: SIPHeaderName) -> String? {
         get {
-            for e in entries where e.name == name { return string(e.value) }
+            for e in entries where matches(e, name) { return value(e) }
             return nil
         }
         set {
@@ -72,101 +78,113 @@ public struct SIPHeaders: Hashable, Sendable, Sequence {
 
     /// Every field line with this name, in order (not split on commas).
     public func lines(_ name: SIPHeaderName) -> [String] {
-        entries.filter { $0.name == name }.map { string($0.value) }
+        entries.filter { matches($0, name) }.map(value)
     }
 
     /// Every value with this name, list-valued lines split on top-level commas.
     public func values(_ name: SIPHeaderName) -> [String] {
         var out: [String] = []
-        for e in entries where e.name == name {
+        for e in entries where matches(e, name) {
             if name.isListValued {
-                out.append(contentsOf: HeaderValueSplitter.split(string(e.value)))
+                out.append(contentsOf: HeaderValueSplitter.split(value(e)))
             } else {
-                out.append(string(e.value))
+                out.append(value(e))
             }
         }
         return out
     }
 
-    public func contains(_ name: SIPHeaderName) -> Bool { entries.contains { $0.name == name } }
-    public func count(of name: SIPHeaderName) -> Int { entries.reduce(0) { $0 + ($1.name == name ? 1 : 0) } }
+    public func contains(_ name: SIPHeaderName) -> Bool { entries.contains { matches($0, name) } }
+    public func count(of name: SIPHeaderName) -> Int { entries.reduce(0) { $0 + (matches($1, name) ? 1 : 0) } }
+
+    /// Appends bytes to the buffer and returns their range.
+    private mutating func store(_ s: String) -> (Int32, Int32) {
+        let lo = Int32(storage.count)
+        storage.append(contentsOf: s.utf8)
+        return (lo, Int32(storage.count))
+    }
+
+    private mutating func entry(_ name: SIPHeaderName, _ value: String) -> Entry {
+        var (nlo, nhi): (Int32, Int32) = (0, 0)
+        if name.id == 0 { (nlo, nhi) = store(name.canonical) }
+        let (lo, hi) = store(value)
+        return Entry(id: name.id, nameLo: nlo, nameHi: nhi, lo: lo, hi: hi)
+    }
 
     public mutating func append(_ name: SIPHeaderName, _ value: String) {
-        entries.append(Entry(name: name, value: .string(value)))
+        entries.append(entry(name, value))
     }
 
     /// Inserts before the first field (Via on sending).
     public mutating func prepend(_ name: SIPHeaderName, _ value: String) {
-        entries.insert(Entry(name: name, value: .string(value)), at: 0)
+        entries.insert(entry(name, value), at: 0)
     }
 
-    public mutating func remove(_ name: SIPHeaderName) { entries.removeAll { $0.name == name } }
+    public mutating func remove(_ name: SIPHeaderName) {
+        let kept = entries.filter { !matches($0, name) }
+        entries = kept
+    }
 
     /// Replaces the value of the first field with this name, keeping its position.
     public mutating func replaceFirst(_ name: SIPHeaderName, with value: String) {
-        if let i = entries.firstIndex(where: { $0.name == name }) {
-            entries[i].value = .string(value)
+        if let i = entries.firstIndex(where: { matches($0, name) }) {
+            let (lo, hi) = store(value)
+            entries[i].lo = lo
+            entries[i].hi = hi
         } else {
             append(name, value)
         }
     }
 
-    mutating func appendRange(_ name: SIPHeaderName, _ r: Range<Int>) {
-        entries.append(Entry(name: name, value: .range(Int32(r.lowerBound), Int32(r.upperBound))))
+    /// Parser: a field whose name and value are ranges of the received bytes.
+    @inline(__always)
+    mutating func appendRange(id: UInt8, name: Range<Int>, value: Range<Int>) {
+        entries.append(Entry(id: id, nameLo: Int32(name.lowerBound), nameHi: Int32(name.upperBound),
+                             lo: Int32(value.lowerBound), hi: Int32(value.upperBound)))
     }
 
-    /// Joins a folded continuation onto the last field.
+    /// Parser: joins a folded continuation onto the last field.
     mutating func continueLast(with text: String) {
-        let last = string(entries[entries.count - 1].value)
-        entries[entries.count - 1].value = .string(last.isEmpty ? text : last + " " + text)
+        let last = value(entries[entries.count - 1])
+        let (lo, hi) = store(last.isEmpty ? text : last + " " + text)
+        entries[entries.count - 1].lo = lo
+        entries[entries.count - 1].hi = hi
     }
 
-    /// Writes `name: value\r\n` for every field, without building Strings
-    /// for values that still point into the received bytes.
-    func write(into out: inout [UInt8], skipping skipped: SIPHeaderName? = nil, lengthValue: String? = nil) -> Bool {
+    /// Writes `name: value\r\n` for every field straight from the buffer.
+    /// Only the first Content-Length is written, with `lengthValue`.
+    func write(into out: inout [UInt8], lengthValue: String) -> Bool {
         var wroteLength = false
         for e in entries {
-            if e.name == .contentLength {
+            if e.id == SIPHeaderName.contentLength.id {
                 if wroteLength { continue }
                 wroteLength = true
-            }
-            out.append(contentsOf: e.name.canonical.utf8)
-            out.append(0x3A); out.append(0x20)
-            if e.name == .contentLength, let lengthValue {
+                out.append(contentsOf: "Content-Length: ".utf8)
                 out.append(contentsOf: lengthValue.utf8)
             } else {
-                switch e.value {
-                case .string(let s): out.append(contentsOf: s.utf8)
-                case .range(let lo, let hi): out.append(contentsOf: storage[Int(lo)..<Int(hi)])
-                }
+                if e.id != 0 { out.append(contentsOf: SIPHeaderName(id: e.id).canonical.utf8) } else { out.append(contentsOf: bytes(e.nameLo, e.nameHi)) }
+                out.append(0x3A); out.append(0x20)
+                out.append(contentsOf: bytes(e.lo, e.hi))
             }
             out.append(0x0D); out.append(0x0A)
         }
         return wroteLength
     }
 
-    private func withValueBytes<R>(_ v: Value, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        switch v {
-        case .string(var s): return s.withUTF8(body)
-        case .range(let lo, let hi):
-            return storage.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[Int(lo)..<Int(hi)])) }
-        }
-    }
-
     public static func == (a: SIPHeaders, b: SIPHeaders) -> Bool {
         guard a.entries.count == b.entries.count else { return false }
         for (x, y) in zip(a.entries, b.entries) {
-            guard x.name == y.name else { return false }
-            let same = a.withValueBytes(x.value) { xb in b.withValueBytes(y.value) { yb in xb.elementsEqual(yb) } }
-            if !same { return false }
+            guard x.id == y.id, a.bytes(x.lo, x.hi) == b.bytes(y.lo, y.hi) else { return false }
+            if x.id == 0, a.name(x) != b.name(y) { return false }
         }
         return true
     }
 
     public func hash(into hasher: inout Hasher) {
         for e in entries {
-            hasher.combine(e.name)
-            withValueBytes(e.value) { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+            hasher.combine(name(e))
+            hasher.combine(bytes(e.lo, e.hi).count)
+            for b in bytes(e.lo, e.hi) { hasher.combine(b) }
         }
     }
 }
