@@ -6,6 +6,8 @@ packages=(
   pkg-config libssl-dev         # OpenSSL 3 (digest hashes; TLS transport)
   kamailio kamailio-tls-modules # the real registrar used by the demo and the tests
   sip-tester                    # sipp, a real SIP peer for tests
+  dnsmasq-base                  # a real DNS server for the SRV/NAPTR tests
+  openssl                       # test certificates
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -28,7 +28,7 @@ import Testing
         """)
         let (status, out) = try await runCommand(Paths.daemon, ["check-config", path])
         #expect(status == 78)
-        #expect(out.contains("line 1: sipendpoint.transport-protocol: value 'SCTP' is invalid: must be UDP or TCP"))
+        #expect(out.contains("line 1: sipendpoint.transport-protocol: value 'SCTP' is invalid: must be UDP, TCP or TLS"))
         #expect(out.contains("line 2: sipendpoint.sip-server-port"))
         #expect(out.contains("line 3: sipendpoint.proxies.proxy0.reg_timeout"))
         #expect(out.contains("line 6: expected 'key = value'"))
@@ -38,12 +38,13 @@ import Testing
         #expect(!out.contains("hunter2secret"))
     }
 
-    @Test func tlsIsNotYetSupportedAndSRVPortRules() async throws {
-        let path = try write("sipendpoint.user = 7001\nsipendpoint.sip-server-address = 127.0.0.1\nsipendpoint.transport-protocol = TLS\nsipendpoint.sbc-register-port = 0\n")
+    @Test func srvPortWithIPLiteralAndIPv6Rules() async throws {
+        let path = try write("sipendpoint.user = 7001\nsipendpoint.sip-server-address = 127.0.0.1\nsipendpoint.sbc-register-port = 0\nsipendpoint.local-address = ::1\nsipendpoint.dns-server = 127.0.0.1:53, nonsense\n")
         let (status, out) = try await runCommand(Paths.daemon, ["check-config", path])
         #expect(status == 78)
-        #expect(out.contains("TLS is not yet supported"))
-        #expect(out.contains("'127.0.0.1' is an IP address, which has no SRV records"))
+        #expect(out.contains("line 3: sipendpoint.sbc-register-port: port 0 asks for a DNS SRV lookup, but '127.0.0.1' is an IP address, which has no SRV records"), "\(out)")
+        #expect(out.contains("line 4: sipendpoint.local-address: an IPv6 address needs sipendpoint.enable_ipv6 = true"))
+        #expect(out.contains("line 5: sipendpoint.dns-server: value '127.0.0.1:53, nonsense' is invalid: 'nonsense' is not ip[:port]"))
     }
 
     @Test func validConfigChecksOK() async throws {

@@ -131,6 +131,8 @@ import Testing
         defer { Task { await kam.stop() } }
         var s = Daemon.settings(registrar: kam, transport: "TCP")
         s["sipendpoint.local-address"] = "::1"
+        s["sipendpoint.enable_ipv6"] = "true"
+        s["sipendpoint.ip_version"] = "6"
         let d = try await Daemon(s)
         #expect(await d.log.waitFor("registration registered"), "\(d.log.text)\n\(kam.log.text)")
         #expect(kam.log.text.contains("contact=<sip:7001@[::1]:\(d.sipPort);transport=tcp>"))

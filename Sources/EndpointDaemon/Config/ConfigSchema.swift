@@ -41,12 +41,40 @@ public enum ConfigSchema {
             guard let p = UInt16(v) else { return "must be empty, 0 (DNS SRV) or a port from 1 to 65535" }
             c.sbcRegisterPort = p; return nil
         },
-        Key(name: "sipendpoint.transport-protocol", help: "UDP or TCP (TLS: not yet supported)") { c, v in
+        Key(name: "sipendpoint.transport-protocol", help: "UDP, TCP or TLS (unset: UDP, or NAPTR's choice for an SRV domain)") { c, v in
             switch v.lowercased() {
             case "udp": c.transport = .udp
             case "tcp": c.transport = .tcp
-            case "tls": return "TLS is not yet supported by this build; use UDP or TCP"
-            default: return "must be UDP or TCP"
+            case "tls": c.transport = .tls
+            case "": c.transport = nil
+            default: return "must be UDP, TCP or TLS"
+            }
+            return nil
+        },
+        Key(name: "sipendpoint.dns-server", help: "nameservers as ip[:port], comma-separated (default: /etc/resolv.conf)") { c, v in
+            var list: [SocketAddress] = []
+            for item in v.split(separator: ",").map({ $0.trimmingCharacters(in: " ") }) where !item.isEmpty {
+                guard let a = parseHostPort(item, defaultPort: 53) else { return "'\(item)' is not ip[:port] (IPv6 as [addr]:port)" }
+                list.append(a)
+            }
+            c.dnsServers = list.isEmpty ? nil : list
+            return nil
+        },
+        Key(name: "sipendpoint.enable_ipv6", help: "use IPv6 too (default false)") { c, v in
+            switch v.lowercased() {
+            case "true", "1", "yes": c.enableIPv6 = true
+            case "false", "0", "no": c.enableIPv6 = false
+            default: return "must be true or false"
+            }
+            return nil
+        },
+        Key(name: "sipendpoint.ip_version", help: "4, 6, 4,6 or 6,4: families in preference order (default 4,6)") { c, v in
+            switch v.replacingOccurrences(of: " ", with: "") {
+            case "4": c.ipVersion = [.ipv4]
+            case "6": c.ipVersion = [.ipv6]
+            case "4,6": c.ipVersion = [.ipv4, .ipv6]
+            case "6,4": c.ipVersion = [.ipv6, .ipv4]
+            default: return "must be 4, 6, 4,6 or 6,4"
             }
             return nil
         },
@@ -103,6 +131,22 @@ public enum ConfigSchema {
 
     public static var keyNames: [String] { keys.map(\.name) }
 
+    /// `ip`, `ip:port`, `[ipv6]` or `[ipv6]:port`.
+    static func parseHostPort(_ s: String, defaultPort: UInt16) -> SocketAddress? {
+        if s.hasPrefix("[") {
+            guard let close = s.firstIndex(of: "]") else { return nil }
+            let ip = String(s[s.index(after: s.startIndex)..<close])
+            let rest = s[s.index(after: close)...]
+            if rest.isEmpty { return SocketAddress(ip: ip, port: defaultPort) }
+            guard rest.first == ":", let p = UInt16(rest.dropFirst()) else { return nil }
+            return SocketAddress(ip: ip, port: p)
+        }
+        let parts = s.split(separator: ":")
+        if parts.count == 1 { return SocketAddress(ip: s, port: defaultPort) }
+        if parts.count == 2, let p = UInt16(parts[1]), IPAddressText.isIPv4(String(parts[0])) { return SocketAddress(ip: String(parts[0]), port: p) }
+        return SocketAddress(ip: s, port: defaultPort) // a bare IPv6 address
+    }
+
     static func isHost(_ v: String) -> Bool {
         if IPAddressText.isIPLiteral(v.trimmingCharacters(in: "[]")) { return true }
         guard !v.isEmpty, v.utf8.count <= 253 else { return false }
@@ -133,15 +177,16 @@ public enum ConfigSchema {
             errors.append(ConfigError(.badValue, key: "sipendpoint.password-file", line: lines["sipendpoint.password-file"],
                                       "set either sipendpoint.password or sipendpoint.password-file, not both"))
         }
-        if config.sbcRegisterPort == 0 {
-            let host = config.registerTarget.host
-            if IPAddressText.isIPLiteral(host.trimmingCharacters(in: "[]")) {
-                errors.append(ConfigError(.badValue, key: "sipendpoint.sbc-register-port", line: lines["sipendpoint.sbc-register-port"],
-                                          "port 0 asks for a DNS SRV lookup, but '\(host)' is an IP address, which has no SRV records"))
-            } else {
-                errors.append(ConfigError(.unsupported, key: "sipendpoint.sbc-register-port", line: lines["sipendpoint.sbc-register-port"],
-                                          "port 0 (DNS SRV lookup of '\(host)') is not yet supported by this build; give a port"))
+        if lines["sipendpoint.sip-server-address"] != nil {
+            do throws(RegistrationTargetError) {
+                _ = try config.registerTarget()
+            } catch {
+                errors.append(ConfigError(.badValue, key: "sipendpoint.sbc-register-port", line: lines["sipendpoint.sbc-register-port"], error.reason))
             }
+        }
+        if let local = config.localAddress, IPAddressText.isIPv6(local), !config.families.contains(.ipv6) {
+            errors.append(ConfigError(.badValue, key: "sipendpoint.local-address", line: lines["sipendpoint.local-address"],
+                                      "an IPv6 address needs sipendpoint.enable_ipv6 = true and 6 in sipendpoint.ip_version"))
         }
         return errors.isEmpty ? .success(config) : .failure(ConfigErrors(errors: errors))
     }

@@ -13,7 +13,13 @@ public struct EndpointConfiguration: Sendable {
     public var sbcRegisterAddress: String?
     /// nil = "use the SIP Server's sip-port" (Genesys rule for an empty value).
     public var sbcRegisterPort: UInt16?
-    public var transport: SIPTransportKind = .udp
+    /// nil: not configured — UDP for numeric ports, NAPTR decides for SRV (port 0).
+    public var transport: SIPTransportKind?
+    /// `ip:port` nameservers; nil = /etc/resolv.conf.
+    public var dnsServers: [SocketAddress]?
+    public var enableIPv6 = false
+    /// Address families in preference order (`sipendpoint.ip_version`).
+    public var ipVersion: [SocketAddress.Family] = [.ipv4, .ipv6]
     public var regTimeout: UInt32 = 1800
     public var regInterval: Duration = .seconds(30)
     public var localAddress: String?
@@ -25,11 +31,16 @@ public struct EndpointConfiguration: Sendable {
     public var shutdownTimeout: Duration = .seconds(5)
     public var streamIncompleteTimeout: Duration = .seconds(32)
 
-    /// Where REGISTER goes: the SBC when set, else the SIP Server; an empty
-    /// SBC port means the SIP Server's sip-port.
-    public var registerTarget: (host: String, port: UInt16) {
-        let host = (sbcRegisterAddress?.isEmpty == false) ? sbcRegisterAddress! : sipServerAddress
-        return (host, sbcRegisterPort ?? sipServerPort)
+    /// Where REGISTER goes (the Genesys rules, see ``RegistrationTargetRules``).
+    public func registerTarget() throws(RegistrationTargetError) -> SIPTargetSpec {
+        try RegistrationTargetRules.spec(sipServerAddress: sipServerAddress, sipServerPort: sipServerPort,
+                                         sbcRegisterAddress: sbcRegisterAddress, sbcRegisterPort: sbcRegisterPort, transport: transport)
+    }
+
+    /// Families actually used: IPv6 only when enabled.
+    public var families: [SocketAddress.Family] {
+        let f = enableIPv6 ? ipVersion : ipVersion.filter { $0 == .ipv4 }
+        return f.isEmpty ? [.ipv4] : f
     }
 
     /// AOR domain: `sipendpoint.domain`, else the SIP Server address.
@@ -38,6 +49,6 @@ public struct EndpointConfiguration: Sendable {
 
 extension EndpointConfiguration: CustomStringConvertible {
     public var description: String {
-        "EndpointConfiguration(user: \(user), password: \(password == nil ? "none" : "<redacted>"), server: \(sipServerAddress):\(sipServerPort), transport: \(transport))"
+        "EndpointConfiguration(user: \(user), password: \(password == nil ? "none" : "<redacted>"), server: \(sipServerAddress):\(sipServerPort), transport: \(transport.map { "\($0)" } ?? "unset"))"
     }
 }

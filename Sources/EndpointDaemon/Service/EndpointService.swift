@@ -17,14 +17,13 @@ final class EndpointService: @unchecked Sendable {
     private var signalSources: [DispatchSourceSignal] = []
     private var stopping = false
     private var finished = false
-    private let resolverQueue = DispatchQueue(label: "sipendpointd.resolver")
 
     init(config: EndpointConfiguration, instanceID: String, logger: Logger) {
         self.config = config
         self.instanceID = instanceID
         self.logger = logger
         let transport = TransportConfiguration(localAddress: config.localAddress, localPort: config.localPort,
-                                               kinds: [.udp, .tcp], limits: SIPParserLimits(maxMessageSize: config.maxMessageSize),
+                                               families: config.families, kinds: [.udp, .tcp], limits: SIPParserLimits(maxMessageSize: config.maxMessageSize),
                                                streamIdleTimeout: config.streamIncompleteTimeout)
         self.stack = SIPStack(transport: transport, timers: config.timers,
                               capabilities: UASCapabilities(userAgent: "sipendpointd/\(DaemonVersion.string)"), logger: logger)
@@ -36,7 +35,7 @@ final class EndpointService: @unchecked Sendable {
         try stack.queue.sync { () throws in try stack.start() }
         logger.notice("sipendpointd started", metadata: [
             "version": "\(DaemonVersion.string)", "sip_port": "\(stack.transport.port)", "user": "\(config.user)",
-            "transport": "\(config.transport)", "instance": "\(instanceID)",
+            "transport": "\(config.transport.map { "\($0)" } ?? "auto")", "instance": "\(instanceID)",
         ])
         for sig in [SIGTERM, SIGINT] {
             signal(sig, SIG_IGN)
@@ -45,37 +44,24 @@ final class EndpointService: @unchecked Sendable {
             source.resume()
             signalSources.append(source)
         }
-        resolveAndRegister(attempt: 0)
+        stack.queue.async { self.register() }
     }
 
-    private func resolveAndRegister(attempt: Int) {
-        let target = config.registerTarget
-        resolverQueue.async { [self] in
-            let addresses = HostResolver.resolve(target.host, port: target.port)
-            stack.queue.async { [self] in
-                guard !stopping else { return }
-                guard let address = addresses.first else {
-                    let delay = min(config.regInterval * (1 << min(attempt, 5)), .seconds(300))
-                    logger.warning("registration target not resolvable, will retry", metadata: [
-                        "host": "\(target.host)", "retry_in": "\(delay)",
-                    ])
-                    stack.queue.asyncAfter(deadline: .now() + delay.dispatch) { self.resolveAndRegister(attempt: attempt + 1) }
-                    return
-                }
-                register(to: TransportDestination(kind: config.transport, address: address))
-            }
+    private func register() {
+        let spec: SIPTargetSpec
+        do throws(RegistrationTargetError) { spec = try config.registerTarget() } catch {
+            logger.critical("bad registration target", metadata: ["reason": "\(error)"])
+            return
         }
-    }
-
-    private func register(to destination: TransportDestination) {
-        let domain = config.aorDomain
+        let dns = DNSResolver(servers: config.dnsServers ?? DNSResolver.systemServers())
+        let resolver = SIPTargetResolver(dns: dns, families: config.families)
+        let domain = config.aorDomain.trimmingCharacters(in: "[]")
         let registrationConfig = RegistrationConfiguration(
-            aor: SIPURI(user: config.user, host: domain.trimmingCharacters(in: "[]")),
-            registrarURI: SIPURI(host: domain.trimmingCharacters(in: "[]")),
+            aor: SIPURI(user: config.user, host: domain), registrarURI: SIPURI(host: domain),
             authUser: config.authUser ?? config.user, password: config.password ?? "", realm: config.authRealm,
             expires: config.regTimeout, retryBase: config.regInterval, instanceID: instanceID,
             userAgent: "sipendpointd/\(DaemonVersion.string)")
-        let client = RegistrationClient(configuration: registrationConfig, destination: destination,
+        let client = RegistrationClient(configuration: registrationConfig, spec: spec, resolver: resolver,
                                         transactions: stack.transactions, random: .system, logger: logger)
         registration = client
         client.start()

@@ -1,39 +1,46 @@
 import Dispatch
 import Logging
 
-/// Runs a ``RegistrationMachine`` against the network: sends its requests
-/// through client transactions to the registrar, fills in Via and Contact
-/// from the transport, and runs its timers on the stack's queue.
+/// Runs a ``RegistrationMachine`` against the network: resolves the target
+/// list (RFC 3263), sends the machine's requests through client
+/// transactions, fails over to the next target on a transport error, a
+/// timeout or a 503, sticks to the target that accepted the REGISTER
+/// (registration affinity), and runs the machine's timers on the queue.
 ///
 /// `@unchecked Sendable` boundary: every member is used only on `queue`.
 public final class RegistrationClient: @unchecked Sendable {
-    public let destination: TransportDestination
+    public let spec: SIPTargetSpec
     private var machine: RegistrationMachine
     private let transactions: SIPTransactionLayer
+    private let resolver: SIPTargetResolver
     private let logger: Logger
     private var timers: [RegistrationMachine.Timer: DispatchWorkItem] = [:]
     private var stopCompletion: (() -> Void)?
+    private var targets: [SIPTarget] = []
+    private var index = 0
+    private var resolving = false
+    private var pending: SIPMessage?
 
     /// Called on every status change.
     public var onStatus: ((RegistrationStatus) -> Void)?
 
-    public init(configuration: RegistrationConfiguration, destination: TransportDestination,
+    public init(configuration: RegistrationConfiguration, spec: SIPTargetSpec, resolver: SIPTargetResolver,
                 transactions: SIPTransactionLayer, random: RandomSource, logger: Logger) {
         self.machine = RegistrationMachine(configuration: configuration, random: random)
-        self.destination = destination
+        self.spec = spec
+        self.resolver = resolver
         self.transactions = transactions
         self.logger = logger
     }
 
     public var queue: DispatchQueue { transactions.queue }
     public var status: RegistrationStatus { machine.status }
+    /// The target requests go to now (nil before resolution).
+    public var currentTarget: SIPTarget? { index < targets.count ? targets[index] : nil }
 
     /// Registers now; call on `queue`.
     public func start() {
-        let local = transactions.transport.advertisedAddress(toward: destination.address, kind: destination.kind)
-        var contact = SIPURI(user: machine.configuration.aor.user, host: local.ip, port: local.port)
-        if destination.kind != .udp { contact.parameters.set("transport", destination.kind.rawValue) }
-        run(machine.handle(.start(contact: contact)))
+        run(machine.handle(.start(contact: contact(for: currentTarget))))
     }
 
     /// Unregisters, then calls `completion` (at once if nothing is registered).
@@ -41,6 +48,15 @@ public final class RegistrationClient: @unchecked Sendable {
     public func stop(completion: @escaping () -> Void) {
         stopCompletion = completion
         run(machine.handle(.stop))
+    }
+
+    private func contact(for target: SIPTarget?) -> SIPURI {
+        guard let target else { return SIPURI(user: machine.configuration.aor.user, host: "0.0.0.0") }
+        let local = transactions.transport.advertisedAddress(toward: target.address, kind: target.kind)
+        var uri = SIPURI(scheme: target.kind == .tls ? .sips : .sip, user: machine.configuration.aor.user, host: local.ip, port: local.port)
+        if target.kind == .tcp { uri.parameters.set("transport", "tcp") }
+        if target.kind == .tls { uri.parameters.set("transport", "tls") }
+        return uri
     }
 
     private func run(_ actions: [RegistrationMachine.Action]) {
@@ -62,7 +78,7 @@ public final class RegistrationClient: @unchecked Sendable {
                 timers[timer]?.cancel()
                 timers[timer] = nil
             case .status(let s):
-                var meta: Logger.Metadata = ["registrar": "\(destination)", "state": "\(s.state.rawValue)"]
+                var meta: Logger.Metadata = ["registrar": "\(currentTarget.map { "\($0)" } ?? spec.description)", "state": "\(s.state.rawValue)"]
                 if let r = s.reason { meta["reason"] = "\(r)" }
                 if let e = s.grantedExpires { meta["expires"] = "\(e)" }
                 let level: Logger.Level = (s.state == .authFailed || s.state == .retrying) ? .warning : .notice
@@ -78,27 +94,81 @@ public final class RegistrationClient: @unchecked Sendable {
         }
     }
 
+    /// Sends to the current target, resolving first when there is none.
     private func send(_ request: SIPMessage) {
+        guard let target = currentTarget else {
+            pending = request
+            resolve()
+            return
+        }
         var request = request
-        let local = transactions.transport.advertisedAddress(toward: destination.address, kind: destination.kind)
-        if let first = request.headers[.via], var via = try? SIPVia(parsing: first) {
-            via = SIPVia(transport: destination.kind.viaToken, host: local.ip, port: local.port, parameters: via.parameters)
-            request.headers.replaceFirst(.via, with: via.description)
+        let local = transactions.transport.advertisedAddress(toward: target.address, kind: target.kind)
+        if let first = request.headers[.via], let via = try? SIPVia(parsing: first) {
+            let v = SIPVia(transport: target.kind.viaToken, host: local.ip, port: local.port, parameters: via.parameters)
+            request.headers.replaceFirst(.via, with: v.description)
         }
         let cseq = (try? request.cseq.number) ?? 0
-        logger.debug("sending REGISTER", metadata: ["to": "\(destination)", "cseq": "\(cseq)"])
-        transactions.sendRequest(request, to: destination) { [weak self] result in
+        logger.debug("sending REGISTER", metadata: ["to": "\(target)", "cseq": "\(cseq)"])
+        transactions.sendRequest(request, to: target.destination) { [weak self] result in
             guard let self else { return }
             switch result {
             case .provisional:
                 break
+            case .final(let r) where r.statusCode == 503:
+                self.failover("503 \(r.statusLine?.reason ?? "") from \(target)", response: r)
             case .final(let r):
                 self.run(self.machine.handle(.response(r)))
             case .timeout:
-                self.run(self.machine.handle(.failure("no response from \(self.destination) (timeout)")))
+                self.failover("no response from \(target) (timeout)", response: nil)
             case .transportError(let why):
-                self.run(self.machine.handle(.failure("transport error toward \(self.destination): \(why)")))
+                self.failover("transport error toward \(target): \(why)", response: nil)
             }
+        }
+    }
+
+    /// RFC 3263 §4.3: the next target, at once; after the last one, the
+    /// machine's backoff and a fresh resolution next time.
+    private func failover(_ why: String, response: SIPMessage?) {
+        if index + 1 < targets.count {
+            index += 1
+            logger.warning("registration failing over", metadata: ["reason": "\(why)", "next": "\(targets[index])"])
+            run(machine.handle(.resend(contact: contact(for: currentTarget))))
+            return
+        }
+        targets = []
+        index = 0
+        if let response {
+            run(machine.handle(.response(response)))
+        } else {
+            run(machine.handle(.failure(why)))
+        }
+    }
+
+    private func resolve() {
+        guard !resolving else { return }
+        resolving = true
+        let resolver = self.resolver, spec = self.spec
+        Task {
+            let result: Result<[SIPTarget], DNSLookupError>
+            do throws(DNSLookupError) { result = .success(try await resolver.resolve(spec)) } catch { result = .failure(error) }
+            self.queue.async { self.resolved(result) }
+        }
+    }
+
+    private func resolved(_ result: Result<[SIPTarget], DNSLookupError>) {
+        resolving = false
+        guard pending != nil else { return }
+        pending = nil
+        switch result {
+        case .success(let list) where !list.isEmpty:
+            targets = list
+            index = 0
+            logger.info("registration targets resolved", metadata: ["spec": "\(spec)", "targets": "\(list.map(\.description).joined(separator: ", "))"])
+            run(machine.handle(.resend(contact: contact(for: currentTarget))))
+        case .success:
+            run(machine.handle(.failure("no targets for \(spec)")))
+        case .failure(let e):
+            run(machine.handle(.failure(e.description)))
         }
     }
 }

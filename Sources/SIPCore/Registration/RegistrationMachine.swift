@@ -13,6 +13,9 @@ public struct RegistrationMachine: Sendable {
         case timerFired(Timer)
         /// Remove the binding (Expires: 0) and stop.
         case stop
+        /// The driver moved to another target (RFC 3263 failover): send the
+        /// pending request again as a new transaction, with this Contact.
+        case resend(contact: SIPURI)
     }
 
     public enum Action: Sendable, Equatable {
@@ -77,6 +80,14 @@ public struct RegistrationMachine: Sendable {
 
         case .failure(let why):
             return failed(why, retryAfter: nil)
+
+        case .resend(let contact):
+            guard status.state == .registering || status.state == .unregistering else { return [] }
+            self.contact = contact
+            // A different server knows nothing of the last nonce.
+            challenge = nil
+            challengeRounds = 0
+            return [.send(makeRequest(expires: stopping ? 0 : requestedExpires))]
 
         case .response(let r):
             return response(r)

@@ -17,11 +17,14 @@ public struct TransportDestination: Hashable, Sendable, CustomStringConvertible 
     public var address: SocketAddress
     /// For responses on a stream: the connection the request came in on.
     public var connectionID: UInt64?
+    /// TLS: the name the server certificate must match (and SNI).
+    public var serverName: String?
 
-    public init(kind: SIPTransportKind, address: SocketAddress, connectionID: UInt64? = nil) {
+    public init(kind: SIPTransportKind, address: SocketAddress, connectionID: UInt64? = nil, serverName: String? = nil) {
         self.kind = kind
         self.address = address
         self.connectionID = connectionID
+        self.serverName = serverName
     }
 
     public var description: String { "\(kind)://\(address)" }

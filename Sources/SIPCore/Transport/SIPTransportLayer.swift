@@ -10,6 +10,8 @@ public struct TransportConfiguration: Sendable {
     public var localAddress: String?
     /// Port for UDP and TCP alike; 0 lets the kernel pick one (shared by both).
     public var localPort: UInt16
+    /// Families to open sockets for when binding wildcards.
+    public var families: [SocketAddress.Family]
     public var kinds: Set<SIPTransportKind>
     public var limits: SIPParserLimits
     /// A stream holding a partial message this long without completing it is closed.
@@ -17,11 +19,12 @@ public struct TransportConfiguration: Sendable {
     /// Accepted connections beyond this are refused.
     public var maxInboundConnections: Int
 
-    public init(localAddress: String? = nil, localPort: UInt16 = 0, kinds: Set<SIPTransportKind> = [.udp, .tcp],
+    public init(localAddress: String? = nil, localPort: UInt16 = 0, families: [SocketAddress.Family] = [.ipv4, .ipv6], kinds: Set<SIPTransportKind> = [.udp, .tcp],
                 limits: SIPParserLimits = .default, streamIdleTimeout: Duration = .seconds(32),
                 maxInboundConnections: Int = 256) {
         self.localAddress = localAddress
         self.localPort = localPort
+        self.families = families
         self.kinds = kinds
         self.limits = limits
         self.streamIdleTimeout = streamIdleTimeout
@@ -69,7 +72,9 @@ public final class SIPTransportLayer: @unchecked Sendable {
             }
             addresses = [addr]
         } else {
-            addresses = [SocketAddress(ip: "0.0.0.0", port: configuration.localPort)!, SocketAddress(ip: "::", port: configuration.localPort)!]
+            addresses = configuration.families.sorted { $0 == .ipv4 && $1 == .ipv6 }.map {
+                SocketAddress(ip: $0 == .ipv4 ? "0.0.0.0" : "::", port: configuration.localPort)!
+            }
         }
         var port = configuration.localPort
         for (index, base) in addresses.enumerated() {
