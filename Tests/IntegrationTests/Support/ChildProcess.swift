@@ -30,8 +30,24 @@ final class ChildProcess: @unchecked Sendable {
         defer { argv.forEach { free($0) } }
         let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { env.forEach { free($0) } }
+        // The test process runs with signals blocked on its threads; a child
+        // must start with an empty mask and default handlers, or SIGTERM
+        // would not stop it. Its own process group lets clean-up reach the
+        // workers it forks.
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for sig in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2] { sigaddset(&defaults, sig) }
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        posix_spawnattr_setpgroup(&attr, 0)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
         var child: pid_t = 0
-        let rc = posix_spawn(&child, executable, &actions, nil, argv, env)
+        let rc = posix_spawn(&child, executable, &actions, &attr, argv, env)
         close(fds[1])
         guard rc == 0 else {
             close(fds[0])
@@ -94,7 +110,8 @@ final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    func kill9() { if isRunning { kill(pid, SIGKILL) } }
+    /// Kills the child and everything in its process group.
+    func kill9() { kill(-pid, SIGKILL) }
 
     deinit { kill9() }
 }

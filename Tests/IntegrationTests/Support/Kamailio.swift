@@ -11,7 +11,8 @@ final class Kamailio: @unchecked Sendable {
     var log: LineLog { child.log }
 
     init(address: String = LoopbackAddresses.next(), port: UInt16 = 5060, password: String = "secret",
-         minExpires: Int = 1, algorithm: String = "MD5", minExpiresMode: Int = 0, tcp: Bool = true) async throws {
+         minExpires: Int = 1, algorithm: String = "MD5", minExpiresMode: Int = 0, tcp: Bool = true,
+         defines: [String] = []) async throws {
         self.address = address
         self.port = port
         work = Paths.tempDirectory("kamailio")
@@ -28,7 +29,8 @@ final class Kamailio: @unchecked Sendable {
         let cfgPath = work.appendingPathComponent("kamailio.cfg")
         try cfg.write(to: cfgPath, atomically: true, encoding: .utf8)
         child = try ChildProcess("/usr/sbin/kamailio", ["-f", cfgPath.path, "-DD", "-E", "-m", "32", "-M", "8",
-                                                        "-P", work.appendingPathComponent("kamailio.pid").path, "-Y", work.path])
+                                                        "-P", work.appendingPathComponent("kamailio.pid").path, "-Y", work.path]
+                                                        + defines.flatMap { ["-A", $0] })
         try await waitReady()
     }
 
