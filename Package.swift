@@ -19,10 +19,17 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        // Function forms of OpenSSL macros; every function is prefixed csip_.
+        .target(
+            name: "CSIPShims",
+            dependencies: ["CSIPOpenSSL"],
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
         .target(
             name: "SIPCore",
             dependencies: [
                 "CSIPOpenSSL",
+                "CSIPShims",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

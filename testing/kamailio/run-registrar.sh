@@ -8,5 +8,5 @@ mkdir -p "$work"
 listen="listen=udp:${addr}:${port}
 listen=tcp:${addr}:${port}"
 sed -e "s|@LISTEN@|${listen//$'\n'/\\n}|" -e "s|@PASSWORD@|$password|" -e "s|@MIN_EXPIRES@|$min_expires|" \
-    -e "s|@ALGORITHM@|$algorithm|" -e "s|@CTL_SOCKET@|$work/ctl.sock|" "$here/registrar.cfg.in" > "$work/kamailio.cfg"
+    -e "s|@ALGORITHM@|$algorithm|" -e "s|@CTL_SOCKET@|$work/ctl.sock|" -e "s|@TLS@||" "$here/registrar.cfg.in" > "$work/kamailio.cfg"
 exec kamailio -f "$work/kamailio.cfg" -DD -E -m 32 -M 8 -P "$work/kamailio.pid" -Y "$work"

@@ -47,7 +47,18 @@ struct Run: ParsableCommand {
             logger.critical("cannot start", metadata: ["reason": "\(error)"])
             throw ExitCode(ExitCode78.cantCreate)
         }
-        let service = EndpointService(config: cfg, instanceID: instance, logger: logger)
+        // TLS files are checked at start: a bad or encrypted key is a config error.
+        var tls: TLSContext?
+        do {
+            tls = try TLSContext(cfg.tls)
+        } catch {
+            logger.critical("TLS configuration unusable", metadata: ["reason": "\(error)"])
+            throw ExitCode(ExitCode78.config)
+        }
+        if !cfg.tls.verifyPeer {
+            logger.warning("sipendpoint.tls.verify-peer = false: server certificates are NOT verified; anyone on the path can impersonate the SIP Server")
+        }
+        let service = EndpointService(config: cfg, instanceID: instance, tls: tls, logger: logger)
         do {
             try service.start()
         } catch {

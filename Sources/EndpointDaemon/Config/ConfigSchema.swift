@@ -60,6 +60,26 @@ public enum ConfigSchema {
             c.dnsServers = list.isEmpty ? nil : list
             return nil
         },
+        Key(name: "sipendpoint.tls.ca-file", help: "CA bundle (PEM) that signs the SIP Server/SBC certificate (default: the system store)") { c, v in
+            guard v.hasPrefix("/") else { return "must be an absolute path" }
+            c.tls.caFile = v; return nil
+        },
+        Key(name: "sipendpoint.tls.certificate-file", help: "client certificate chain (PEM) for mutual TLS") { c, v in
+            guard v.hasPrefix("/") else { return "must be an absolute path" }
+            c.tls.certificateFile = v; return nil
+        },
+        Key(name: "sipendpoint.tls.private-key-file", help: "unencrypted private key (PEM) of the client certificate") { c, v in
+            guard v.hasPrefix("/") else { return "must be an absolute path" }
+            c.tls.privateKeyFile = v; return nil
+        },
+        Key(name: "sipendpoint.tls.verify-peer", help: "verify the server certificate and host name (default true)") { c, v in
+            switch v.lowercased() {
+            case "true", "1", "yes": c.tls.verifyPeer = true
+            case "false", "0", "no": c.tls.verifyPeer = false
+            default: return "must be true or false"
+            }
+            return nil
+        },
         Key(name: "sipendpoint.enable_ipv6", help: "use IPv6 too (default false)") { c, v in
             switch v.lowercased() {
             case "true", "1", "yes": c.enableIPv6 = true

@@ -18,6 +18,7 @@ public struct EndpointConfiguration: Sendable {
     /// `ip:port` nameservers; nil = /etc/resolv.conf.
     public var dnsServers: [SocketAddress]?
     public var enableIPv6 = false
+    public var tls = TLSConfiguration()
     /// Address families in preference order (`sipendpoint.ip_version`).
     public var ipVersion: [SocketAddress.Family] = [.ipv4, .ipv6]
     public var regTimeout: UInt32 = 1800

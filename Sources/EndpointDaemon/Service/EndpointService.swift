@@ -18,13 +18,14 @@ final class EndpointService: @unchecked Sendable {
     private var stopping = false
     private var finished = false
 
-    init(config: EndpointConfiguration, instanceID: String, logger: Logger) {
+    init(config: EndpointConfiguration, instanceID: String, tls: TLSContext?, logger: Logger) {
         self.config = config
         self.instanceID = instanceID
         self.logger = logger
-        let transport = TransportConfiguration(localAddress: config.localAddress, localPort: config.localPort,
+        var transport = TransportConfiguration(localAddress: config.localAddress, localPort: config.localPort,
                                                families: config.families, kinds: [.udp, .tcp], limits: SIPParserLimits(maxMessageSize: config.maxMessageSize),
                                                streamIdleTimeout: config.streamIncompleteTimeout)
+        transport.tls = tls
         self.stack = SIPStack(transport: transport, timers: config.timers,
                               capabilities: UASCapabilities(userAgent: "sipendpointd/\(DaemonVersion.string)"), logger: logger)
     }

@@ -22,7 +22,7 @@ extension SIPTransportLayer {
             let error = socket.send(bytes, to: destination.address)
             if let error { logger.info("UDP send failed", metadata: ["to": "\(destination.address)", "reason": "\(error)"]) }
             completion?(error)
-        case .tcp:
+        case .tcp, .tls:
             if let id = destination.connectionID, let c = connections[id] {
                 c.send(bytes)
                 completion?(nil)
@@ -32,36 +32,42 @@ extension SIPTransportLayer {
                 // §18.2.2: the request's connection is gone; open a new one to the source.
                 logger.debug("response connection gone, reconnecting", metadata: ["to": "\(destination.address)"])
             }
-            switch connection(to: destination.address) {
+            if destination.kind == .tls, configuration.tls == nil {
+                completion?("TLS is not configured")
+                return
+            }
+            switch connection(to: destination.address, kind: destination.kind, serverName: destination.serverName) {
             case .success(let c):
                 c.send(bytes)
                 completion?(nil)
             case .failure(let e):
                 completion?(e.description)
             }
-        case .tls:
-            completion?("TLS transport is not available yet")
         }
     }
 
     /// The open (or opening) outbound connection to `peer`, or a new one.
-    func connection(to peer: SocketAddress) -> Result<TCPConnection, TransportError> {
-        if let id = outboundByPeer[peer], let c = connections[id], c.state != .closed { return .success(c) }
+    func connection(to peer: SocketAddress, kind: SIPTransportKind, serverName: String?) -> Result<TCPConnection, TransportError> {
+        let key = PeerKey(kind: kind, address: peer)
+        if let id = outboundByPeer[key], let c = connections[id], c.state != .closed { return .success(c) }
         // An inbound connection from the same address:port serves too (RFC 5923 spirit).
-        if let c = connections.values.first(where: { $0.remote == peer && $0.state == .open }) { return .success(c) }
+        if let c = connections.values.first(where: { $0.remote == peer && $0.state == .open && $0.isTLS == (kind == .tls) }) { return .success(c) }
         let id = nextConnectionID
         nextConnectionID += 1
         do throws(TransportError) {
             let bindTo = listeners[peer.family].map { l -> SocketAddress in
                 l.local.isWildcard ? SocketAddress(ip: peer.family == .ipv4 ? "0.0.0.0" : "::", port: 0)! : SocketAddress(ip: l.local.ip, port: 0)!
             }
-            let c = try TCPConnection(id: id, connectTo: peer, from: bindTo, queue: queue, limits: configuration.limits)
+            let tls = kind == .tls ? configuration.tls.map { ($0, serverName ?? peer.ip) } : nil
+            let c = try TCPConnection(id: id, connectTo: peer, from: bindTo, queue: queue, limits: configuration.limits, tls: tls)
             wire(c)
             c.onOpen = { [weak self] conn in
-                self?.logger.info("TCP connection open", metadata: ["peer": "\(conn.remote)", "local": "\(conn.local.map { "\($0)" } ?? "?")"])
+                self?.logger.info("\(conn.isTLS ? "TLS" : "TCP") connection open", metadata: [
+                    "peer": "\(conn.remote)", "local": "\(conn.local.map { "\($0)" } ?? "?")",
+                ])
             }
             connections[id] = c
-            outboundByPeer[peer] = id
+            outboundByPeer[key] = id
             c.start()
             return .success(c)
         } catch {

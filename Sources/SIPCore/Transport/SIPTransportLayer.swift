@@ -18,6 +18,8 @@ public struct TransportConfiguration: Sendable {
     public var streamIdleTimeout: Duration
     /// Accepted connections beyond this are refused.
     public var maxInboundConnections: Int
+    /// Client TLS context; nil when TLS is not configured.
+    public var tls: TLSContext?
 
     public init(localAddress: String? = nil, localPort: UInt16 = 0, families: [SocketAddress.Family] = [.ipv4, .ipv6], kinds: Set<SIPTransportKind> = [.udp, .tcp],
                 limits: SIPParserLimits = .default, streamIdleTimeout: Duration = .seconds(32),
@@ -45,7 +47,7 @@ public final class SIPTransportLayer: @unchecked Sendable {
     var udpSockets: [SocketAddress.Family: UDPSocket] = [:]
     var listeners: [SocketAddress.Family: TCPListener] = [:]
     var connections: [UInt64: TCPConnection] = [:]
-    var outboundByPeer: [SocketAddress: UInt64] = [:]
+    var outboundByPeer: [PeerKey: UInt64] = [:]
     var nextConnectionID: UInt64 = 1
     var sweepTimer: DispatchSourceTimer?
     public private(set) var port: UInt16 = 0
@@ -153,7 +155,7 @@ public final class SIPTransportLayer: @unchecked Sendable {
         c.onClose = { [weak self] conn, reason in
             guard let self else { return }
             self.connections[conn.id] = nil
-            if self.outboundByPeer[conn.remote] == conn.id { self.outboundByPeer[conn.remote] = nil }
+            for (k, v) in self.outboundByPeer where v == conn.id { self.outboundByPeer[k] = nil }
             self.logger.info("TCP connection closed", metadata: ["peer": "\(conn.remote)", "reason": "\(reason)"])
             self.onConnectionClosed?(conn.id, conn.remote, reason)
         }
@@ -163,9 +165,9 @@ public final class SIPTransportLayer: @unchecked Sendable {
         let local = c.local ?? SocketAddress(ip: "0.0.0.0", port: port)!
         switch frame {
         case .message(let m):
-            deliver(m, source: c.remote, kind: .tcp, connectionID: c.id, local: local)
+            deliver(m, source: c.remote, kind: c.isTLS ? .tls : .tcp, connectionID: c.id, local: local)
         case .invalid(let error):
-            onParseError?(error, TransportDestination(kind: .tcp, address: c.remote, connectionID: c.id))
+            onParseError?(error, TransportDestination(kind: c.isTLS ? .tls : .tcp, address: c.remote, connectionID: c.id))
         case .ping, .pong:
             break
         }
@@ -197,4 +199,10 @@ public final class SIPTransportLayer: @unchecked Sendable {
         values[0] = via.description
         message.headers.replaceFirst(.via, with: values.joined(separator: ", "))
     }
+}
+
+/// Outbound connections are reused per transport and peer.
+struct PeerKey: Hashable {
+    var kind: SIPTransportKind
+    var address: SocketAddress
 }

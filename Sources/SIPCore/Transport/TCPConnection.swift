@@ -5,14 +5,15 @@ import Glibc
 import Darwin
 #endif
 
-/// One TCP connection carrying SIP: nonblocking connect, a read source that
-/// frames messages, and a write queue drained by a write source when the
-/// kernel buffer is full.
+/// One TCP (or TLS-over-TCP) connection carrying SIP: nonblocking connect,
+/// an optional nonblocking TLS handshake, a read source that frames
+/// messages, and a write queue drained by a write source when the kernel
+/// (or TLS) buffer is full.
 ///
 /// `@unchecked Sendable` boundary: used only on `queue`, which owns the fd
 /// and both sources.
 final class TCPConnection: @unchecked Sendable {
-    enum State { case connecting, open, closed }
+    enum State { case connecting, handshaking, open, closed }
 
     let id: UInt64
     let queue: DispatchQueue
@@ -28,6 +29,11 @@ final class TCPConnection: @unchecked Sendable {
     private var writeSource: DispatchSource?
     private var liveSources = 0
     private var readBuffer = [UInt8](repeating: 0, count: 16_384)
+    /// Set for TLS connections.
+    private var tls: TLSSession?
+    /// TLS needs the socket readable before a pending write can go on.
+    private var writeWaitsForRead = false
+    var isTLS: Bool { tls != nil }
 
     /// Called with each frame; and once with a reason when the connection ends.
     var onFrame: ((TCPConnection, SIPStreamFramer.Frame) -> Void)?
@@ -48,7 +54,7 @@ final class TCPConnection: @unchecked Sendable {
 
     /// Starts a nonblocking connect to `remote`.
     init(id: UInt64, connectTo remote: SocketAddress, from bindAddress: SocketAddress?, queue: DispatchQueue,
-         limits: SIPParserLimits) throws(TransportError) {
+         limits: SIPParserLimits, tls: (TLSContext, String)? = nil) throws(TransportError) {
         let fd = try SocketOps.open(remote.family, stream: true)
         if let bindAddress, bindAddress.family == remote.family {
             // Same local port as the listener when possible, so the peer sees
@@ -70,6 +76,14 @@ final class TCPConnection: @unchecked Sendable {
         self.outbound = true
         self.state = rc == 0 ? .open : .connecting
         self.framer = SIPStreamFramer(limits: limits)
+        if let (context, name) = tls {
+            guard let session = TLSSession(context: context, fd: fd, serverName: name) else {
+                Glibc.close(fd)
+                throw TransportError(operation: "TLS", address: remote.description, reason: "SSL_new failed")
+            }
+            self.tls = session
+            if state == .open { state = .handshaking }
+        }
     }
 
     /// Starts the sources; call on `queue` after setting the callbacks.
@@ -81,9 +95,32 @@ final class TCPConnection: @unchecked Sendable {
         rs.resume()
         if state == .connecting {
             armWriteSource()
+        } else if state == .handshaking {
+            local = SocketOps.localAddress(fd)
+            driveHandshake()
         } else {
             local = SocketOps.localAddress(fd)
             onOpen?(self)
+        }
+    }
+
+    /// Advances the TLS handshake; on success the connection opens and any
+    /// queued request goes out.
+    private func driveHandshake() {
+        guard let tls, state == .handshaking else { return }
+        switch tls.handshake() {
+        case .done:
+            state = .open
+            onOpen?(self)
+            flush()
+        case .wantWrite:
+            armWriteSource()
+        case .wantRead:
+            disarmWriteSource()
+        case .closed:
+            fail("TLS handshake failure: connection closed during the handshake")
+        case .failed(let why):
+            fail(why)
         }
     }
 
@@ -115,10 +152,15 @@ final class TCPConnection: @unchecked Sendable {
         if state == .connecting {
             let err = SocketOps.pendingError(fd)
             guard err == 0 else { return fail("connect failed: \(errnoText(err))") }
-            state = .open
             local = SocketOps.localAddress(fd)
+            if tls != nil {
+                state = .handshaking
+                return driveHandshake()
+            }
+            state = .open
             onOpen?(self)
         }
+        if state == .handshaking { return driveHandshake() }
         flush()
     }
 
@@ -130,7 +172,18 @@ final class TCPConnection: @unchecked Sendable {
     }
 
     private func flush() {
+        guard state == .open else { return }
         while !pending.isEmpty {
+            if let tls {
+                switch tls.write(pending[...]) {
+                case .done(let n): pending.removeFirst(n)
+                case .wantWrite: armWriteSource(); return
+                case .wantRead: writeWaitsForRead = true; disarmWriteSource(); return
+                case .closed: return fail("TLS connection closed by peer")
+                case .failed(let why): return fail(why)
+                }
+                continue
+            }
             let n = pending.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
                 if errno == EAGAIN || errno == EWOULDBLOCK { armWriteSource(); return }
@@ -142,12 +195,44 @@ final class TCPConnection: @unchecked Sendable {
     }
 
     private func readable() {
+        if state == .handshaking { return driveHandshake() }
+        if state == .connecting {
+            // Readable before writable: the connect failed (refused, reset).
+            let err = SocketOps.pendingError(fd)
+            if err != 0 { return fail("connect failed: \(errnoText(err))") }
+            return
+        }
+        if let tls { return readTLS(tls) }
         let n = readBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if n == 0 { return fail("closed by peer") }
         if n < 0 {
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
             return fail("\(state == .connecting ? "connect" : "receive") failed: \(errnoText())")
         }
+        received(n)
+    }
+
+    /// Reads every record TLS has ready (its buffer may hold more than the
+    /// socket signals), then lets a write that waited for a read go on.
+    private func readTLS(_ tls: TLSSession) {
+        // Bounded: each pass consumes socket bytes or stops.
+        for _ in 0..<64 {
+            switch tls.read(into: &readBuffer) {
+            case .done(let n):
+                received(n)
+                if state == .closed { return }
+            case .wantRead, .wantWrite:
+                if writeWaitsForRead { writeWaitsForRead = false; flush() }
+                return
+            case .closed:
+                return fail("closed by peer")
+            case .failed(let why):
+                return fail(why)
+            }
+        }
+    }
+
+    private func received(_ n: Int) {
         lastActivity = .now()
         framer.append(readBuffer[0..<n])
         // Bounded by the bytes just received: every frame consumes input.
@@ -169,6 +254,7 @@ final class TCPConnection: @unchecked Sendable {
 
     private func fail(_ reason: String) {
         guard state != .closed else { return }
+        if state == .open { tls?.shutdown() }
         state = .closed
         pending.removeAll()
         disarmWriteSource()

@@ -12,19 +12,40 @@ final class Kamailio: @unchecked Sendable {
 
     init(address: String = LoopbackAddresses.next(), port: UInt16 = 5060, password: String = "secret",
          minExpires: Int = 1, algorithm: String = "MD5", minExpiresMode: Int = 0, tcp: Bool = true,
-         defines: [String] = []) async throws {
+         defines: [String] = [], tls: TLSServerSetup? = nil) async throws {
         self.address = address
         self.port = port
         work = Paths.tempDirectory("kamailio")
         let template = try String(contentsOf: Paths.root.appendingPathComponent("testing/kamailio/registrar.cfg.in"), encoding: .utf8)
         var listen = "listen=udp:\(address.contains(":") ? "[\(address)]" : address):\(port)"
         if tcp { listen += "\nlisten=tcp:\(address.contains(":") ? "[\(address)]" : address):\(port)" }
+        var tlsBlock = ""
+        if let tls {
+            listen += "\nlisten=tls:\(address):\(tls.port)\nenable_tls=yes"
+            let tlsCfg = work.appendingPathComponent("tls.cfg")
+            try """
+            [server:default]
+            method = TLSv1.2+
+            verify_certificate = \(tls.requireClientCertificate ? "yes" : "no")
+            require_certificate = \(tls.requireClientCertificate ? "yes" : "no")
+            private_key = \(tls.key)
+            certificate = \(tls.certificate)
+            ca_list = \(tls.ca)
+
+            [client:default]
+            verify_certificate = no
+            require_certificate = no
+
+            """.write(to: tlsCfg, atomically: true, encoding: .utf8)
+            tlsBlock = "loadmodule \"tls.so\"\nmodparam(\"tls\", \"config\", \"\(tlsCfg.path)\")"
+        }
         var cfg = template
             .replacingOccurrences(of: "@LISTEN@", with: listen)
             .replacingOccurrences(of: "@PASSWORD@", with: password)
             .replacingOccurrences(of: "@MIN_EXPIRES@", with: String(minExpires))
             .replacingOccurrences(of: "@ALGORITHM@", with: algorithm)
             .replacingOccurrences(of: "@CTL_SOCKET@", with: work.appendingPathComponent("ctl.sock").path)
+            .replacingOccurrences(of: "@TLS@", with: tlsBlock)
         cfg = cfg.replacingOccurrences(of: "modparam(\"registrar\", \"min_expires\"", with: "modparam(\"registrar\", \"min_expires_mode\", \(minExpiresMode))\nmodparam(\"registrar\", \"min_expires\"")
         let cfgPath = work.appendingPathComponent("kamailio.cfg")
         try cfg.write(to: cfgPath, atomically: true, encoding: .utf8)
@@ -78,4 +99,13 @@ final class Kamailio: @unchecked Sendable {
 struct KamailioError: Error, CustomStringConvertible {
     let reason: String
     var description: String { reason }
+}
+
+/// Server side of a TLS test registrar.
+struct TLSServerSetup {
+    var certificate: String
+    var key: String
+    var ca: String
+    var requireClientCertificate = false
+    var port: UInt16 = 5061
 }

@@ -1,0 +1,30 @@
+#include "csip_shims.h"
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+int csip_SSL_CTX_set_min_tls12(SSL_CTX *ctx) {
+    return (int)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+}
+
+long csip_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return SSL_set_tlsext_host_name(ssl, name);
+}
+
+void csip_SSL_CTX_set_nonblocking_modes(SSL_CTX *ctx) {
+    /* Partial writes and a moving buffer: the transport retries with the
+     * rest of its queue after WANT_WRITE. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+}
+
+static int csip_no_passphrase(char *buf, int size, int rwflag, void *u) {
+    (void)buf; (void)size; (void)rwflag; (void)u;
+    return 0; /* never prompt: an encrypted key must fail to load */
+}
+
+void csip_SSL_CTX_refuse_passphrase(SSL_CTX *ctx) {
+    SSL_CTX_set_default_passwd_cb(ctx, csip_no_passphrase);
+}
+
+int csip_ERR_GET_REASON(unsigned long e) { return ERR_GET_REASON(e); }
+
+int csip_X509_V_OK(void) { return X509_V_OK; }
