@@ -44,15 +44,18 @@ import Testing
 
     /// Two registrars behind one SRV name; the priority-10 one is used, and
     /// when it dies the next target takes over.
-    @Test(arguments: ["UDP", "TCP"])
+    @Test(arguments: ["UDP", "TCP", "TLS"])
     func srvPriorityAndFailover(_ transport: String) async throws {
-        let primary = try await Kamailio()
-        let secondary = try await Kamailio()
+        let pki = transport == "TLS" ? try await TestPKI.make(serverName: "sip.tls.test") : nil
+        let tls = pki.map { TLSServerSetup(certificate: $0.path("server.crt"), key: $0.path("server.key"), ca: $0.path("ca.crt")) }
+        let primary = try await Kamailio(tls: tls)
+        let secondary = try await Kamailio(tls: tls)
         defer { Task { await secondary.stop() } }
-        let proto = transport == "UDP" ? "_sip._udp" : "_sip._tcp"
+        let proto = ["UDP": "_sip._udp", "TCP": "_sip._tcp", "TLS": "_sips._tcp"][transport]!
+        let port = transport == "TLS" ? 5061 : 5060
         let dns = try await Dnsmasq(records: [
-            "--srv-host=\(proto).cluster.test,primary.cluster.test,5060,10,0",
-            "--srv-host=\(proto).cluster.test,secondary.cluster.test,5060,20,0",
+            "--srv-host=\(proto).cluster.test,primary.cluster.test,\(port),10,0",
+            "--srv-host=\(proto).cluster.test,secondary.cluster.test,\(port),20,0",
             "--host-record=primary.cluster.test,\(primary.address)",
             "--host-record=secondary.cluster.test,\(secondary.address)",
         ])
@@ -63,6 +66,7 @@ import Testing
         s["sipendpoint.sbc-register-port"] = "0"
         s["sipendpoint.dns-server"] = dns.server
         s["sipendpoint.timers.t1"] = "50" // UDP timeouts after 64·T1 = 3.2 s
+        if let pki { s["sipendpoint.tls.ca-file"] = pki.path("ca.crt") }
         let d = try await Daemon(s)
         #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "\(d.log.text)")
         #expect(try await primary.bindings(user: "7001").count == 1)
@@ -121,5 +125,50 @@ import Testing
         #expect(kam.log.text.contains("proto=tcp"))
         #expect(dns.log.text.contains("query[NAPTR] auto.test"))
         #expect(await d.stop() == 0)
+    }
+}
+
+@Suite struct DNSSpoofingTests {
+    /// Answers from the wrong address or with the wrong id are ignored; the
+    /// genuine answer that follows is used.
+    @Test func wrongSourceAndWrongIDAreIgnored() async throws {
+        let ip = LoopbackAddresses.next()
+        let server = SocketAddress(ip: ip, port: 5353)!
+        let a = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0), b = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(a); close(b) }
+        #expect(server.withSockAddr { bind(a, $0, $1) } == 0)
+        #expect(SocketAddress(ip: ip, port: 5354)!.withSockAddr { bind(b, $0, $1) } == 0)
+        let fds = (a, b)
+        let serverTask = Task.detached { () -> Bool in
+            var buf = [UInt8](repeating: 0, count: 512)
+            var ss = sockaddr_storage()
+            var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            var pfd = pollfd(fd: fds.0, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 5000) > 0 else { return false }
+            let n = buf.withUnsafeMutableBytes { p in withUnsafeMutablePointer(to: &ss) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fds.0, p.baseAddress, p.count, 0, $0, &len) } } }
+            guard n > 12 else { return false }
+            let query = Array(buf[0..<n])
+            func answer(id: [UInt8], ip: [UInt8]) -> [UInt8] {
+                var r = id + [0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0] + Array(query[12...])
+                r += [0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4] + ip
+                return r
+            }
+            let id = Array(query[0..<2])
+            let spoofed = answer(id: id, ip: [192, 0, 2, 66])
+            let wrongID = answer(id: [id[0] ^ 0xFF, id[1]], ip: [192, 0, 2, 77])
+            let genuine = answer(id: id, ip: [192, 0, 2, 55])
+            withUnsafePointer(to: &ss) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                    _ = sendto(fds.1, spoofed, spoofed.count, 0, sa, len)
+                    _ = sendto(fds.0, wrongID, wrongID.count, 0, sa, len)
+                    _ = sendto(fds.0, genuine, genuine.count, 0, sa, len)
+                }
+            }
+            return true
+        }
+        let resolver = DNSResolver(servers: [server], timeout: .seconds(2), attempts: 1)
+        let r = await withCheckedContinuation { c in resolver.lookup("spoof.test", .a) { c.resume(returning: $0) } }
+        #expect(await serverTask.value)
+        #expect(try r.get().map(\.record) == [.a("192.0.2.55")])
     }
 }

@@ -149,3 +149,24 @@ struct DNSBuilder {
         #expect(srv.kind == nil && srv.port == nil)
     }
 }
+
+@Suite struct TargetResolverTests {
+    let hosts = HostsFile(entries: [("dual.test", "192.0.2.1"), ("dual.test", "2001:db8::1")])
+    let dns = DNSResolver(servers: [SocketAddress(ip: "127.0.0.1", port: 9)!], timeout: .milliseconds(50), attempts: 1)
+
+    @Test(arguments: [([SocketAddress.Family.ipv4, .ipv6], ["192.0.2.1", "2001:db8::1"]),
+                      ([.ipv6, .ipv4], ["2001:db8::1", "192.0.2.1"]),
+                      ([.ipv4], ["192.0.2.1"]), ([.ipv6], ["2001:db8::1"])])
+    func ipVersionOrdersAndFiltersFamilies(_ families: [SocketAddress.Family], _ expected: [String]) async throws {
+        let r = SIPTargetResolver(dns: dns, families: families, random: .seeded(1), hosts: hosts)
+        let targets = try await r.resolve(SIPTargetSpec(host: "dual.test", port: 5070, kind: .tcp))
+        #expect(targets.map(\.address.ip) == expected)
+        #expect(targets.allSatisfy { $0.address.port == 5070 && $0.kind == .tcp && $0.serverName == "dual.test" })
+    }
+
+    @Test func literalsNeedTheirFamilyEnabled() async throws {
+        let v4only = SIPTargetResolver(dns: dns, families: [.ipv4], random: .seeded(1), hosts: hosts)
+        #expect(try await v4only.resolve(SIPTargetSpec(host: "192.0.2.9", port: nil, kind: .tls)).first?.address.port == 5061)
+        await #expect(throws: DNSLookupError.self) { try await v4only.resolve(SIPTargetSpec(host: "[2001:db8::9]", port: 5060, kind: .udp)) }
+    }
+}

@@ -7,10 +7,16 @@ struct TestPKI {
     let dir: URL
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
-    static func make(serverName: String) async throws -> TestPKI {
+    /// One PKI per test run: key generation is the slow part.
+    static let shared = Task { () throws -> TestPKI in
         let pki = TestPKI(dir: Paths.tempDirectory("pki"))
-        try await pki.build(serverName: serverName)
+        try await pki.build(serverName: "sip.tls.test", extraNames: ["primary.cluster.test", "secondary.cluster.test"])
         return pki
+    }
+
+    static func make(serverName: String) async throws -> TestPKI {
+        precondition(serverName == "sip.tls.test")
+        return try await shared.value
     }
 
     private func openssl(_ args: [String]) async throws {
@@ -53,7 +59,7 @@ struct TestPKI {
                            "-out", path("\(name).crt"), "-startdate", start, "-enddate", end])
     }
 
-    private func build(serverName: String) async throws {
+    private func build(serverName: String, extraNames: [String]) async throws {
         try await makeCA("ca")
         try await makeCA("rogue-ca")
         let now = Date()
@@ -64,7 +70,7 @@ struct TestPKI {
             return f.string(from: d)
         }
         let past = stamp(now.addingTimeInterval(-86_400)), future = stamp(now.addingTimeInterval(30 * 86_400))
-        try await leaf("server", cn: serverName, san: "DNS:\(serverName)", ca: "ca", start: past, end: future)
+        try await leaf("server", cn: serverName, san: ([serverName] + extraNames).map { "DNS:\($0)" }.joined(separator: ","), ca: "ca", start: past, end: future)
         try await leaf("expired", cn: serverName, san: "DNS:\(serverName)", ca: "ca",
                        start: stamp(now.addingTimeInterval(-10 * 86_400)), end: stamp(now.addingTimeInterval(-5 * 86_400)))
         try await leaf("notyet", cn: serverName, san: "DNS:\(serverName)", ca: "ca",
