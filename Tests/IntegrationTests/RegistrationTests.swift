@@ -127,7 +127,7 @@ import Testing
     }
 
     @Test func registersOverIPv6Loopback() async throws {
-        let kam = try await Kamailio(address: "::1", port: 5074)
+        let kam = try await Kamailio(address: "::1", port: UInt16(20_000 + getpid() % 20_000))
         defer { Task { await kam.stop() } }
         var s = Daemon.settings(registrar: kam, transport: "TCP")
         s["sipendpoint.local-address"] = "::1"
