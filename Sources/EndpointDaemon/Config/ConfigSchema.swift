@@ -41,6 +41,42 @@ public enum ConfigSchema {
             guard let p = UInt16(v) else { return "must be empty, 0 (DNS SRV) or a port from 1 to 65535" }
             c.sbcRegisterPort = p; return nil
         },
+        Key(name: "sipendpoint.sip-server-address.peer", help: "peer site SIP Server (Business Continuity; default: the preferred one)") { c, v in
+            guard v.isEmpty || isHost(v) else { return "must be empty, a host name or an IP address" }
+            c.sipServerAddressPeer = v.isEmpty ? nil : v; return nil
+        },
+        Key(name: "sipendpoint.sip-server-port.peer", help: "peer site SIP Server sip-port (default: sip-server-port)") { c, v in
+            if v.isEmpty { c.sipServerPortPeer = nil; return nil }
+            guard let p = UInt16(v), p > 0 else { return "must be a port from 1 to 65535" }
+            c.sipServerPortPeer = p; return nil
+        },
+        Key(name: "sipendpoint.sbc-register-address.peer", help: "where the peer-site REGISTER goes (empty: the peer SIP Server)") { c, v in
+            guard v.isEmpty || isHost(v) else { return "must be empty, a host name or an IP address" }
+            c.sbcRegisterAddressPeer = v.isEmpty ? nil : v; return nil
+        },
+        Key(name: "sipendpoint.sbc-register-port.peer", help: "port for the peer-site REGISTER (empty: peer sip-port; 0: DNS SRV)") { c, v in
+            if v.isEmpty { c.sbcRegisterPortPeer = nil; return nil }
+            guard let p = UInt16(v) else { return "must be empty, 0 (DNS SRV) or a port from 1 to 65535" }
+            c.sbcRegisterPortPeer = p; return nil
+        },
+        Key(name: "sipendpoint.bc.hysteresis", help: "seconds the preferred site must stand before the active site returns to it (default 5)") { c, v in
+            guard let n = Double(v), n >= 0, n <= 3600 else { return "must be from 0 to 3600 seconds" }
+            c.hysteresis = .milliseconds(Int64(n * 1000)); return nil
+        },
+        Key(name: "sipendpoint.keepalive.interval", help: "seconds between keep-alives (CRLF ping on TCP/TLS, binding probe on UDP); 0 turns them off (default 1.5)") { c, v in
+            guard let n = Double(v), n == 0 || (n >= 0.2 && n <= 600) else { return "must be 0 or from 0.2 to 600 seconds" }
+            if n == 0 { c.keepAlive = nil } else {
+                var k = c.keepAlive ?? KeepAliveSettings()
+                k.interval = .milliseconds(Int64(n * 1000))
+                c.keepAlive = k
+            }
+            return nil
+        },
+        Key(name: "sipendpoint.keepalive.udp-misses", help: "unanswered UDP keep-alives in a row that mean the site is gone (default 2)") { c, v in
+            guard let n = Int(v), n >= 1, n <= 10 else { return "must be from 1 to 10" }
+            if var k = c.keepAlive { k.udpMisses = n; c.keepAlive = k }
+            return nil
+        },
         Key(name: "sipendpoint.transport-protocol", help: "UDP, TCP or TLS (unset: UDP, or NAPTR's choice for an SRV domain)") { c, v in
             switch v.lowercased() {
             case "udp": c.transport = .udp
@@ -202,6 +238,13 @@ public enum ConfigSchema {
                 _ = try config.registerTarget()
             } catch {
                 errors.append(ConfigError(.badValue, key: "sipendpoint.sbc-register-port", line: lines["sipendpoint.sbc-register-port"], error.reason))
+            }
+            if config.hasPeer {
+                do throws(RegistrationTargetError) {
+                    _ = try config.peerTarget()
+                } catch {
+                    errors.append(ConfigError(.badValue, key: "sipendpoint.sbc-register-port.peer", line: lines["sipendpoint.sbc-register-port.peer"], error.reason))
+                }
             }
         }
         if let local = config.localAddress, IPAddressText.isIPv6(local), !config.families.contains(.ipv6) {

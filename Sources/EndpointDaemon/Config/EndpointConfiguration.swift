@@ -19,6 +19,15 @@ public struct EndpointConfiguration: Sendable {
     public var dnsServers: [SocketAddress]?
     public var enableIPv6 = false
     public var tls = TLSConfiguration()
+    // Business Continuity peer site (the `.peer` twins of the target keys).
+    public var sipServerAddressPeer: String?
+    public var sipServerPortPeer: UInt16?
+    public var sbcRegisterAddressPeer: String?
+    public var sbcRegisterPortPeer: UInt16?
+    /// The preferred site must stand this long before the active site returns to it.
+    public var hysteresis: Duration = .seconds(5)
+    /// nil: keep-alives off.
+    public var keepAlive: KeepAliveSettings? = KeepAliveSettings()
     /// Address families in preference order (`sipendpoint.ip_version`).
     public var ipVersion: [SocketAddress.Family] = [.ipv4, .ipv6]
     public var regTimeout: UInt32 = 1800
@@ -36,6 +45,16 @@ public struct EndpointConfiguration: Sendable {
     public func registerTarget() throws(RegistrationTargetError) -> SIPTargetSpec {
         try RegistrationTargetRules.spec(sipServerAddress: sipServerAddress, sipServerPort: sipServerPort,
                                          sbcRegisterAddress: sbcRegisterAddress, sbcRegisterPort: sbcRegisterPort, transport: transport)
+    }
+
+    /// True when peer settings are present: dual registration.
+    public var hasPeer: Bool { sipServerAddressPeer != nil || sbcRegisterAddressPeer != nil }
+
+    /// The peer site's target, by the same rules; its SIP Server defaults to the preferred one's.
+    public func peerTarget() throws(RegistrationTargetError) -> SIPTargetSpec {
+        try RegistrationTargetRules.spec(sipServerAddress: sipServerAddressPeer ?? sipServerAddress,
+                                         sipServerPort: sipServerPortPeer ?? sipServerPort,
+                                         sbcRegisterAddress: sbcRegisterAddressPeer, sbcRegisterPort: sbcRegisterPortPeer, transport: transport)
     }
 
     /// Families actually used: IPv6 only when enabled.

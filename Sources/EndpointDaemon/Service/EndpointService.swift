@@ -13,7 +13,8 @@ final class EndpointService: @unchecked Sendable {
     let logger: Logger
     let stack: SIPStack
     let instanceID: String
-    private var registration: RegistrationClient?
+    private var continuity: ContinuityController?
+    private var network: NetworkMonitor?
     private var signalSources: [DispatchSourceSignal] = []
     private var stopping = false
     private var finished = false
@@ -49,8 +50,11 @@ final class EndpointService: @unchecked Sendable {
     }
 
     private func register() {
-        let spec: SIPTargetSpec
-        do throws(RegistrationTargetError) { spec = try config.registerTarget() } catch {
+        var specs: [(Site, SIPTargetSpec)] = []
+        do throws(RegistrationTargetError) {
+            specs.append((.preferred, try config.registerTarget()))
+            if config.hasPeer { specs.append((.peer, try config.peerTarget())) }
+        } catch {
             logger.critical("bad registration target", metadata: ["reason": "\(error)"])
             return
         }
@@ -62,10 +66,27 @@ final class EndpointService: @unchecked Sendable {
             authUser: config.authUser ?? config.user, password: config.password ?? "", realm: config.authRealm,
             expires: config.regTimeout, retryBase: config.regInterval, instanceID: instanceID,
             userAgent: "sipendpointd/\(DaemonVersion.string)")
-        let client = RegistrationClient(configuration: registrationConfig, spec: spec, resolver: resolver,
-                                        transactions: stack.transactions, random: .system, logger: logger)
-        registration = client
-        client.start()
+        let channels = specs.map { site, spec -> (Site, RegistrationClient) in
+            var log = logger
+            log[metadataKey: "site"] = "\(site)"
+            return (site, RegistrationClient(configuration: registrationConfig, spec: spec, resolver: resolver,
+                                             transactions: stack.transactions, random: .system, keepAlive: config.keepAlive, logger: log))
+        }
+        let controller = ContinuityController(channels: channels, minimumStable: config.hysteresis, queue: stack.queue, logger: logger,
+                                              wallClock: { Date().timeIntervalSince1970 }, monotonic: { ProcessInfo.processInfo.systemUptime })
+        continuity = controller
+        logger.notice(config.hasPeer ? "Business Continuity: preferred and peer sites" : "single site",
+                      metadata: ["preferred": "\(specs[0].1)", "peer": "\(specs.count > 1 ? "\(specs[1].1)" : "none")"])
+        controller.start()
+        let monitor = NetworkMonitor(queue: stack.queue)
+        monitor.onChange = { [weak self] why in
+            guard let self else { return }
+            self.logger.notice("network change: re-registering", metadata: ["reason": "\(why)"])
+            dns.flush()
+            self.continuity?.networkChanged()
+        }
+        if !monitor.start() { logger.warning("network change monitoring unavailable (netlink)") }
+        network = monitor
     }
 
     /// Unregisters within the shutdown timeout, then exits 0.
@@ -82,8 +103,9 @@ final class EndpointService: @unchecked Sendable {
                 exit(0)
             }
         }
-        guard let registration else { return finish("nothing registered") }
-        registration.stop { finish("done") }
+        network?.stop()
+        guard let continuity else { return finish("nothing registered") }
+        continuity.stop { finish("done") }
         stack.queue.asyncAfter(deadline: .now() + config.shutdownTimeout.dispatch) { finish("timed out") }
     }
 }

@@ -20,16 +20,22 @@ public final class RegistrationClient: @unchecked Sendable {
     private var index = 0
     private var resolving = false
     private var pending: SIPMessage?
+    private let keepAlive: KeepAliveSettings?
+    private var monitor: KeepAliveMonitor?
+    private var keepAliveTimer: DispatchSourceTimer?
+    private var pingedConnection: UInt64?
+    private var observer: UInt64?
 
     /// Called on every status change.
     public var onStatus: ((RegistrationStatus) -> Void)?
 
     public init(configuration: RegistrationConfiguration, spec: SIPTargetSpec, resolver: SIPTargetResolver,
-                transactions: SIPTransactionLayer, random: RandomSource, logger: Logger) {
+                transactions: SIPTransactionLayer, random: RandomSource, keepAlive: KeepAliveSettings? = nil, logger: Logger) {
         self.machine = RegistrationMachine(configuration: configuration, random: random)
         self.spec = spec
         self.resolver = resolver
         self.transactions = transactions
+        self.keepAlive = keepAlive
         self.logger = logger
     }
 
@@ -40,7 +46,75 @@ public final class RegistrationClient: @unchecked Sendable {
 
     /// Registers now; call on `queue`.
     public func start() {
+        if observer == nil {
+            observer = transactions.transport.observe(
+                closed: { [weak self] id, remote, reason in self?.connectionClosed(id: id, remote: remote, reason: reason) },
+                pong: { [weak self] id in if id == self?.pingedConnection { self?.answered() } })
+        }
         run(machine.handle(.start(contact: contact(for: currentTarget))))
+    }
+
+    /// The network changed (addresses, links, resume): every flow is suspect.
+    /// Re-register now, from a fresh resolution and a new connection.
+    public func networkChanged() {
+        if let target = currentTarget, target.kind.isReliable, let id = transactions.transport.connectionID(for: target.destination) {
+            transactions.transport.closeConnection(id, reason: "network change")
+        }
+        targets = []
+        index = 0
+        run(machine.handle(.flowFailed("network change")))
+    }
+
+    /// A stream to our registrar closed: the flow is gone; register again at once.
+    private func connectionClosed(id: UInt64, remote: SocketAddress, reason: String) {
+        guard let target = currentTarget, target.kind.isReliable, remote == target.address else { return }
+        run(machine.handle(.flowFailed("connection to \(target) closed: \(reason)")))
+    }
+
+    private func answered() {
+        _ = monitor?.handle(.answered)
+    }
+
+    /// Keep-alives run only while registered.
+    private func updateKeepAlive(_ state: RegistrationStatus.State) {
+        guard let settings = keepAlive else { return }
+        if state == .registered {
+            guard keepAliveTimer == nil, let target = currentTarget else { return }
+            monitor = KeepAliveMonitor(threshold: target.kind.isReliable ? settings.streamMisses : settings.udpMisses)
+            let timer = DispatchSource.makeTimerSource(queue: queue)
+            timer.schedule(deadline: .now() + settings.interval.dispatch, repeating: settings.interval.dispatch)
+            timer.setEventHandler { [weak self] in self?.keepAliveTick() }
+            keepAliveTimer = timer
+            timer.resume()
+        } else {
+            keepAliveTimer?.cancel()
+            keepAliveTimer = nil
+            monitor = nil
+            pingedConnection = nil
+        }
+    }
+
+    private func keepAliveTick() {
+        guard var m = monitor, let target = currentTarget else { return }
+        let actions = m.handle(.tick)
+        monitor = m
+        for action in actions {
+            switch action {
+            case .probe:
+                if target.kind.isReliable {
+                    pingedConnection = transactions.transport.ping(target.destination)
+                    if pingedConnection == nil { run(machine.handle(.flowFailed("no connection to \(target)"))) }
+                } else {
+                    run(machine.handle(.probe))
+                }
+            case .failed(let why):
+                logger.warning("registration flow failed", metadata: ["registrar": "\(target)", "reason": "\(why)"])
+                if target.kind.isReliable, let id = transactions.transport.connectionID(for: target.destination) {
+                    transactions.transport.closeConnection(id, reason: "keep-alive: \(why)")
+                }
+                run(machine.handle(.flowFailed("keep-alive: \(why)")))
+            }
+        }
     }
 
     /// Unregisters, then calls `completion` (at once if nothing is registered).
@@ -83,8 +157,13 @@ public final class RegistrationClient: @unchecked Sendable {
                 if let e = s.grantedExpires { meta["expires"] = "\(e)" }
                 let level: Logger.Level = (s.state == .authFailed || s.state == .retrying) ? .warning : .notice
                 logger.log(level: level, "registration \(s.state.rawValue)", metadata: meta)
+                updateKeepAlive(s.state)
                 onStatus?(s)
+            case .alive:
+                answered()
             case .stopped:
+                if let observer { transactions.transport.removeObserver(observer) }
+                observer = nil
                 timers.values.forEach { $0.cancel() }
                 timers.removeAll()
                 let done = stopCompletion

@@ -16,6 +16,13 @@ public struct RegistrationMachine: Sendable {
         /// The driver moved to another target (RFC 3263 failover): send the
         /// pending request again as a new transaction, with this Contact.
         case resend(contact: SIPURI)
+        /// The flow to the registrar failed (connection closed, keep-alives
+        /// unanswered, network change): register again at once.
+        case flowFailed(String)
+        /// Ask the registrar which bindings it holds (a REGISTER without
+        /// Contact, RFC 3261 §10.2.3): a liveness probe that also notices a
+        /// registrar that lost our binding.
+        case probe
     }
 
     public enum Action: Sendable, Equatable {
@@ -25,6 +32,8 @@ public struct RegistrationMachine: Sendable {
         case status(RegistrationStatus)
         /// Unregistration finished (or nothing was registered).
         case stopped
+        /// The registrar answered a probe (and still holds our binding).
+        case alive
     }
 
     public let configuration: RegistrationConfiguration
@@ -42,6 +51,8 @@ public struct RegistrationMachine: Sendable {
     /// Challenges answered in a row without success (a second one means bad credentials).
     private var challengeRounds = 0
     private var stopping = false
+    /// CSeq of the outstanding binding probe, if any.
+    private var probeCSeq: UInt32?
 
     public init(configuration: RegistrationConfiguration, random: RandomSource) {
         self.configuration = configuration
@@ -65,6 +76,7 @@ public struct RegistrationMachine: Sendable {
         case .timerFired(.refresh), .timerFired(.retry):
             guard !stopping, status.state == .registered || status.state == .retrying else { return [] }
             challengeRounds = 0
+            probeCSeq = nil
             return transition(.registering, reason: status.state == .retrying ? "retrying" : "refreshing")
                 + [.send(makeRequest(expires: requestedExpires))]
 
@@ -91,12 +103,26 @@ public struct RegistrationMachine: Sendable {
 
         case .response(let r):
             return response(r)
+
+        case .flowFailed(let why):
+            // While registering, the request in flight reports its own failure.
+            guard !stopping, status.state == .registered else { return [] }
+            probeCSeq = nil
+            challengeRounds = 0
+            return [.cancel(.refresh), .cancel(.retry)] + transition(.registering, reason: why) + [.send(makeRequest(expires: requestedExpires))]
+
+        case .probe:
+            guard !stopping, status.state == .registered else { return [] }
+            let query = makeRequest(expires: nil)
+            probeCSeq = cseq
+            return [.send(query)]
         }
     }
 
     private mutating func response(_ r: SIPMessage) -> [Action] {
-        guard let code = r.statusCode, status.state == .registering || status.state == .unregistering else { return [] }
-        guard let cseq = try? r.cseq, cseq.number == self.cseq else { return [] } // a stale answer
+        guard let code = r.statusCode, let cseq = try? r.cseq, cseq.number == self.cseq else { return [] } // a stale answer
+        if let probe = probeCSeq, probe == cseq.number { return probeResponse(r, code: code) }
+        guard status.state == .registering || status.state == .unregistering else { return [] }
         switch code {
         case 100..<200:
             return []
@@ -139,6 +165,23 @@ public struct RegistrationMachine: Sendable {
         }
     }
 
+    private mutating func probeResponse(_ r: SIPMessage, code: Int) -> [Action] {
+        probeCSeq = nil
+        guard status.state == .registered, code >= 200 else { return [] }
+        if code == 401 || code == 407, let c = DigestChallenge.best(in: r.headers.lines(code == 401 ? .wwwAuthenticate : .proxyAuthenticate)),
+           challenge?.0.nonce != c.nonce {
+            // A new nonce: answer it and probe again.
+            challenge = (c, code == 401 ? .authorization : .proxyAuthorization, 0)
+            let query = makeRequest(expires: nil)
+            probeCSeq = cseq
+            return [.alive, .send(query)]
+        }
+        guard (200..<300).contains(code) else { return [.alive] }
+        if ourBinding(in: r) != nil { return [.alive] }
+        return [.alive, .cancel(.refresh)] + transition(.registering, reason: "binding lost at the registrar")
+            + [.send(makeRequest(expires: requestedExpires))]
+    }
+
     private mutating func failed(_ why: String, retryAfter: Duration?) -> [Action] {
         if stopping { return transition(.stopped, reason: why) + [.stopped] }
         guard status.state == .registering else { return [] }
@@ -176,20 +219,24 @@ public struct RegistrationMachine: Sendable {
         return [.status(new)]
     }
 
-    /// The lifetime granted to our binding: its Contact's expires parameter
-    /// (matched by instance or URI), else Expires, else what we asked for.
+    /// The lifetime granted to our binding: its Contact's expires parameter,
+    /// else Expires, else what we asked for.
     func grantedExpires(in r: SIPMessage) -> UInt32 {
-        let instance = "\"<urn:uuid:\(configuration.instanceID)>\""
-        for c in r.contacts {
-            guard let a = c.address else { continue }
-            let sameInstance = a.parameters["+sip.instance"].flatMap { $0 } == instance
-            let sameURI = contact.map { a.uri.user == $0.user && a.uri.host.lowercased() == $0.host.lowercased() && (a.uri.port ?? 5060) == ($0.port ?? 5060) } ?? false
-            if sameInstance || sameURI, let e = a.parameters["expires"].flatMap({ $0 }).flatMap({ UInt32($0) }) { return e }
-        }
+        if let e = ourBinding(in: r)?.parameters["expires"].flatMap({ $0 }).flatMap({ UInt32($0) }) { return e }
         return r.expires ?? requestedExpires
     }
 
-    private mutating func makeRequest(expires: UInt32) -> SIPMessage {
+    /// Our Contact among a 200's bindings, matched by +sip.instance or URI.
+    func ourBinding(in r: SIPMessage) -> SIPNameAddress? {
+        let instance = "\"<urn:uuid:\(configuration.instanceID)>\""
+        return r.contacts.lazy.compactMap(\.address).first { a in
+            if a.parameters["+sip.instance"].flatMap({ $0 }) == instance { return true }
+            return contact.map { a.uri.user == $0.user && a.uri.host.lowercased() == $0.host.lowercased() && (a.uri.port ?? 5060) == ($0.port ?? 5060) } ?? false
+        }
+    }
+
+    /// A REGISTER; `expires` nil builds a binding query (no Contact, no Expires).
+    private mutating func makeRequest(expires: UInt32?) -> SIPMessage {
         cseq += 1
         var h = SIPHeaders()
         // The driver fills in sent-by; the branch is new for every request.
@@ -199,12 +246,12 @@ public struct RegistrationMachine: Sendable {
         h.append(.to, SIPNameAddress(uri: configuration.aor).description)
         h.append(.callID, callID)
         h.append(.cseq, "\(cseq) REGISTER")
-        if let contact {
+        if let contact, let expires {
             var params = SIPParameters([.init(name: "+sip.instance", value: "\"<urn:uuid:\(configuration.instanceID)>\"")])
             if expires == 0 { params.set("expires", "0") }
             h.append(.contact, SIPNameAddress(uri: contact, parameters: params).description)
         }
-        h.append(.expires, String(expires))
+        if let expires { h.append(.expires, String(expires)) }
         h.append(.allow, "INVITE, ACK, CANCEL, BYE, OPTIONS")
         h.append(.userAgent, configuration.userAgent)
         if let (c, header, previous) = challenge {

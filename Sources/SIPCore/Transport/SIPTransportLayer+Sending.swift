@@ -85,6 +85,39 @@ extension SIPTransportLayer {
         return SocketAddress(ip: family == .ipv4 ? "127.0.0.1" : "::1", port: port)!
     }
 
+    /// Sends an RFC 5626 CRLFCRLF ping on the open outbound connection to
+    /// `destination`; returns its id, or nil when there is none.
+    public func ping(_ destination: TransportDestination) -> UInt64? {
+        guard destination.kind.isReliable, let id = outboundByPeer[PeerKey(kind: destination.kind, address: destination.address)],
+              let c = connections[id], c.state == .open else { return nil }
+        c.send([0x0D, 0x0A, 0x0D, 0x0A])
+        return id
+    }
+
+    /// The open outbound connection to `destination`, if any.
+    public func connectionID(for destination: TransportDestination) -> UInt64? {
+        outboundByPeer[PeerKey(kind: destination.kind, address: destination.address)]
+    }
+
+    /// Watches closed connections and pongs; returns a token for `removeObserver`.
+    public func observe(closed: @escaping (UInt64, SocketAddress, String) -> Void, pong: @escaping (UInt64) -> Void) -> UInt64 {
+        let token = nextObserverID
+        nextObserverID += 1
+        closeObservers[token] = closed
+        pongObservers[token] = pong
+        return token
+    }
+
+    public func removeObserver(_ token: UInt64) {
+        closeObservers[token] = nil
+        pongObservers[token] = nil
+    }
+
+    /// Closes every stream connection (a network change makes them suspect).
+    public func closeAllConnections(reason: String) {
+        for c in connections.values { c.close(reason: reason) }
+    }
+
     /// True when a stream connection with this id is still open.
     public func isConnectionOpen(_ id: UInt64) -> Bool { connections[id]?.state == .open }
 

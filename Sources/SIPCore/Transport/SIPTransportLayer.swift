@@ -58,6 +58,11 @@ public final class SIPTransportLayer: @unchecked Sendable {
     public var onParseError: ((SIPParseError, TransportDestination) -> Void)?
     /// A stream connection ended (id, peer, reason).
     public var onConnectionClosed: ((UInt64, SocketAddress, String) -> Void)?
+    /// Further observers of closed connections (registrations watching their flow).
+    var closeObservers: [UInt64: (UInt64, SocketAddress, String) -> Void] = [:]
+    /// Observers of RFC 5626 pongs (connection id).
+    var pongObservers: [UInt64: (UInt64) -> Void] = [:]
+    var nextObserverID: UInt64 = 1
 
     public init(configuration: TransportConfiguration, queue: DispatchQueue, logger: Logger) {
         self.configuration = configuration
@@ -158,6 +163,7 @@ public final class SIPTransportLayer: @unchecked Sendable {
             for (k, v) in self.outboundByPeer where v == conn.id { self.outboundByPeer[k] = nil }
             self.logger.info("TCP connection closed", metadata: ["peer": "\(conn.remote)", "reason": "\(reason)"])
             self.onConnectionClosed?(conn.id, conn.remote, reason)
+            for o in self.closeObservers.values { o(conn.id, conn.remote, reason) }
         }
     }
 
@@ -168,7 +174,9 @@ public final class SIPTransportLayer: @unchecked Sendable {
             deliver(m, source: c.remote, kind: c.isTLS ? .tls : .tcp, connectionID: c.id, local: local)
         case .invalid(let error):
             onParseError?(error, TransportDestination(kind: c.isTLS ? .tls : .tcp, address: c.remote, connectionID: c.id))
-        case .ping, .pong:
+        case .pong:
+            for o in pongObservers.values { o(c.id) }
+        case .ping:
             break
         }
     }
