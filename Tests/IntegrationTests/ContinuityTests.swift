@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+
+/// Business Continuity with two real kamailio registrars (preferred, peer).
+@Suite(.serialized) struct ContinuityTests {
+    func settings(_ preferred: Kamailio, _ peer: Kamailio, transport: String, pki: TestPKI? = nil) -> [String: String] {
+        var s = Daemon.settings(registrar: preferred, transport: transport, regTimeout: 300)
+        s["sipendpoint.sip-server-address.peer"] = peer.address
+        s["sipendpoint.bc.hysteresis"] = "2"
+        if let pki {
+            s["sipendpoint.sip-server-address"] = "primary.cluster.test"
+            s["sipendpoint.sip-server-address.peer"] = "secondary.cluster.test"
+            s["sipendpoint.sip-server-port"] = "5061"
+            s["sipendpoint.tls.ca-file"] = pki.path("ca.crt")
+        }
+        return s
+    }
+
+    func elapsed(since start: ContinuousClock.Instant) -> String {
+        let d = ContinuousClock.now - start
+        return String(format: "%.3f s", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+    }
+
+    /// Kill the preferred site, restart it empty, and watch the active site.
+    @Test(arguments: ["UDP", "TCP", "TLS"])
+    func hardFailureAndReturn(_ transport: String) async throws {
+        let pki = transport == "TLS" ? try await TestPKI.make(serverName: "sip.tls.test") : nil
+        let tls = pki.map { TLSServerSetup(certificate: $0.path("server.crt"), key: $0.path("server.key"), ca: $0.path("ca.crt")) }
+        let preferred = try await Kamailio(tls: tls)
+        let peer = try await Kamailio(tls: tls)
+        defer { Task { await peer.stop() } }
+        var dns: Dnsmasq?
+        var s = settings(preferred, peer, transport: transport, pki: pki)
+        if pki != nil {
+            dns = try await Dnsmasq(records: ["--host-record=primary.cluster.test,\(preferred.address)", "--host-record=secondary.cluster.test,\(peer.address)"])
+            s["sipendpoint.dns-server"] = dns!.server
+        }
+        defer { if let dns { Task { await dns.stop() } } }
+        let d = try await Daemon(s)
+        #expect(await d.log.waitFor("active site preferred", timeout: .seconds(10)), "\(d.log.text)")
+        #expect(await peer.log.waitFor("REGISTER-SAVED", timeout: .seconds(10)))
+        #expect(try await preferred.bindings(user: "7001").count == 1)
+        #expect(try await peer.bindings(user: "7001").count == 1)
+        #expect(d.log.text.contains("Business Continuity: preferred and peer sites"))
+
+        // At start the peer may have been active for a moment: count from here.
+        let peerBefore = d.log.count("active site peer"), preferredBefore = d.log.count("active site preferred")
+        let killed = ContinuousClock.now
+        preferred.child.kill9()
+        _ = await preferred.child.waitForExit(timeout: .seconds(5))
+        #expect(await d.log.waitFor("active site peer", count: peerBefore + 1, timeout: .seconds(10)), "\(d.log.text)")
+        print("MEASURED \(transport) hard failure → active site peer in \(elapsed(since: killed))")
+        #expect(try await peer.bindings(user: "7001").count == 1) // the peer binding stays
+
+        // The preferred registrar comes back with an empty location table.
+        let restarted = ContinuousClock.now
+        let back = try await Kamailio(address: preferred.address, tls: tls)
+        defer { Task { await back.stop() } }
+        #expect(await back.log.waitFor("REGISTER-SAVED", timeout: .seconds(30)), "\(d.log.text)")
+        print("MEASURED \(transport) binding re-created at the restarted preferred registrar in \(elapsed(since: restarted))")
+        #expect(await d.log.waitFor("active site preferred", count: preferredBefore + 1, timeout: .seconds(30)))
+        print("MEASURED \(transport) active site back to preferred in \(elapsed(since: restarted)) (hysteresis 2 s)")
+        #expect(try await back.bindings(user: "7001").count == 1)
+        #expect(await d.stop() == 0)
+    }
+
+    /// The preferred registrar stops answering (SIGSTOP): detected by keep-alives.
+    @Test(arguments: ["UDP", "TCP"])
+    func silentFailureIsDetectedInSeconds(_ transport: String) async throws {
+        let preferred = try await Kamailio()
+        let peer = try await Kamailio()
+        defer { Task { preferred.child.signal(SIGCONT); await preferred.stop(); await peer.stop() } }
+        let d = try await Daemon(settings(preferred, peer, transport: transport))
+        #expect(await d.log.waitFor("active site preferred", timeout: .seconds(10)))
+        #expect(await peer.log.waitFor("REGISTER-SAVED", timeout: .seconds(10)))
+        #expect(await d.log.waitFor("active site preferred", timeout: .seconds(10)))
+        let peerBefore = d.log.count("active site peer"), preferredBefore = d.log.count("active site preferred")
+        let stopped = ContinuousClock.now
+        kill(-preferred.child.pid, SIGSTOP)
+        #expect(await d.log.waitFor("active site peer", count: peerBefore + 1, timeout: .seconds(15)), "\(d.log.text)")
+        print("MEASURED \(transport) silent failure → active site peer in \(elapsed(since: stopped)) (default keep-alive settings)")
+        #expect(d.log.text.contains("keep-alive"))
+        let resumed = ContinuousClock.now
+        kill(-preferred.child.pid, SIGCONT)
+        #expect(await d.log.waitFor("active site preferred", count: preferredBefore + 1, timeout: .seconds(60)), "\(d.log.text)")
+        print("MEASURED \(transport) preferred answering again → active site preferred in \(elapsed(since: resumed))")
+        #expect(await d.stop() == 0)
+    }
+
+    /// A registrar restart that is quicker than the keep-alives: the UDP
+    /// binding probe notices the lost binding and registers again.
+    @Test func lostBindingIsRepairedOnUDP() async throws {
+        let first = try await Kamailio()
+        let d = try await Daemon(Daemon.settings(registrar: first, regTimeout: 300))
+        #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)))
+        await first.stop()
+        let kam = try await Kamailio(address: first.address)
+        defer { Task { await kam.stop() } }
+        let restarted = ContinuousClock.now
+        #expect(await kam.log.waitFor("REGISTER-SAVED", count: 2, timeout: .seconds(10)), "\(d.log.text)")
+        #expect(try await kam.bindings(user: "7001").count == 1)
+        print("MEASURED UDP binding re-created after a registrar restart in \(elapsed(since: restarted))")
+        #expect(d.log.text.contains("binding lost at the registrar") || d.log.text.contains("keep-alive"))
+        #expect(await d.stop() == 0)
+    }
+
+    /// A flapping preferred site: bounded switches, no fd growth, daemon alive.
+    @Test func flappingPreferredSite() async throws {
+        let preferred = try await Kamailio()
+        let peer = try await Kamailio()
+        defer { Task { preferred.child.signal(SIGCONT); await preferred.stop(); await peer.stop() } }
+        var s = settings(preferred, peer, transport: "TCP")
+        s["sipendpoint.bc.hysteresis"] = "3"
+        s["sipendpoint.keepalive.interval"] = "0.3"
+        let d = try await Daemon(s)
+        #expect(await d.log.waitFor("active site preferred", timeout: .seconds(10)))
+        #expect(await peer.log.waitFor("REGISTER-SAVED", timeout: .seconds(10)))
+        let fds = { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(d.child.pid)/fd").count) ?? -1 }
+        let fdsBefore = fds()
+        let switchesBefore = d.log.count("active site ")
+        // 15 flaps: 0.6 s down, 0.9 s up — each shorter than the 3 s hysteresis.
+        for _ in 0..<15 {
+            kill(-preferred.child.pid, SIGSTOP)
+            _ = await d.log.waitFor("never-appears", timeout: .milliseconds(600))
+            kill(-preferred.child.pid, SIGCONT)
+            _ = await d.log.waitFor("never-appears", timeout: .milliseconds(900))
+        }
+        // Once stable, the preferred site returns.
+        _ = await d.log.waitFor("never-appears", timeout: .seconds(8))
+        let switches = d.log.count("active site ") - switchesBefore
+        print("MEASURED flapping: \(switches) active-site changes over 15 flaps; fds \(fdsBefore) → \(fds())")
+        #expect(d.child.isRunning)
+        // One move to the peer at the first flap, one return once stable: no flap outlived the hysteresis.
+        #expect(switches <= 2)
+        #expect(d.log.all.last { $0.contains("active site ") }?.contains("active site preferred") == true)
+        #expect(abs(fds() - fdsBefore) <= 2)
+        #expect(await d.stop() == 0)
+    }
+}
