@@ -8,6 +8,7 @@ packages=(
   sip-tester                    # sipp, a real SIP peer for tests
   dnsmasq-base                  # a real DNS server for the SRV/NAPTR tests
   openssl                       # test certificates
+  iproute2                      # network namespaces for the network-change test
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -116,7 +116,13 @@ import Testing
         #expect(await d.log.waitFor("active site preferred", timeout: .seconds(10)))
         #expect(await peer.log.waitFor("REGISTER-SAVED", timeout: .seconds(10)))
         let fds = { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(d.child.pid)/fd").count) ?? -1 }
+        let rss = { () -> Int in
+            let status = (try? String(contentsOfFile: "/proc/\(d.child.pid)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+            return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        }
         let fdsBefore = fds()
+        let rssBefore = rss()
         let switchesBefore = d.log.count("active site ")
         // 15 flaps: 0.6 s down, 0.9 s up — each shorter than the 3 s hysteresis.
         for _ in 0..<15 {
@@ -128,12 +134,40 @@ import Testing
         // Once stable, the preferred site returns.
         _ = await d.log.waitFor("never-appears", timeout: .seconds(8))
         let switches = d.log.count("active site ") - switchesBefore
-        print("MEASURED flapping: \(switches) active-site changes over 15 flaps; fds \(fdsBefore) → \(fds())")
+        print("MEASURED flapping: \(switches) active-site changes over 15 flaps; fds \(fdsBefore) → \(fds()); RSS \(rssBefore) kB → \(rss()) kB")
+        #expect(rss() - rssBefore < 8_000)
         #expect(d.child.isRunning)
         // One move to the peer at the first flap, one return once stable: no flap outlived the hysteresis.
         #expect(switches <= 2)
         #expect(d.log.all.last { $0.contains("active site ") }?.contains("active site preferred") == true)
         #expect(abs(fds() - fdsBefore) <= 2)
+        #expect(await d.stop() == 0)
+    }
+}
+
+/// Network changes (rtnetlink) re-register at once; run in a network
+/// namespace the test creates, so the host's network is untouched.
+@Suite(.serialized) struct NetworkChangeTests {
+    @Test func addressAndLinkChangesReregister() async throws {
+        let ns = "sipep-\(getpid())"
+        try await runCommand("/usr/sbin/ip", ["netns", "add", ns])
+        defer { Task { try? await runCommand("/usr/sbin/ip", ["netns", "del", ns]) } }
+        try await runCommand("/usr/sbin/ip", ["-n", ns, "link", "set", "lo", "up"])
+        let kam = try await Kamailio(address: "127.0.0.1", netns: ns)
+        defer { Task { await kam.stop() } }
+        var s = Daemon.settings(registrar: kam, transport: "TCP", regTimeout: 300)
+        s["sipendpoint.keepalive.interval"] = "0"
+        let d = try await Daemon(s, netns: ns)
+        #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "\(d.log.text)")
+        let before = kam.log.count("REGISTER-SAVED")
+        let (status, out) = try await runCommand("/usr/sbin/ip", ["-n", ns, "addr", "add", "10.200.0.1/32", "dev", "lo"])
+        #expect(status == 0, "\(out)")
+        #expect(await d.log.waitFor("network change: re-registering", timeout: .seconds(5)), "\(d.log.text)")
+        #expect(await kam.log.waitFor("REGISTER-SAVED", count: before + 1, timeout: .seconds(5)))
+        #expect(d.log.text.contains("address added"))
+        try await runCommand("/usr/sbin/ip", ["-n", ns, "link", "add", "v0", "type", "veth", "peer", "name", "v1"])
+        #expect(await d.log.waitFor("network change: re-registering", count: 2, timeout: .seconds(5)))
+        #expect(try await kam.bindings(user: "7001").count == 1)
         #expect(await d.stop() == 0)
     }
 }

@@ -12,7 +12,7 @@ final class Kamailio: @unchecked Sendable {
 
     init(address: String = LoopbackAddresses.next(), port: UInt16 = 5060, password: String = "secret",
          minExpires: Int = 1, algorithm: String = "MD5", minExpiresMode: Int = 0, tcp: Bool = true,
-         defines: [String] = [], tls: TLSServerSetup? = nil) async throws {
+         defines: [String] = [], tls: TLSServerSetup? = nil, netns: String? = nil) async throws {
         self.address = address
         self.port = port
         work = Paths.tempDirectory("kamailio")
@@ -49,16 +49,18 @@ final class Kamailio: @unchecked Sendable {
         cfg = cfg.replacingOccurrences(of: "modparam(\"registrar\", \"min_expires\"", with: "modparam(\"registrar\", \"min_expires_mode\", \(minExpiresMode))\nmodparam(\"registrar\", \"min_expires\"")
         let cfgPath = work.appendingPathComponent("kamailio.cfg")
         try cfg.write(to: cfgPath, atomically: true, encoding: .utf8)
-        child = try ChildProcess("/usr/sbin/kamailio", ["-f", cfgPath.path, "-DD", "-E", "-m", "32", "-M", "8",
+        let wrapper = netns.map { ["netns", "exec", $0, "/usr/sbin/kamailio"] } ?? []
+        child = try ChildProcess(netns == nil ? "/usr/sbin/kamailio" : "/usr/sbin/ip", wrapper + ["-f", cfgPath.path, "-DD", "-E", "-m", "32", "-M", "8",
                                                         "-P", work.appendingPathComponent("kamailio.pid").path, "-Y", work.path]
                                                         + defines.flatMap { ["-A", $0] })
-        try await waitReady()
+        try await waitReady(probe: netns == nil)
     }
 
     /// Ready once the control socket's process logs that it listens (the
     /// SIP sockets are bound before that) and an OPTIONS gets its answer.
-    private func waitReady() async throws {
+    private func waitReady(probe: Bool) async throws {
         if await log.waitFor("io_listen_loop", timeout: .seconds(10)) {
+            if !probe { return }
             let client = try SocketClient(udpTo: address, port: port)
             for i in 0..<10 {
                 client.send(optionsProbe(to: address, port: port, callID: "ready-\(i)", localPort: client.localPort))
