@@ -119,9 +119,10 @@ import Testing
             delays.append(try #require(scheduled(a, .retry)).seconds)
             #expect(sent(m.handle(.timerFired(.retry))) != nil)
         }
-        // 50–100 % of min(1800, 30·2^n).
-        for (n, d) in delays.enumerated() {
-            let cap = min(1800, 30 * Double(1 << n))
+        // Fast start (1, 2, 4 s), then 50–100 % of min(1800, 30·2^(n-3)).
+        for (i, d) in delays.enumerated() {
+            let n = i + 1
+            let cap = n <= 3 ? Double(1 << (n - 1)) : min(1800, 30 * Double(1 << (n - 4)))
             #expect(d >= cap * 0.5 && d <= cap, "attempt \(n): \(d)")
         }
         #expect(delays.last! <= 1800)

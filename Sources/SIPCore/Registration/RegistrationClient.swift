@@ -188,8 +188,19 @@ public final class RegistrationClient: @unchecked Sendable {
         }
         let cseq = (try? request.cseq.number) ?? 0
         logger.debug("sending REGISTER", metadata: ["to": "\(target)", "cseq": "\(cseq)"])
+        let isProbe = request.headers[.contact] == nil
         transactions.sendRequest(request, to: target.destination) { [weak self] result in
             guard let self else { return }
+            if isProbe {
+                // A binding probe: its answer goes to the machine; a dead flow
+                // re-registers; a timeout is the keep-alive monitor's business.
+                switch result {
+                case .final(let r): self.run(self.machine.handle(.response(r)))
+                case .transportError(let why): self.run(self.machine.handle(.flowFailed("keep-alive toward \(target): \(why)")))
+                case .provisional, .timeout: break
+                }
+                return
+            }
             switch result {
             case .provisional:
                 break

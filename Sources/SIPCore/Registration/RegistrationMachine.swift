@@ -196,11 +196,19 @@ public struct RegistrationMachine: Sendable {
         return [.cancel(.refresh), .cancel(.retry)] + transition(.authFailed, reason: why)
     }
 
-    /// RFC 5626 §4.5: min(max-time, base-time · 2^failures), then a random
-    /// point between 50 % and 100 % of it. Retry-After, when given, is the floor.
+    /// Backoff after the n-th failure in a row, with RFC 5626 §4.5 jitter (a
+    /// random point between 50 % and 100 %). The first three retries start
+    /// from min(base, 1 s) — 1, 2, 4 s — so a registrar that merely restarted
+    /// is back within seconds; after that min(max-time, base · 2^(n-4)), so a
+    /// site that stays down is not hammered. Retry-After, when given, is the floor.
     public func retryDelay(retryAfter: Duration?) -> Duration {
-        let exponent = Double(min(max(consecutiveFailures - 1, 0), 20))
-        let capped = min(configuration.retryMax.seconds, configuration.retryBase.seconds * pow2(exponent))
+        let n = max(consecutiveFailures, 1)
+        let capped: Double
+        if n <= 3 {
+            capped = min(configuration.retryBase.seconds, 1) * pow2(Double(n - 1))
+        } else {
+            capped = min(configuration.retryMax.seconds, configuration.retryBase.seconds * pow2(Double(min(n - 4, 20))))
+        }
         var wait = capped * random.uniform(0.5...1.0)
         if let retryAfter { wait = max(wait, retryAfter.seconds) }
         return .milliseconds(Int64(wait * 1000))

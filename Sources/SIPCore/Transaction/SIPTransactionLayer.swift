@@ -66,6 +66,13 @@ public final class SIPTransactionLayer: @unchecked Sendable {
 
     public var queue: DispatchQueue { transport.queue }
 
+    /// An ICMP error for a UDP destination: its client transactions fail now
+    /// (RFC 3261 §17.1.4 / §18.4) rather than at Timer B/F.
+    public func destinationUnreachable(_ address: SocketAddress, reason: String) {
+        let affected = entries.filter { _, e in e.destination.kind == .udp && e.destination.address == address && e.handler != nil }
+        for (key, _) in affected { dispatch(.transportError(reason), to: key) }
+    }
+
     /// A stream connection ended: every transaction that depends on it
     /// learns at once (RFC 3261 §17.1.4), instead of waiting for Timer B/F.
     public func connectionClosed(id: UInt64, remote: SocketAddress, reason: String) {

@@ -58,6 +58,8 @@ public final class SIPTransportLayer: @unchecked Sendable {
     public var onParseError: ((SIPParseError, TransportDestination) -> Void)?
     /// A stream connection ended (id, peer, reason).
     public var onConnectionClosed: ((UInt64, SocketAddress, String) -> Void)?
+    /// An ICMP error said a UDP destination is unreachable.
+    public var onUnreachable: ((SocketAddress, String) -> Void)?
     /// Further observers of closed connections (registrations watching their flow).
     var closeObservers: [UInt64: (UInt64, SocketAddress, String) -> Void] = [:]
     /// Observers of RFC 5626 pongs (connection id).
@@ -102,6 +104,10 @@ public final class SIPTransportLayer: @unchecked Sendable {
     private func bind(_ addr: SocketAddress) throws(TransportError) {
         if configuration.kinds.contains(.udp) {
             let udp = try UDPSocket(bind: addr, queue: queue)
+            udp.onUnreachable = { [weak self] dest, why in
+                self?.logger.info("UDP destination unreachable", metadata: ["to": "\(dest)", "reason": "\(why)"])
+                self?.onUnreachable?(dest, why)
+            }
             udp.start { [weak self] bytes, from in self?.datagram(bytes, from: from, local: udp.local) }
             udpSockets[addr.family] = udp
         }

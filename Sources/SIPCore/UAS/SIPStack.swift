@@ -31,6 +31,9 @@ public final class SIPStack: @unchecked Sendable {
             self?.transactions.receive(inbound)
         }
         transport.onParseError = { [weak self] error, reply in self?.parseError(error, reply: reply) }
+        transport.onUnreachable = { [weak self] address, reason in
+            self?.transactions.destinationUnreachable(address, reason: reason)
+        }
         transport.onConnectionClosed = { [weak self] id, remote, reason in
             self?.transactions.connectionClosed(id: id, remote: remote, reason: reason)
         }
