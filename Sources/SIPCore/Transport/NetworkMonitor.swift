@@ -12,7 +12,7 @@ import Glibc
 public final class NetworkMonitor: @unchecked Sendable {
     private let queue: DispatchQueue
     private let debounce: Duration
-    private var source: DispatchSource?
+    private var reader: ReadSource?
     private var resumeTimer: DispatchSourceTimer?
     private var pending: DispatchWorkItem?
     private var lastBoot = 0.0, lastMono = 0.0
@@ -38,17 +38,15 @@ public final class NetworkMonitor: @unchecked Sendable {
         var addr: [UInt32] = [UInt32(Self.afNetlink), 0, Self.groups]
         let rc = addr.withUnsafeMutableBytes { $0.baseAddress!.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, 12) } }
         guard rc == 0 else { close(fd); return false }
-        let s = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue) as! DispatchSource
-        s.setEventHandler { [weak self] in self?.drain(fd) }
-        s.setCancelHandler { close(fd) }
-        source = s
-        s.resume()
+        let r = ReadSource(fd: fd)
+        r.start(queue: queue) { [weak self] in self?.drain(fd) }
+        reader = r
         return true
     }
 
     public func stop() {
-        source?.cancel()
-        source = nil
+        reader?.shutdown()
+        reader = nil
         resumeTimer?.cancel()
         resumeTimer = nil
         pending?.cancel()

@@ -87,13 +87,7 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         guard remote.withSockAddr({ connect(fd, $0, $1) }) == 0 else { return nil }
-        var ss = sockaddr_storage()
-        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let ok = withUnsafeMutablePointer(to: &ss) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        guard ok == 0 else { return nil }
-        return withUnsafePointer(to: &ss) { SocketAddress(storage: $0) }
+        return SocketOps.localAddress(fd)
     }
 }
 

@@ -10,10 +10,8 @@ import Darwin
 /// `@unchecked Sendable` boundary: used only on `queue`.
 final class TCPListener: @unchecked Sendable {
     let local: SocketAddress
-    private let fd: Int32
+    private let reader: ReadSource
     private let queue: DispatchQueue
-    private var source: DispatchSource?
-    private var closed = false
 
     init(bind address: SocketAddress, queue: DispatchQueue) throws(TransportError) {
         let fd = try SocketOps.open(address.family, stream: true)
@@ -23,15 +21,14 @@ final class TCPListener: @unchecked Sendable {
             close(fd)
             throw TransportError(operation: "listen", address: address.description, reason: why)
         }
-        self.fd = fd
+        self.reader = ReadSource(fd: fd)
         self.queue = queue
         self.local = SocketOps.localAddress(fd) ?? address
     }
 
     func start(onAccept: @escaping (Int32, SocketAddress) -> Void) {
-        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue) as! DispatchSource
-        let fd = self.fd
-        source.setEventHandler {
+        let fd = reader.fd
+        reader.start(queue: queue) {
             // Bounded per wake-up; the source fires again while more are queued.
             for _ in 0..<32 {
                 var ss = sockaddr_storage()
@@ -51,21 +48,7 @@ final class TCPListener: @unchecked Sendable {
                 onAccept(client, remote)
             }
         }
-        source.setCancelHandler { close(fd) }
-        self.source = source
-        source.resume()
     }
 
-    func shutdown() {
-        guard !closed else { return }
-        closed = true
-        if let source {
-            source.cancel()
-            self.source = nil
-        } else {
-            close(fd)
-        }
-    }
-
-    deinit { shutdown() }
+    func shutdown() { reader.shutdown() }
 }

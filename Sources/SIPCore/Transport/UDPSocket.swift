@@ -12,14 +12,14 @@ import Darwin
 final class UDPSocket: @unchecked Sendable {
     let queue: DispatchQueue
     let local: SocketAddress
-    private let fd: Int32
-    private var source: DispatchSource?
+    private let reader: ReadSource
+    private var fd: Int32 { reader.fd }
     private var buffer = [UInt8](repeating: 0, count: 65_536)
 
     init(bind address: SocketAddress, queue: DispatchQueue) throws(TransportError) {
         let fd = try SocketOps.open(address.family, stream: false)
         try SocketOps.bind(fd, address, reuse: false)
-        self.fd = fd
+        self.reader = ReadSource(fd: fd)
         self.queue = queue
         self.local = SocketOps.localAddress(fd) ?? address
         // Ask for ICMP errors (port/host unreachable) on the error queue, so a
@@ -68,12 +68,7 @@ final class UDPSocket: @unchecked Sendable {
 
     /// Starts delivering datagrams; call on `queue`.
     func start(onDatagram: @escaping ([UInt8], SocketAddress) -> Void) {
-        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue) as! DispatchSource
-        let fd = self.fd
-        source.setEventHandler { [weak self] in self?.drain(onDatagram) }
-        source.setCancelHandler { close(fd) }
-        self.source = source
-        source.resume()
+        reader.start(queue: queue) { [weak self] in self?.drain(onDatagram) }
     }
 
     private func drain(_ onDatagram: ([UInt8], SocketAddress) -> Void) {
@@ -99,20 +94,7 @@ final class UDPSocket: @unchecked Sendable {
         return n < 0 ? errnoText() : nil
     }
 
-    private var closed = false
+    /// Stops reading and closes the socket.
+    func shutdown() { reader.shutdown() }
 
-    /// Stops reading; the fd is closed by the source's cancel handler (or
-    /// here when the source never started).
-    func shutdown() {
-        guard !closed else { return }
-        closed = true
-        if let source {
-            source.cancel()
-            self.source = nil
-        } else {
-            close(fd)
-        }
-    }
-
-    deinit { shutdown() }
 }
