@@ -29,7 +29,9 @@ public struct SIPStatusLine: Hashable, Sendable {
 /// the parser produced.
 public struct SIPMessage: Hashable, Sendable {
     public enum StartLine: Hashable, Sendable {
-        case request(SIPRequestLine)
+        // Boxed: a request line holds a whole URI, and keeping it inline would make
+        // every message (responses too) large to move around.
+        indirect case request(SIPRequestLine)
         case response(SIPStatusLine)
     }
 
