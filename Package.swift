@@ -19,6 +19,12 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        // libsystemd (libsystemd-dev): sd_notify and sd_journal_sendv.
+        .systemLibrary(
+            name: "CSIPSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
         // Function forms of OpenSSL macros; every function is prefixed csip_.
         .target(
             name: "CSIPShims",
@@ -37,6 +43,7 @@ let package = Package(
             name: "EndpointDaemon",
             dependencies: [
                 "SIPCore",
+                "CSIPSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

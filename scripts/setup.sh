@@ -4,11 +4,14 @@
 set -euo pipefail
 packages=(
   pkg-config libssl-dev         # OpenSSL 3 (digest hashes; TLS transport)
+  libsystemd-dev                # sd_notify and the journald log backend
   kamailio kamailio-tls-modules # the real registrar used by the demo and the tests
   sip-tester                    # sipp, a real SIP peer for tests
   dnsmasq-base                  # a real DNS server for the SRV/NAPTR tests
   openssl                       # test certificates
   iproute2                      # network namespaces for the network-change test
+  make python3 util-linux       # make install; the journald test's receiver and unshare
+  systemd                       # systemd-analyze for the unit hardening check
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -36,8 +36,18 @@ struct Run: ParsableCommand {
             throw ExitCode(ExitCode78.config)
         }
         let level = Logger.Level(rawValue: cfg.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level) }
+        let journal = cfg.logTarget == "journal" || (cfg.logTarget == "auto" && JournaldLogHandler.stderrIsJournal)
+        LoggingSystem.bootstrap { label in
+            journal ? AnyLogHandler(JournaldLogHandler(label: label, level: level)) : AnyLogHandler(StderrLogHandler(label: label, level: level))
+        }
         let logger = Logger(label: "sipendpointd")
+        // A password in a file others can read is worth a warning at every start.
+        if cfg.passwordFile == nil, cfg.password != nil,
+           let attrs = try? FileManager.default.attributesOfItem(atPath: config),
+           let mode = attrs[.posixPermissions] as? Int, mode & 0o004 != 0 {
+            logger.warning("the config file holds a password and is readable by other users; use sipendpoint.password-file or chmod o-r",
+                           metadata: ["file": "\(config)"])
+        }
         let stateDirectory = cfg.stateDirectory ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"]?
             .split(separator: ":").first.map(String.init) ?? "/var/lib/sipendpointd"
         let instance: String
@@ -58,7 +68,7 @@ struct Run: ParsableCommand {
         if !cfg.tls.verifyPeer {
             logger.warning("sipendpoint.tls.verify-peer = false: server certificates are NOT verified; anyone on the path can impersonate the SIP Server")
         }
-        let service = EndpointService(config: cfg, instanceID: instance, tls: tls, logger: logger)
+        let service = EndpointService(config: cfg, configPath: config, instanceID: instance, tls: tls, logger: logger)
         do {
             try service.start()
         } catch {

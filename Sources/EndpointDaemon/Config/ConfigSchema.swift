@@ -159,6 +159,10 @@ public enum ConfigSchema {
             guard levels.contains(v.lowercased()) else { return "must be one of \(levels.joined(separator: ", "))" }
             c.logLevel = v.lowercased(); return nil
         },
+        Key(name: "sipendpoint.log-target", help: "auto (journald when run by systemd), journal, or stderr (default auto)") { c, v in
+            guard ["auto", "journal", "stderr"].contains(v.lowercased()) else { return "must be auto, journal or stderr" }
+            c.logTarget = v.lowercased(); return nil
+        },
         Key(name: "sipendpoint.max-message-size", help: "largest SIP message accepted, bytes (default 65536)") { c, v in
             guard let n = Int(v), n >= 1024, n <= 1_048_576 else { return "must be from 1024 to 1048576" }
             c.maxMessageSize = n; return nil

@@ -36,6 +36,8 @@ public struct EndpointConfiguration: Sendable {
     public var localPort: UInt16 = 0
     public var stateDirectory: String?
     public var logLevel: String = "info"
+    /// auto (journald when stderr is the journal), journal, or stderr.
+    public var logTarget: String = "auto"
     public var maxMessageSize: Int = 65_536
     public var timers = TransactionTimers()
     public var shutdownTimeout: Duration = .seconds(5)
@@ -45,6 +47,15 @@ public struct EndpointConfiguration: Sendable {
     public func registerTarget() throws(RegistrationTargetError) -> SIPTargetSpec {
         try RegistrationTargetRules.spec(sipServerAddress: sipServerAddress, sipServerPort: sipServerPort,
                                          sbcRegisterAddress: sbcRegisterAddress, sbcRegisterPort: sbcRegisterPort, transport: transport)
+    }
+
+    /// Everything the registrations depend on; a reload redoes them only when it differs.
+    public var registrationSignature: String {
+        [user, password ?? "", authUser ?? "", authRealm ?? "", domain ?? "", sipServerAddress, "\(sipServerPort)",
+         sbcRegisterAddress ?? "", "\(sbcRegisterPort.map(String.init) ?? "")", sipServerAddressPeer ?? "",
+         "\(sipServerPortPeer.map(String.init) ?? "")", sbcRegisterAddressPeer ?? "", "\(sbcRegisterPortPeer.map(String.init) ?? "")",
+         "\(transport.map { "\($0)" } ?? "")", "\(regTimeout)", "\(regInterval)", "\(dnsServers ?? [])", "\(families)",
+         "\(keepAlive.map { "\($0)" } ?? "off")", "\(hysteresis)"].joined(separator: "\u{1F}")
     }
 
     /// True when peer settings are present: dual registration.

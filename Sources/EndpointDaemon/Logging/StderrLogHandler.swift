@@ -42,3 +42,22 @@ struct StderrLogHandler: LogHandler {
                       tmv.tm_hour, tmv.tm_min, tmv.tm_sec, ts.tv_nsec / 1_000_000)
     }
 }
+
+/// Either backend behind one type, so the choice is made once at start.
+struct AnyLogHandler: LogHandler {
+    private var base: any LogHandler
+    init(_ base: any LogHandler) { self.base = base }
+    var logLevel: Logger.Level {
+        get { base.logLevel }
+        set { base.logLevel = newValue }
+    }
+    var metadata: Logger.Metadata {
+        get { base.metadata }
+        set { base.metadata = newValue }
+    }
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { base[metadataKey: key] }
+        set { base[metadataKey: key] = newValue }
+    }
+    func log(event: LogEvent) { base.log(event: event) }
+}

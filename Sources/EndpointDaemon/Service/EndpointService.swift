@@ -9,7 +9,9 @@ import SIPCore
 /// `@unchecked Sendable` boundary: mutable state is touched only on
 /// `stack.queue`.
 final class EndpointService: @unchecked Sendable {
-    let config: EndpointConfiguration
+    private(set) var config: EndpointConfiguration
+    let configPath: String
+    let notifier = ServiceNotifier()
     let logger: Logger
     let stack: SIPStack
     let instanceID: String
@@ -19,8 +21,9 @@ final class EndpointService: @unchecked Sendable {
     private var stopping = false
     private var finished = false
 
-    init(config: EndpointConfiguration, instanceID: String, tls: TLSContext?, logger: Logger) {
+    init(config: EndpointConfiguration, configPath: String, instanceID: String, tls: TLSContext?, logger: Logger) {
         self.config = config
+        self.configPath = configPath
         self.instanceID = instanceID
         self.logger = logger
         var transport = TransportConfiguration(localAddress: config.localAddress, localPort: config.localPort,
@@ -39,13 +42,17 @@ final class EndpointService: @unchecked Sendable {
             "version": "\(DaemonVersion.string)", "sip_port": "\(stack.transport.port)", "user": "\(config.user)",
             "transport": "\(config.transport.map { "\($0)" } ?? "auto")", "instance": "\(instanceID)",
         ])
-        for sig in [SIGTERM, SIGINT] {
+        for sig in [SIGTERM, SIGINT, SIGHUP] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: stack.queue)
-            source.setEventHandler { [weak self] in self?.shutdown(signal: sig) }
+            source.setEventHandler { [weak self] in
+                if sig == SIGHUP { self?.reload() } else { self?.shutdown(signal: sig) }
+            }
             source.resume()
             signalSources.append(source)
         }
+        notifier.ready(status: "starting registrations")
+        notifier.startWatchdog(responsive: [stack.queue])
         stack.queue.async { self.register() }
     }
 
@@ -75,6 +82,7 @@ final class EndpointService: @unchecked Sendable {
         let controller = ContinuityController(channels: channels, minimumStable: config.hysteresis, queue: stack.queue, logger: logger,
                                               wallClock: { Date().timeIntervalSince1970 }, monotonic: { ProcessInfo.processInfo.systemUptime })
         continuity = controller
+        controller.onChange = { [weak self] state in self?.notifier.status(Self.summary(state)) }
         logger.notice(config.hasPeer ? "Business Continuity: preferred and peer sites" : "single site",
                       metadata: ["preferred": "\(specs[0].1)", "peer": "\(specs.count > 1 ? "\(specs[1].1)" : "none")"])
         controller.start()
@@ -94,6 +102,7 @@ final class EndpointService: @unchecked Sendable {
         guard !stopping else { return }
         stopping = true
         logger.notice("stopping", metadata: ["signal": "\(sig == SIGTERM ? "SIGTERM" : "SIGINT")"])
+        notifier.stopping()
         let finish: @Sendable (String) -> Void = { [self] how in
             stack.queue.async { [self] in
                 guard !finished else { return }
@@ -107,6 +116,53 @@ final class EndpointService: @unchecked Sendable {
         guard let continuity else { return finish("nothing registered") }
         continuity.stop { finish("done") }
         stack.queue.asyncAfter(deadline: .now() + config.shutdownTimeout.dispatch) { finish("timed out") }
+    }
+}
+
+extension EndpointService {
+    /// One line for systemd's STATUS=: every site's state and the active one.
+    static func summary(_ state: ContinuityState) -> String {
+        let sites = state.channels.map { c in
+            "\(c.site): \(c.state.rawValue)" + (c.target.map { " (\(c.transport.map { "\($0)" } ?? "")://\($0))" } ?? "")
+                + (c.state != .registered ? (c.reason.map { " - \($0)" } ?? "") : "")
+        }
+        return sites.joined(separator: "; ") + "; active: \(state.activeSite.map { "\($0)" } ?? "none (not ready)")"
+    }
+
+    /// SIGHUP: re-read the file. An invalid config is logged and ignored;
+    /// a valid one is applied, redoing the registrations only if their
+    /// settings changed (calls are not touched either way).
+    func reload() {
+        notifier.notify("RELOADING=1")
+        defer { notifier.notify("READY=1") }
+        switch ConfigLoader.load(path: configPath) {
+        case .failure(let errors):
+            for e in errors.errors { logger.error("reload rejected: config error", metadata: ["reason": "\(e)"]) }
+            logger.error("reload rejected; the running config is kept", metadata: ["errors": "\(errors.errors.count)"])
+        case .success(let new):
+            if new.localAddress != config.localAddress || new.localPort != config.localPort || new.tls != config.tls {
+                logger.warning("local sockets and TLS files change only at restart; those settings are kept")
+            }
+            let changed = new.registrationSignature != config.registrationSignature
+            var applied = new
+            applied.localAddress = config.localAddress
+            applied.localPort = config.localPort
+            applied.tls = config.tls
+            config = applied
+            guard changed else {
+                logger.notice("reloaded; registration settings unchanged")
+                return
+            }
+            logger.notice("reloaded; registration settings changed, registering again")
+            network?.stop()
+            let old = continuity
+            continuity = nil
+            guard let old else { return register() }
+            // The old controller must live until its unregistrations are answered.
+            old.stop { [weak self] in
+                withExtendedLifetime(old) { self?.register() }
+            }
+        }
     }
 }
 
