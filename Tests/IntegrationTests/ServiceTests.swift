@@ -49,7 +49,7 @@ import Testing
         env["WATCHDOG_USEC"] = "400000"
         let work = Paths.tempDirectory("notify-daemon")
         let configPath = work.appendingPathComponent("d.conf")
-        let settings = Daemon.settings(registrar: kam).merging(["sipendpoint.state-directory": work.path + "/state", "sipendpoint.local-address": "127.0.0.1"]) { $1 }
+        let settings = Daemon.settings(registrar: kam).merging(["sipendpoint.state-directory": work.path + "/state", "sipendpoint.local-address": "127.0.0.1", "sipendpoint.control-port": "0"]) { $1 }
         try settings.map { "\($0.key) = \($0.value)" }.joined(separator: "\n").write(to: configPath, atomically: true, encoding: .utf8)
         let child = try ChildProcess(Paths.daemon, ["--config", configPath.path], environment: env)
         defer { child.kill9() }
@@ -75,7 +75,7 @@ import Testing
         env["WATCHDOG_USEC"] = "200000"
         let work = Paths.tempDirectory("watchdog-daemon")
         let configPath = work.appendingPathComponent("d.conf")
-        let settings = Daemon.settings(registrar: kam).merging(["sipendpoint.state-directory": work.path + "/state", "sipendpoint.local-address": "127.0.0.1"]) { $1 }
+        let settings = Daemon.settings(registrar: kam).merging(["sipendpoint.state-directory": work.path + "/state", "sipendpoint.local-address": "127.0.0.1", "sipendpoint.control-port": "0"]) { $1 }
         try settings.map { "\($0.key) = \($0.value)" }.joined(separator: "\n").write(to: configPath, atomically: true, encoding: .utf8)
         let child = try ChildProcess(Paths.daemon, ["--config", configPath.path], environment: env)
         defer { child.kill9() }
@@ -103,6 +103,7 @@ import Testing
         // Valid but the same registration settings: nothing is redone.
         s["sipendpoint.state-directory"] = d.work.appendingPathComponent("state").path
         s["sipendpoint.local-address"] = "127.0.0.1"
+        s["sipendpoint.control-port"] = "0"
         let write = { (settings: [String: String]) in
             try settings.map { "\($0.key) = \($0.value)" }.joined(separator: "\n").write(to: d.configPath, atomically: true, encoding: .utf8)
         }
@@ -133,6 +134,7 @@ import Testing
         s["sipendpoint.log-target"] = "journal"
         s["sipendpoint.state-directory"] = work.path + "/state"
         s["sipendpoint.local-address"] = "127.0.0.1"
+        s["sipendpoint.control-port"] = "0"
         let conf = work.appendingPathComponent("d.conf").path
         func writeConf() throws { try s.map { "\($0.key) = \($0.value)" }.joined(separator: "\n").write(toFile: conf, atomically: true, encoding: .utf8) }
         try writeConf()

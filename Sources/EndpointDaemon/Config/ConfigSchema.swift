@@ -159,6 +159,38 @@ public enum ConfigSchema {
             guard levels.contains(v.lowercased()) else { return "must be one of \(levels.joined(separator: ", "))" }
             c.logLevel = v.lowercased(); return nil
         },
+        Key(name: "sipendpoint.control-address", help: "HTTP control port address (default 127.0.0.1; others need TLS and a token)") { c, v in
+            guard IPAddressText.isIPLiteral(v.trimmingCharacters(in: "[]")) else { return "must be a numeric IP address" }
+            c.controlAddress = v.trimmingCharacters(in: "[]"); return nil
+        },
+        Key(name: "sipendpoint.control-port", help: "HTTP control port (default 8200; 0 turns the control port off)") { c, v in
+            guard let p = UInt16(v) else { return "must be a port from 0 to 65535" }
+            c.controlPort = p; return nil
+        },
+        Key(name: "sipendpoint.control-allowed-origins", help: "web origins allowed to call the control port, comma-separated (exact match; never *)") { c, v in
+            let list = v.split(separator: ",").map { $0.trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
+            if list.contains("*") { return "'*' is not allowed: list each origin (scheme://host[:port])" }
+            for o in list where !(o.hasPrefix("http://") || o.hasPrefix("https://")) || o.hasSuffix("/") {
+                return "'\(o)' is not an origin (scheme://host[:port], no path)"
+            }
+            c.controlAllowedOrigins = list; return nil
+        },
+        Key(name: "sipendpoint.control-token", help: "bearer token required on the control port (prefer control-token-file)") { c, v in
+            guard v.utf8.count >= 16 else { return "must be at least 16 characters" }
+            c.controlToken = v; return nil
+        },
+        Key(name: "sipendpoint.control-token-file", help: "file whose first line is the control bearer token") { c, v in
+            guard v.hasPrefix("/") else { return "must be an absolute path" }
+            c.controlTokenFile = v; return nil
+        },
+        Key(name: "sipendpoint.control-tls-certificate-file", help: "HTTPS certificate (PEM) for the control port") { c, v in
+            guard v.hasPrefix("/") else { return "must be an absolute path" }
+            c.controlTLSCertificateFile = v; return nil
+        },
+        Key(name: "sipendpoint.control-tls-private-key-file", help: "HTTPS private key (PEM, unencrypted) for the control port") { c, v in
+            guard v.hasPrefix("/") else { return "must be an absolute path" }
+            c.controlTLSPrivateKeyFile = v; return nil
+        },
         Key(name: "sipendpoint.log-target", help: "auto (journald when run by systemd), journal, or stderr (default auto)") { c, v in
             guard ["auto", "journal", "stderr"].contains(v.lowercased()) else { return "must be auto, journal or stderr" }
             c.logTarget = v.lowercased(); return nil
@@ -250,6 +282,15 @@ public enum ConfigSchema {
                     errors.append(ConfigError(.badValue, key: "sipendpoint.sbc-register-port.peer", line: lines["sipendpoint.sbc-register-port.peer"], error.reason))
                 }
             }
+        }
+        let loopback = config.controlAddress.hasPrefix("127.") || config.controlAddress == "::1"
+        if !loopback, config.controlTLSCertificateFile == nil || (config.controlToken == nil && config.controlTokenFile == nil) {
+            errors.append(ConfigError(.badValue, key: "sipendpoint.control-address", line: lines["sipendpoint.control-address"],
+                                      "a non-loopback control address needs HTTPS (control-tls-certificate-file/-private-key-file) and a token"))
+        }
+        if (config.controlTLSCertificateFile == nil) != (config.controlTLSPrivateKeyFile == nil) {
+            errors.append(ConfigError(.badValue, key: "sipendpoint.control-tls-private-key-file", line: lines["sipendpoint.control-tls-private-key-file"],
+                                      "HTTPS needs both control-tls-certificate-file and control-tls-private-key-file"))
         }
         if let local = config.localAddress, IPAddressText.isIPv6(local), !config.families.contains(.ipv6) {
             errors.append(ConfigError(.badValue, key: "sipendpoint.local-address", line: lines["sipendpoint.local-address"],

@@ -19,6 +19,14 @@ public struct EndpointConfiguration: Sendable {
     public var dnsServers: [SocketAddress]?
     public var enableIPv6 = false
     public var tls = TLSConfiguration()
+    // HTTP control port.
+    public var controlAddress = "127.0.0.1"
+    public var controlPort: UInt16 = 8200
+    public var controlAllowedOrigins: [String] = []
+    public var controlToken: String?
+    public var controlTokenFile: String?
+    public var controlTLSCertificateFile: String?
+    public var controlTLSPrivateKeyFile: String?
     // Business Continuity peer site (the `.peer` twins of the target keys).
     public var sipServerAddressPeer: String?
     public var sipServerPortPeer: UInt16?

@@ -3,14 +3,18 @@ import SIPCore
 
 /// Reads and validates a config file, including the password file.
 enum ConfigLoader {
-    static func load(path: String) -> Result<EndpointConfiguration, ConfigErrors> {
+    /// `overrides` (from POST /register) replace the file's values for this
+    /// session and are validated exactly like it; their errors carry no line.
+    static func load(path: String, overrides: [String: String] = [:]) -> Result<EndpointConfiguration, ConfigErrors> {
         guard let data = FileManager.default.contents(atPath: path) else {
             return .failure(ConfigErrors(errors: [ConfigError(.unreadable, key: nil, line: nil, "cannot read \(path)")]))
         }
         guard let text = String(data: data, encoding: .utf8) else {
             return .failure(ConfigErrors(errors: [ConfigError(.unreadable, key: nil, line: nil, "\(path) is not UTF-8 text")]))
         }
-        let (entries, syntaxErrors) = ConfigFile.parse(text)
+        var (entries, syntaxErrors) = ConfigFile.parse(text)
+        entries.removeAll { overrides[$0.key] != nil }
+        entries += overrides.sorted { $0.key < $1.key }.map { ConfigEntry(key: $0.key, value: $0.value, line: 0) }
         switch ConfigSchema.load(entries) {
         case .success(var config):
             guard syntaxErrors.isEmpty else { return .failure(ConfigErrors(errors: syntaxErrors)) }
@@ -23,6 +27,7 @@ enum ConfigLoader {
             }
             return .success(config)
         case .failure(var errors):
+            for i in errors.errors.indices where errors.errors[i].line == 0 { errors.errors[i].line = nil }
             errors.errors = (syntaxErrors + errors.errors).sorted { ($0.line ?? Int.max) < ($1.line ?? Int.max) }
             return .failure(errors)
         }

@@ -15,8 +15,14 @@ final class EndpointService: @unchecked Sendable {
     let logger: Logger
     let stack: SIPStack
     let instanceID: String
-    private var continuity: ContinuityController?
-    private var network: NetworkMonitor?
+    var continuity: ContinuityController?
+    var network: NetworkMonitor?
+    var control: ControlAPI?
+    var httpServer: HTTPServer?
+    /// POST /register settings, on top of the file, for this session.
+    var overrides: [String: String] = [:]
+    /// Bearer token for the control port, from the config or its file.
+    private(set) var controlToken: String?
     private var signalSources: [DispatchSourceSignal] = []
     private var stopping = false
     private var finished = false
@@ -24,6 +30,7 @@ final class EndpointService: @unchecked Sendable {
     init(config: EndpointConfiguration, configPath: String, instanceID: String, tls: TLSContext?, logger: Logger) {
         self.config = config
         self.configPath = configPath
+        self.controlToken = Self.token(config)
         self.instanceID = instanceID
         self.logger = logger
         var transport = TransportConfiguration(localAddress: config.localAddress, localPort: config.localPort,
@@ -51,12 +58,13 @@ final class EndpointService: @unchecked Sendable {
             source.resume()
             signalSources.append(source)
         }
+        try startControl()
         notifier.ready(status: "starting registrations")
-        notifier.startWatchdog(responsive: [stack.queue])
+        notifier.startWatchdog(responsive: [stack.queue] + (control.map { [$0.queue] } ?? []))
         stack.queue.async { self.register() }
     }
 
-    private func register() {
+    func register() {
         var specs: [(Site, SIPTargetSpec)] = []
         do throws(RegistrationTargetError) {
             specs.append((.preferred, try config.registerTarget()))
@@ -82,7 +90,11 @@ final class EndpointService: @unchecked Sendable {
         let controller = ContinuityController(channels: channels, minimumStable: config.hysteresis, queue: stack.queue, logger: logger,
                                               wallClock: { Date().timeIntervalSince1970 }, monotonic: { ProcessInfo.processInfo.systemUptime })
         continuity = controller
-        controller.onChange = { [weak self] state in self?.notifier.status(Self.summary(state)) }
+        controller.onChange = { [weak self] state in
+            guard let self else { return }
+            self.notifier.status(Self.summary(state))
+            self.control?.queue.async { self.control?.broadcast() }
+        }
         logger.notice(config.hasPeer ? "Business Continuity: preferred and peer sites" : "single site",
                       metadata: ["preferred": "\(specs[0].1)", "peer": "\(specs.count > 1 ? "\(specs[1].1)" : "none")"])
         controller.start()
@@ -129,13 +141,35 @@ extension EndpointService {
         return sites.joined(separator: "; ") + "; active: \(state.activeSite.map { "\($0)" } ?? "none (not ready)")"
     }
 
+    static func token(_ c: EndpointConfiguration) -> String? {
+        if let t = c.controlToken { return t }
+        guard let f = c.controlTokenFile, let text = try? String(contentsOfFile: f, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first.map { String($0).trimmingCharacters(in: " \r") }
+    }
+
+    func replaceConfig(_ c: EndpointConfiguration) {
+        config = c
+        controlToken = Self.token(c)
+    }
+
+    /// Redoes the registrations with the current config (after they stop).
+    func restartRegistrations(evenIfRunning: Bool) {
+        network?.stop()
+        guard let old = continuity else { return register() }
+        continuity = nil
+        // The old controller must live until its unregistrations are answered.
+        old.stop { [weak self] in
+            withExtendedLifetime(old) { self?.register() }
+        }
+    }
+
     /// SIGHUP: re-read the file. An invalid config is logged and ignored;
     /// a valid one is applied, redoing the registrations only if their
     /// settings changed (calls are not touched either way).
     func reload() {
         notifier.notify("RELOADING=1")
         defer { notifier.notify("READY=1") }
-        switch ConfigLoader.load(path: configPath) {
+        switch ConfigLoader.load(path: configPath, overrides: overrides) {
         case .failure(let errors):
             for e in errors.errors { logger.error("reload rejected: config error", metadata: ["reason": "\(e)"]) }
             logger.error("reload rejected; the running config is kept", metadata: ["errors": "\(errors.errors.count)"])
@@ -148,20 +182,13 @@ extension EndpointService {
             applied.localAddress = config.localAddress
             applied.localPort = config.localPort
             applied.tls = config.tls
-            config = applied
+            replaceConfig(applied)
             guard changed else {
                 logger.notice("reloaded; registration settings unchanged")
                 return
             }
             logger.notice("reloaded; registration settings changed, registering again")
-            network?.stop()
-            let old = continuity
-            continuity = nil
-            guard let old else { return register() }
-            // The old controller must live until its unregistrations are answered.
-            old.stop { [weak self] in
-                withExtendedLifetime(old) { self?.register() }
-            }
+            restartRegistrations(evenIfRunning: true)
         }
     }
 }

@@ -54,6 +54,9 @@ public final class ContinuityController: @unchecked Sendable {
         state = ContinuityState(channels: channels.map { ChannelState(site: $0.0, state: .idle, since: now) }, activeSite: nil, ready: false)
     }
 
+    /// The registration clients, by site (metrics read their counters).
+    public var channelClients: [(Site, RegistrationClient)] { clients }
+
     /// The channel requests should use now (the active site's).
     public var activeClient: RegistrationClient? { clients.first { $0.0 == state.activeSite }?.1 }
 

@@ -28,6 +28,12 @@ public final class RegistrationClient: @unchecked Sendable {
 
     /// Called on every status change.
     public var onStatus: ((RegistrationStatus) -> Void)?
+    /// Seconds from sending a REGISTER to its final response, last measured.
+    public private(set) var lastRoundTrip: Double?
+    /// Keep-alives that went unanswered, since start.
+    public private(set) var keepAliveMisses = 0
+    /// Status changes since start.
+    public private(set) var transitions = 0
 
     public init(configuration: RegistrationConfiguration, spec: SIPTargetSpec, resolver: SIPTargetResolver,
                 transactions: SIPTransactionLayer, random: RandomSource, keepAlive: KeepAliveSettings? = nil, logger: Logger) {
@@ -96,7 +102,9 @@ public final class RegistrationClient: @unchecked Sendable {
 
     private func keepAliveTick() {
         guard var m = monitor, let target = currentTarget else { return }
+        let missesBefore = m.misses
         let actions = m.handle(.tick)
+        if m.misses > missesBefore || actions.contains(where: { if case .failed = $0 { return true } else { return false } }) { keepAliveMisses += 1 }
         monitor = m
         for action in actions {
             switch action {
@@ -158,6 +166,7 @@ public final class RegistrationClient: @unchecked Sendable {
                 let level: Logger.Level = (s.state == .authFailed || s.state == .retrying) ? .warning : .notice
                 logger.log(level: level, "registration \(s.state.rawValue)", metadata: meta)
                 updateKeepAlive(s.state)
+                transitions += 1
                 onStatus?(s)
             case .alive:
                 answered()
@@ -189,8 +198,10 @@ public final class RegistrationClient: @unchecked Sendable {
         let cseq = (try? request.cseq.number) ?? 0
         logger.debug("sending REGISTER", metadata: ["to": "\(target)", "cseq": "\(cseq)"])
         let isProbe = request.headers[.contact] == nil
+        let sentAt = DispatchTime.now().uptimeNanoseconds
         transactions.sendRequest(request, to: target.destination) { [weak self] result in
             guard let self else { return }
+            if case .final = result, !isProbe { self.lastRoundTrip = Double(DispatchTime.now().uptimeNanoseconds - sentAt) / 1e9 }
             if isProbe {
                 // A binding probe: its answer goes to the machine; a dead flow
                 // re-registers; a timeout is the keep-alive monitor's business.

@@ -1,0 +1,231 @@
+import Dispatch
+import Foundation
+import SIPCore
+
+/// Speaker/microphone settings the agent desktop drives (POST /audio).
+struct AudioState: Sendable {
+    var speakerVolume = 50, microphoneVolume = 50
+    var speakerMuted = false, microphoneMuted = false
+}
+
+/// The control API: Genesys Softphone Connector v2 routes and the native
+/// `/v1` routes, behind the token and CORS rules.
+///
+/// `@unchecked Sendable` boundary: runs on the control queue; service state
+/// is read on the SIP queue with `sync` (the SIP queue never waits for us).
+final class ControlAPI: @unchecked Sendable {
+    unowned let service: EndpointService
+    let queue: DispatchQueue
+    var audio = AudioState()
+    private var sinks: [EventSink] = []
+
+    /// Every route served: the OpenAPI document must list exactly these.
+    static let routes: [(method: String, path: String)] = [
+        ("GET", "/session"), ("DELETE", "/session"), ("POST", "/register"), ("DELETE", "/register"),
+        ("POST", "/audio"), ("DELETE", "/calls"), ("GET", "/v1/status"), ("GET", "/v1/events"),
+        ("GET", "/v1/config"), ("GET", "/metrics"),
+    ]
+
+    init(service: EndpointService, queue: DispatchQueue) {
+        self.service = service
+        self.queue = queue
+    }
+
+    // MARK: Gate: CORS and token
+
+    func handle(_ r: HTTPRequest) -> HTTPReply {
+        let (config, controlToken) = service.queue.sync { (service.config, service.controlToken) }
+        let origin = r.header("origin")
+        let allowed = origin.map { config.controlAllowedOrigins.contains($0) } ?? true
+        var cors: [(String, String)] = []
+        if let origin, allowed { cors = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")] }
+        func finish(_ resp: HTTPResponse) -> HTTPReply {
+            var resp = resp
+            resp.headers += cors
+            return .response(resp)
+        }
+        if r.method == "OPTIONS" {
+            // Preflight: answered without the token; an unlisted origin gets no CORS headers.
+            guard origin != nil, allowed else { return .response(.error(403, "origin not allowed")) }
+            var h = cors + [("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS"),
+                            ("Access-Control-Allow-Headers", "Authorization, Content-Type"), ("Access-Control-Max-Age", "600")]
+            if r.header("access-control-request-private-network")?.lowercased() == "true" {
+                h.append(("Access-Control-Allow-Private-Network", "true"))
+            }
+            return .response(HTTPResponse(status: 204, headers: h))
+        }
+        // Refused even when the browser skipped the preflight (a text/plain POST).
+        guard allowed else { return .response(.error(403, "origin not allowed")) }
+        if let token = controlToken {
+            let bearer = r.header("authorization").flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+            // EventSource cannot send headers: /v1/events also takes ?token=.
+            let query = r.path == "/v1/events" ? r.query["token"] : nil
+            guard bearer == token || query == token else { return finish(.error(403, "missing or wrong token")) }
+        }
+        guard Self.routes.contains(where: { $0.path == r.path }) else { return finish(.error(404, "no such resource")) }
+        guard Self.routes.contains(where: { $0.path == r.path && $0.method == r.method }) else {
+            return finish(.error(405, "method not allowed"))
+        }
+        switch (r.method, r.path) {
+        case ("GET", "/v1/events"):
+            return .eventStream(headers: cors) { [weak self] sink in
+                guard let self else { return }
+                self.sinks.append(sink)
+                sink.send(event: "status", data: self.statusJSON())
+            }
+        default:
+            return finish(route(r))
+        }
+    }
+
+    // MARK: Routes
+
+    private func route(_ r: HTTPRequest) -> HTTPResponse {
+        switch (r.method, r.path) {
+        case ("GET", "/session"): return .json(200, sessionJSON())
+        case ("GET", "/v1/status"): return .json(200, statusJSON())
+        case ("GET", "/v1/config"): return .json(200, configJSON())
+        case ("GET", "/metrics"):
+            return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(metrics().utf8))
+        case ("POST", "/register"):
+            var overrides: [String: String] = [:]
+            if !r.body.isEmpty {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any] else {
+                    return .error(400, "body must be a JSON object of sipendpoint.* settings")
+                }
+                for (k, v) in object {
+                    switch v {
+                    case let s as String: overrides[k] = s
+                    case let b as Bool: overrides[k] = b ? "true" : "false"
+                    case let n as NSNumber: overrides[k] = n.stringValue
+                    default: return .error(400, "\(k): value must be a string, number or boolean")
+                    }
+                }
+            }
+            let errors = service.queue.sync { service.startRegistrations(overrides: overrides) }
+            if !errors.isEmpty {
+                let list = errors.map { "{\"key\":\(JSON.optional($0.key)),\"reason\":\(JSON.string($0.reason))}" }
+                return .json(400, "{\"errors\":[\(list.joined(separator: ","))]}")
+            }
+            return .json(200, "{\"result\":\"registering\"}")
+        case ("DELETE", "/register"), ("DELETE", "/session"):
+            // Genesys: stopping the registrations drops the calls (there are none in this build).
+            service.queue.sync { service.stopRegistrations() }
+            return .json(200, "{\"result\":\"stopped\"}")
+        case ("POST", "/audio"):
+            guard let object = (r.body.isEmpty ? [:] : try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] else {
+                return .error(400, "body must be a JSON object")
+            }
+            for (device, value) in object {
+                guard device == "speaker" || device == "microphone", let fields = value as? [String: Any] else {
+                    return .error(400, "\(device): expected speaker or microphone objects")
+                }
+                if let v = fields["volume"] {
+                    guard let n = (v as? NSNumber)?.intValue, (0...100).contains(n), !(v is Bool) else { return .error(400, "\(device).volume must be 0-100") }
+                    if device == "speaker" { audio.speakerVolume = n } else { audio.microphoneVolume = n }
+                }
+                if let m = fields["muted"] {
+                    guard let b = m as? Bool else { return .error(400, "\(device).muted must be true or false") }
+                    if device == "speaker" { audio.speakerMuted = b } else { audio.microphoneMuted = b }
+                }
+            }
+            broadcast()
+            return .json(200, devicesJSON())
+        case ("DELETE", "/calls"):
+            return .json(200, "{\"released\":0}")
+        default:
+            return .error(404, "no such resource")
+        }
+    }
+
+    // MARK: Documents
+
+    private var state: ContinuityState? { service.queue.sync { service.continuityState } }
+
+    static func apiState(_ s: RegistrationStatus.State) -> String {
+        switch s {
+        case .registered: return "registered"
+        case .registering, .idle: return "registering"
+        case .retrying, .authFailed: return "failed"
+        case .unregistering, .stopped: return "stopped"
+        }
+    }
+
+    static func rfc3339(_ t: Double) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date(timeIntervalSince1970: t))
+    }
+
+    func devicesJSON() -> String {
+        "{\"speaker\":{\"volume\":\(audio.speakerVolume),\"name\":\"default\",\"muted\":\(audio.speakerMuted)},"
+            + "\"microphone\":{\"volume\":\(audio.microphoneVolume),\"name\":\"default\",\"muted\":\(audio.microphoneMuted)},\"headset_used\":false}"
+    }
+
+    func statusJSON() -> String {
+        let st = state
+        let sites = (st?.channels ?? []).map { c in
+            "{\"site\":\"\(c.site)\",\"target\":\(JSON.optional(c.target)),\"transport\":\(JSON.optional(c.transport.map { "\($0)" })),"
+                + "\"state\":\"\(Self.apiState(c.state))\",\"detail\":\"\(c.state.rawValue)\",\"reason\":\(JSON.optional(c.reason)),"
+                + "\"since\":\"\(Self.rfc3339(c.since))\",\"expires\":\(c.expires.map(String.init) ?? "null"),"
+                + "\"last_success\":\(JSON.optional(c.lastSuccess.map(Self.rfc3339)))}"
+        }
+        return "{\"ready\":\(st?.ready ?? false),\"active_site\":\(JSON.optional(st?.activeSite.map { "\($0)" })),"
+            + "\"sites\":[\(sites.joined(separator: ","))],\"calls\":[],\"devices\":\(devicesJSON()),\"version\":\"\(DaemonVersion.string)\"}"
+    }
+
+    func sessionJSON() -> String {
+        let st = state
+        let config = service.queue.sync { service.config }
+        let user = config.user
+        let connections = (st?.channels ?? []).map { c in
+            "{\"server\":\(JSON.string(c.target ?? "")),\"state\":\"\(Self.apiState(c.state))\",\"user\":\(JSON.string(user))}"
+        }
+        let protocolName = st?.channels.first?.transport.map { "\($0)" } ?? config.transport.map { "\($0)" } ?? "udp"
+        return "{\"devices\":\(devicesJSON()),"
+            + "\"phone\":{\"local_mos\":0,\"rtt_ms\":0,\"calls\":[],\"vq_alarm_on\":false,\"local_inter_mos\":0},"
+            + "\"connectivities\":{\"protocol\":\"\(protocolName)\",\"connections\":[\(connections.joined(separator: ","))]},"
+            + "\"status\":\"\((st?.ready ?? false) ? "connected" : "disconnected")\"}"
+    }
+
+    func configJSON() -> String {
+        let items = service.queue.sync { service.effectiveSettings }.sorted { $0.key < $1.key }.map { k, v in
+            let secret = k.contains("password") && !k.hasSuffix("-file") || k == "sipendpoint.control-token"
+            return "\(JSON.string(k)):\(JSON.string(secret ? "<redacted>" : v))"
+        }
+        return "{\(items.joined(separator: ","))}"
+    }
+
+    func metrics() -> String {
+        let snapshot: (ContinuityState?, [(Site, Double?, Int, Int)]) = service.queue.sync {
+            (service.continuityState, service.channelCounters)
+        }
+        var out = "# HELP sipendpoint_ready 1 when at least one registration stands.\n# TYPE sipendpoint_ready gauge\n"
+        out += "sipendpoint_ready \(snapshot.0?.ready == true ? 1 : 0)\n"
+        out += "# HELP sipendpoint_registration_state Registration state per site (1 for the current state).\n# TYPE sipendpoint_registration_state gauge\n"
+        for c in snapshot.0?.channels ?? [] {
+            for s in ["registered", "registering", "failed", "stopped"] {
+                out += "sipendpoint_registration_state{site=\"\(c.site)\",state=\"\(s)\"} \(Self.apiState(c.state) == s ? 1 : 0)\n"
+            }
+        }
+        out += "# HELP sipendpoint_active_site 1 for the active site.\n# TYPE sipendpoint_active_site gauge\n"
+        for site in Site.allCases { out += "sipendpoint_active_site{site=\"\(site)\"} \(snapshot.0?.activeSite == site ? 1 : 0)\n" }
+        out += "# HELP sipendpoint_registration_transitions_total Registration state changes.\n# TYPE sipendpoint_registration_transitions_total counter\n"
+        for (site, _, transitions, _) in snapshot.1 { out += "sipendpoint_registration_transitions_total{site=\"\(site)\"} \(transitions)\n" }
+        out += "# HELP sipendpoint_register_rtt_seconds Last REGISTER round-trip time.\n# TYPE sipendpoint_register_rtt_seconds gauge\n"
+        for (site, rtt, _, _) in snapshot.1 { if let rtt { out += "sipendpoint_register_rtt_seconds{site=\"\(site)\"} \(rtt)\n" } }
+        out += "# HELP sipendpoint_keepalive_misses_total Unanswered keep-alives.\n# TYPE sipendpoint_keepalive_misses_total counter\n"
+        for (site, _, _, misses) in snapshot.1 { out += "sipendpoint_keepalive_misses_total{site=\"\(site)\"} \(misses)\n" }
+        out += "# HELP sipendpoint_calls Calls in progress.\n# TYPE sipendpoint_calls gauge\nsipendpoint_calls 0\n"
+        return out
+    }
+
+    /// Pushes the current status to every event stream; call on `queue`.
+    func broadcast(reason: String? = nil) {
+        sinks.removeAll { !$0.isOpen }
+        guard !sinks.isEmpty else { return }
+        var data = statusJSON()
+        if let reason { data = String(data.dropLast()) + ",\"reason\":\(JSON.string(reason))}" }
+        for s in sinks { s.send(event: "status", data: data) }
+    }
+}
