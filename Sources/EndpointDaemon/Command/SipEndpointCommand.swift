@@ -16,7 +16,7 @@ struct SipEndpointCommand: ParsableCommand {
         commandName: "sipendpointd",
         abstract: "Headless SIP endpoint daemon for contact-centre agents.",
         version: DaemonVersion.string,
-        subcommands: [Run.self, CheckConfig.self, ConfigKeys.self],
+        subcommands: [Run.self, CheckConfig.self, ConfigKeys.self, Status.self, Routes.self],
         defaultSubcommand: Run.self)
 }
 
@@ -101,5 +101,13 @@ struct ConfigKeys: ParsableCommand {
 
     func run() throws {
         for key in ConfigSchema.keys { print("\(key.name)\t\(key.help)") }
+    }
+}
+
+struct Routes: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "routes", abstract: "List the control port's routes (method and path).", shouldDisplay: false)
+
+    func run() throws {
+        for r in ControlAPI.routes { print("\(r.method) \(r.path)") }
     }
 }

@@ -191,6 +191,10 @@ public enum ConfigSchema {
             guard v.hasPrefix("/") else { return "must be an absolute path" }
             c.controlTLSPrivateKeyFile = v; return nil
         },
+        Key(name: "sipendpoint.control-request-timeout", help: "seconds a client has to send a whole request (default 10)") { c, v in
+            guard let n = Double(v), n >= 0.2, n <= 300 else { return "must be from 0.2 to 300 seconds" }
+            c.controlRequestTimeout = .milliseconds(Int64(n * 1000)); return nil
+        },
         Key(name: "sipendpoint.log-target", help: "auto (journald when run by systemd), journal, or stderr (default auto)") { c, v in
             guard ["auto", "journal", "stderr"].contains(v.lowercased()) else { return "must be auto, journal or stderr" }
             c.logTarget = v.lowercased(); return nil

@@ -27,6 +27,7 @@ public struct EndpointConfiguration: Sendable {
     public var controlTokenFile: String?
     public var controlTLSCertificateFile: String?
     public var controlTLSPrivateKeyFile: String?
+    public var controlRequestTimeout: Duration = .seconds(10)
     // Business Continuity peer site (the `.peer` twins of the target keys).
     public var sipServerAddressPeer: String?
     public var sipServerPortPeer: UInt16?

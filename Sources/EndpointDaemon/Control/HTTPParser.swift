@@ -25,6 +25,11 @@ struct HTTPParser: Sendable {
     var hasPartialRequest: Bool { !buffer.isEmpty }
 
     mutating func next() throws(HTTPParseError) -> HTTPRequest? {
+        // Lines end in CRLF only: a bare LF in the header section is an error at once.
+        let scanEnd = headerEnd() ?? buffer.count
+        for i in 0..<scanEnd where buffer[i] == 0x0A && (i == 0 || buffer[i - 1] != 0x0D) {
+            throw HTTPParseError(status: 400, reason: "bare LF in the header section")
+        }
         guard let end = headerEnd() else {
             if buffer.count > limits.maxHeaderBytes { throw HTTPParseError(status: 431, reason: "header section larger than \(limits.maxHeaderBytes) bytes") }
             return nil

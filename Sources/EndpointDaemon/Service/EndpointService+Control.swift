@@ -58,7 +58,7 @@ extension EndpointService {
         guard config.controlPort != 0 else { return }
         let controlQueue = DispatchQueue(label: "sipendpointd.control")
         let api = ControlAPI(service: self, queue: controlQueue)
-        let server = HTTPServer(queue: controlQueue, logger: logger) { api.handle($0) }
+        let server = HTTPServer(queue: controlQueue, requestTimeout: config.controlRequestTimeout, logger: logger) { api.handle($0) }
         guard let address = SocketAddress(ip: config.controlAddress, port: config.controlPort) else {
             throw StateError(reason: "bad control address \(config.controlAddress)")
         }
