@@ -63,6 +63,10 @@ let package = Package(
             dependencies: ["SIPCore", "TortureCorpus"]
         ),
         .testTarget(
+            name: "EndpointDaemonTests",
+            dependencies: ["EndpointDaemon", "SIPCore"]
+        ),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: ["SIPCore", "TortureCorpus"]
         ),
