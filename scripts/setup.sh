@@ -12,6 +12,7 @@ packages=(
   iproute2                      # network namespaces for the network-change test
   make python3 util-linux       # make install; the journald test's receiver and unshare
   systemd                       # systemd-analyze for the unit hardening check
+  curl                          # HTTPS client in the control-port test
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -208,3 +208,35 @@ import Testing
         #expect(await d.stop() == 0)
     }
 }
+
+@Suite(.serialized) struct ControlHTTPSTests {
+    @Test func httpsWithTokenAndNonLoopbackRule() async throws {
+        let pki = try await TestPKI.make(serverName: "sip.tls.test")
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        let port = freePort()
+        var s = Daemon.settings(registrar: kam)
+        s["sipendpoint.control-port"] = String(port)
+        s["sipendpoint.control-token"] = "https-token-0123456789"
+        s["sipendpoint.control-tls-certificate-file"] = pki.path("server.crt")
+        s["sipendpoint.control-tls-private-key-file"] = pki.path("server.key")
+        let d = try await Daemon(s)
+        #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)))
+        #expect(d.log.text.contains("https=true"))
+        let (status, out) = try await runCommand("/usr/bin/curl", ["-sS", "--max-time", "5", "--cacert", pki.path("ca.crt"),
+            "--resolve", "sip.tls.test:\(port):127.0.0.1", "-H", "Authorization: Bearer https-token-0123456789",
+            "https://sip.tls.test:\(port)/v1/status"])
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("\"ready\":true"))
+        // Plain HTTP to the HTTPS port gets no answer.
+        let plain = try await http("GET", "/v1/status", port: port)
+        #expect(plain.status != 200)
+        #expect(await d.stop() == 0)
+        // A non-loopback control address without HTTPS and a token is refused.
+        let conf = Paths.tempDirectory("ctlcfg").appendingPathComponent("c.conf").path
+        try "sipendpoint.user = 1\nsipendpoint.sip-server-address = 127.0.0.1\nsipendpoint.control-address = 0.0.0.0\n".write(toFile: conf, atomically: true, encoding: .utf8)
+        let (cstatus, cout) = try await runCommand(Paths.daemon, ["check-config", conf])
+        #expect(cstatus == 78)
+        #expect(cout.contains("non-loopback control address needs HTTPS"))
+    }
+}

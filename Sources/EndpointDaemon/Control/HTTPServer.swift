@@ -39,9 +39,12 @@ final class HTTPServer: @unchecked Sendable {
     private var listenSource: DispatchSource?
     fileprivate var connections: [ObjectIdentifier: HTTPConnection] = [:]
     let handler: (HTTPRequest) -> HTTPReply
+    /// HTTPS when set.
+    let tls: TLSServerContext?
 
     init(queue: DispatchQueue, limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 32, requestTimeout: Duration = .seconds(10),
-         idleTimeout: Duration = .seconds(60), logger: Logger, handler: @escaping (HTTPRequest) -> HTTPReply) {
+         idleTimeout: Duration = .seconds(60), tls: TLSServerContext? = nil, logger: Logger, handler: @escaping (HTTPRequest) -> HTTPReply) {
+        self.tls = tls
         self.queue = queue
         self.limits = limits
         self.maxConnections = maxConnections
@@ -119,11 +122,17 @@ final class HTTPConnection: @unchecked Sendable {
     fileprivate private(set) var closed = false
     private var deadline: DispatchWorkItem?
     private var liveSources = 0
+    private var tls: TLSSession?
+    private var handshaking = false
 
     init(fd: Int32, server: HTTPServer) {
         self.fd = fd
         self.server = server
         self.parser = HTTPParser(limits: server.limits)
+        if let ctx = server.tls {
+            tls = TLSSession(server: ctx, fd: fd)
+            handshaking = true
+        }
     }
 
     func start() {
@@ -155,14 +164,44 @@ final class HTTPConnection: @unchecked Sendable {
         server.queue.asyncAfter(deadline: .now() + after.dispatch, execute: item)
     }
 
+    /// Advances the HTTPS handshake; a client that fails it is dropped.
+    private func driveHandshake() {
+        guard let tls else { return }
+        switch tls.handshake() {
+        case .done: handshaking = false; flush()
+        case .wantRead: break
+        case .wantWrite: armWrite()
+        case .closed, .failed: close()
+        }
+    }
+
     private func readable() {
         var buf = [UInt8](repeating: 0, count: 16_384)
+        if handshaking {
+            driveHandshake()
+            if handshaking || closed { return }
+        }
+        if let tls {
+            // Bounded: every pass consumes socket bytes or stops.
+            for _ in 0..<64 where !closed {
+                switch tls.read(into: &buf) {
+                case .done(let n): process(buf[0..<n])
+                case .wantRead, .wantWrite: return
+                case .closed, .failed: return close()
+                }
+            }
+            return
+        }
         let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if n == 0 { return close() }
         if n < 0 { if errno != EAGAIN && errno != EINTR { close() }; return }
+        process(buf[0..<n])
+    }
+
+    private func process(_ bytes: ArraySlice<UInt8>) {
         if streaming { return } // SSE clients have nothing more to say
         let hadPartial = parser.hasPartialRequest
-        parser.append(buf[0..<n])
+        parser.append(bytes)
         if !hadPartial { arm(server.requestTimeout, status: 408) }
         // Bounded: each request consumes bytes.
         while !closed, !streaming, !closeAfterWrite {
@@ -202,20 +241,33 @@ final class HTTPConnection: @unchecked Sendable {
         flush()
     }
 
+    private func armWrite() {
+        guard writeSource == nil else { return }
+        let w = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: server.queue) as! DispatchSource
+        w.setEventHandler { [weak self] in
+            guard let self else { return }
+            if self.handshaking { self.driveHandshake() } else { self.flush() }
+        }
+        install(w)
+        writeSource = w
+        w.resume()
+    }
+
     private func flush() {
+        if handshaking { return }
         while !pending.isEmpty {
+            if let tls {
+                switch tls.write(pending[...]) {
+                case .done(let n): pending.removeFirst(n)
+                case .wantWrite: armWrite(); return
+                case .wantRead: return // resumes when the client sends
+                case .closed, .failed: return close()
+                }
+                continue
+            }
             let n = pending.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
-                if errno == EAGAIN {
-                    if writeSource == nil {
-                        let w = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: server.queue) as! DispatchSource
-                        w.setEventHandler { [weak self] in self?.flush() }
-                        install(w)
-                        writeSource = w
-                        w.resume()
-                    }
-                    return
-                }
+                if errno == EAGAIN { armWrite(); return }
                 return close()
             }
             pending.removeFirst(n)
@@ -227,6 +279,7 @@ final class HTTPConnection: @unchecked Sendable {
 
     func close() {
         guard !closed else { return }
+        if !handshaking { tls?.shutdown() }
         closed = true
         deadline?.cancel()
         writeSource?.cancel()

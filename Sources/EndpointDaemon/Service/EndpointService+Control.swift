@@ -58,13 +58,21 @@ extension EndpointService {
         guard config.controlPort != 0 else { return }
         let controlQueue = DispatchQueue(label: "sipendpointd.control")
         let api = ControlAPI(service: self, queue: controlQueue)
-        let server = HTTPServer(queue: controlQueue, requestTimeout: config.controlRequestTimeout, logger: logger) { api.handle($0) }
+        var tls: TLSServerContext?
+        if let cert = config.controlTLSCertificateFile, let key = config.controlTLSPrivateKeyFile {
+            do { tls = try TLSServerContext(certificateFile: cert, privateKeyFile: key) } catch {
+                throw StateError(reason: "control port HTTPS: \(error)")
+            }
+        }
+        let server = HTTPServer(queue: controlQueue, requestTimeout: config.controlRequestTimeout, tls: tls, logger: logger) { api.handle($0) }
         guard let address = SocketAddress(ip: config.controlAddress, port: config.controlPort) else {
             throw StateError(reason: "bad control address \(config.controlAddress)")
         }
         try controlQueue.sync { try server.start(address: address) }
         control = api
         httpServer = server
-        logger.notice("control port listening", metadata: ["address": "\(server.local.map { "\($0)" } ?? "\(address)")"])
+        logger.notice("control port listening", metadata: [
+            "address": "\(server.local.map { "\($0)" } ?? "\(address)")", "https": "\(tls != nil)",
+        ])
     }
 }

@@ -104,3 +104,30 @@ enum TLSErrors {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// An OpenSSL `SSL_CTX` for serving HTTPS (the control port): TLS ≥ 1.2,
+/// certificate chain and unencrypted key from PEM files.
+///
+/// `@unchecked Sendable` boundary: configured in `init`, read-only after.
+public final class TLSServerContext: @unchecked Sendable {
+    let ctx: OpaquePointer
+
+    public init(certificateFile: String, privateKeyFile: String) throws(TLSSetupError) {
+        guard let ctx = SSL_CTX_new(TLS_server_method()) else { throw TLSSetupError(file: nil, reason: "SSL_CTX_new failed") }
+        self.ctx = ctx
+        _ = csip_SSL_CTX_set_min_tls12(ctx)
+        csip_SSL_CTX_set_nonblocking_modes(ctx)
+        csip_SSL_CTX_refuse_passphrase(ctx)
+        guard SSL_CTX_use_certificate_chain_file(ctx, certificateFile) == 1 else {
+            throw TLSSetupError(file: certificateFile, reason: "cannot load the certificate: \(TLSErrors.drain())")
+        }
+        if TLSContext.isEncryptedKey(privateKeyFile) {
+            throw TLSSetupError(file: privateKeyFile, reason: "the private key is encrypted; an unencrypted key is needed")
+        }
+        guard SSL_CTX_use_PrivateKey_file(ctx, privateKeyFile, SSL_FILETYPE_PEM) == 1, SSL_CTX_check_private_key(ctx) == 1 else {
+            throw TLSSetupError(file: privateKeyFile, reason: "cannot load the private key or it does not match: \(TLSErrors.drain())")
+        }
+    }
+
+    deinit { SSL_CTX_free(ctx) }
+}

@@ -1,10 +1,11 @@
 import CSIPOpenSSL
 import CSIPShims
 
-/// One TLS client session over a nonblocking socket. Owned by a
-/// ``TCPConnection`` and used only on its queue; the `SSL*` never leaves.
-final class TLSSession {
-    enum Step: Equatable {
+/// One TLS session over a nonblocking socket — client (SIP transport) or
+/// server (HTTPS control port). Owned by one connection and used only on its
+/// queue; the `SSL*` never leaves this type.
+public final class TLSSession {
+    public enum Step: Equatable {
         case done(Int)
         case wantRead
         case wantWrite
@@ -16,12 +17,23 @@ final class TLSSession {
     let serverName: String
     private let verifyPeer: Bool
 
+    /// Server side of a connection accepted on `fd`.
+    public init?(server: TLSServerContext, fd: Int32) {
+        guard let ssl = SSL_new(server.ctx) else { return nil }
+        self.ssl = ssl
+        self.serverName = "client"
+        self.verifyPeer = false
+        SSL_set_fd(ssl, fd)
+        SSL_set_accept_state(ssl)
+    }
+
     init?(context: TLSContext, fd: Int32, serverName: String) {
         guard let ssl = SSL_new(context.ctx) else { return nil }
         self.ssl = ssl
         self.serverName = serverName
         self.verifyPeer = context.configuration.verifyPeer
         SSL_set_fd(ssl, fd)
+        SSL_set_connect_state(ssl)
         if IPAddressText.isIPLiteral(serverName) {
             // An IP target: the certificate must name that IP (no SNI for IPs).
             X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), serverName)
@@ -34,26 +46,26 @@ final class TLSSession {
 
     deinit { SSL_free(ssl) }
 
-    func handshake() -> Step {
+    public func handshake() -> Step {
         ERR_clear_error()
-        let rc = SSL_connect(ssl)
+        let rc = SSL_do_handshake(ssl)
         return rc == 1 ? .done(0) : classify(rc, handshake: true)
     }
 
-    func read(into buffer: inout [UInt8]) -> Step {
+    public func read(into buffer: inout [UInt8]) -> Step {
         ERR_clear_error()
         let rc = buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
         return rc > 0 ? .done(Int(rc)) : classify(rc, handshake: false)
     }
 
-    func write(_ bytes: ArraySlice<UInt8>) -> Step {
+    public func write(_ bytes: ArraySlice<UInt8>) -> Step {
         ERR_clear_error()
         let rc = bytes.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32($0.count)) }
         return rc > 0 ? .done(Int(rc)) : classify(rc, handshake: false)
     }
 
     /// Best-effort close_notify.
-    func shutdown() {
+    public func shutdown() {
         ERR_clear_error()
         _ = SSL_shutdown(ssl)
     }

@@ -23,9 +23,10 @@ final class LineLog: @unchecked Sendable {
         ready.forEach { $0.resume(true) }
     }
 
+    /// Every line so far, with an unterminated last line included.
     var all: [String] {
         lock.lock(); defer { lock.unlock() }
-        return lines
+        return partial.isEmpty ? lines : lines + [String(decoding: partial, as: UTF8.self)]
     }
 
     var text: String { all.joined(separator: "\n") }
