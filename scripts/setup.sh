@@ -13,6 +13,7 @@ packages=(
   make python3 util-linux       # make install; the journald test's receiver and unshare
   systemd                       # systemd-analyze for the unit hardening check
   curl                          # HTTPS client in the control-port test
+  chromium                      # a real browser for the CORS / EventSource test
 )
 missing=()
 for p in "${packages[@]}"; do
