@@ -131,6 +131,7 @@ import Testing
             text += String(decoding: b, as: UTF8.self)
         }
         #expect(text.contains("\"ready\":false"))
+        #expect(text.contains("\"reason\":"))
         #expect(await d.stop() == 0)
     }
 
@@ -192,6 +193,31 @@ import Testing
         #expect(await kam.log.waitFor("REGISTER-SAVED", count: savedBefore + 2, timeout: .seconds(10)))
         #expect(!d.log.text.contains("registration retrying"))
         #expect(try await http("GET", "/v1/status", port: port).json?["ready"] as? Bool == true)
+        #expect(await d.stop() == 0)
+    }
+
+    @Test func keepAliveAndConnectionBound() async throws {
+        let (kam, d, port) = try await start()
+        defer { Task { await kam.stop() } }
+        // Two requests on one connection (HTTP/1.1 keep-alive, pipelined).
+        let s = try SocketClient(tcpTo: "127.0.0.1", port: port)
+        s.send("GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\nGET /session HTTP/1.1\r\nHost: x\r\n\r\n")
+        var text = ""
+        while text.components(separatedBy: "HTTP/1.1 200 OK").count < 3 {
+            guard case .data(let b) = await s.receive(timeout: .seconds(5)) else { break }
+            text += String(decoding: b, as: UTF8.self)
+        }
+        #expect(text.components(separatedBy: "HTTP/1.1 200 OK").count == 3)
+        // At most 32 connections: the next ones get 503 and are closed.
+        var idle: [SocketClient] = []
+        for _ in 0..<31 { idle.append(try SocketClient(tcpTo: "127.0.0.1", port: port)) }
+        let extra = try SocketClient(tcpTo: "127.0.0.1", port: port)
+        var data: [UInt8] = []
+        while case .data(let b) = await extra.receive(timeout: .seconds(3)) { data += b }
+        #expect(parseHTTP(data).status == 503)
+        idle.removeAll()
+        #expect(await d.log.waitFor("registration registered"))
+        #expect(d.log.text.contains("readable by other users")) // the test config holds a password and is 0644
         #expect(await d.stop() == 0)
     }
 

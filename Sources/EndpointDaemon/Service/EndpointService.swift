@@ -93,7 +93,7 @@ final class EndpointService: @unchecked Sendable {
         controller.onChange = { [weak self] state in
             guard let self else { return }
             self.notifier.status(Self.summary(state))
-            self.control?.queue.async { self.control?.broadcast() }
+            self.control?.queue.async { self.control?.broadcast(reason: state.lastEvent) }
         }
         logger.notice(config.hasPeer ? "Business Continuity: preferred and peer sites" : "single site",
                       metadata: ["preferred": "\(specs[0].1)", "peer": "\(specs.count > 1 ? "\(specs[1].1)" : "none")"])

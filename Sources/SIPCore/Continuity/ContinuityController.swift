@@ -22,6 +22,8 @@ public struct ContinuityState: Sendable, Equatable {
     public var activeSite: Site?
     /// False until at least one registration stands ("not ready until connected").
     public var ready: Bool
+    /// What changed last, with its reason (for event streams and logs).
+    public var lastEvent: String?
 }
 
 /// Business Continuity: a registration channel per site, kept at all times,
@@ -51,7 +53,7 @@ public final class ContinuityController: @unchecked Sendable {
         self.wallClock = wallClock
         self.monotonic = monotonic
         let now = wallClock()
-        state = ContinuityState(channels: channels.map { ChannelState(site: $0.0, state: .idle, since: now) }, activeSite: nil, ready: false)
+        state = ContinuityState(channels: channels.map { ChannelState(site: $0.0, state: .idle, since: now) }, activeSite: nil, ready: false, lastEvent: nil)
     }
 
     /// The registration clients, by site (metrics read their counters).
@@ -102,6 +104,7 @@ public final class ContinuityController: @unchecked Sendable {
             if status.state == .registered { c.lastSuccess = now }
             state.channels[i] = c
         }
+        state.lastEvent = "\(site) \(status.state.rawValue)" + (status.reason.map { ": \($0)" } ?? "")
         run(selector.handle(.registration(site, registered: status.state == .registered, at: monotonic())))
         onChange?(state)
     }
@@ -125,6 +128,7 @@ public final class ContinuityController: @unchecked Sendable {
             case .activeSiteChanged(let site, let reason):
                 let wasReady = state.ready
                 state.activeSite = site
+                state.lastEvent = "active site \(site.map { "\($0)" } ?? "none"): \(reason)"
                 state.ready = site != nil
                 logger.notice("active site \(site.map { "\($0)" } ?? "none")", metadata: [
                     "active_site": "\(site.map { "\($0)" } ?? "none")", "reason": "\(reason)", "ready": "\(state.ready)",
