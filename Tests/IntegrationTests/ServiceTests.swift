@@ -39,19 +39,20 @@ import Testing
         deinit { close(fd) }
     }
 
+    /// The daemon with NOTIFY_SOCKET pointing at a socket of ours and a watchdog interval.
+    func startWithNotify(_ kam: Kamailio, watchdogUsec: Int) async throws -> (NotifySocket, ChildProcess) {
+        let sock = NotifySocket(dir: Paths.tempDirectory("notify"))
+        var env = ProcessInfo.processInfo.environment
+        env["NOTIFY_SOCKET"] = sock.path
+        env["WATCHDOG_USEC"] = String(watchdogUsec)
+        let d = try await Daemon(Daemon.settings(registrar: kam), waitStarted: false, environment: env)
+        return (sock, d.child)
+    }
+
     @Test func notifyReadyStatusWatchdogStopping() async throws {
         let kam = try await Kamailio()
         defer { Task { await kam.stop() } }
-        let dir = Paths.tempDirectory("notify")
-        let sock = NotifySocket(dir: dir)
-        var env = ProcessInfo.processInfo.environment
-        env["NOTIFY_SOCKET"] = sock.path
-        env["WATCHDOG_USEC"] = "400000"
-        let work = Paths.tempDirectory("notify-daemon")
-        let configPath = work.appendingPathComponent("d.conf")
-        let settings = Daemon.settings(registrar: kam).merging(["sipendpoint.state-directory": work.path + "/state", "sipendpoint.local-address": "127.0.0.1", "sipendpoint.control-port": "0"]) { $1 }
-        try settings.map { "\($0.key) = \($0.value)" }.joined(separator: "\n").write(to: configPath, atomically: true, encoding: .utf8)
-        let child = try ChildProcess(Paths.daemon, ["--config", configPath.path], environment: env)
+        let (sock, child) = try await startWithNotify(kam, watchdogUsec: 400_000)
         defer { child.kill9() }
         let first = await sock.read(until: "registered", timeout: .seconds(10))
         #expect(first.first?.contains("READY=1") == true, "\(first)")
@@ -68,16 +69,7 @@ import Testing
         // SIGSTOP freezes every queue: no WATCHDOG=1 may arrive while stopped.
         let kam = try await Kamailio()
         defer { Task { await kam.stop() } }
-        let dir = Paths.tempDirectory("watchdog")
-        let sock = NotifySocket(dir: dir)
-        var env = ProcessInfo.processInfo.environment
-        env["NOTIFY_SOCKET"] = sock.path
-        env["WATCHDOG_USEC"] = "200000"
-        let work = Paths.tempDirectory("watchdog-daemon")
-        let configPath = work.appendingPathComponent("d.conf")
-        let settings = Daemon.settings(registrar: kam).merging(["sipendpoint.state-directory": work.path + "/state", "sipendpoint.local-address": "127.0.0.1", "sipendpoint.control-port": "0"]) { $1 }
-        try settings.map { "\($0.key) = \($0.value)" }.joined(separator: "\n").write(to: configPath, atomically: true, encoding: .utf8)
-        let child = try ChildProcess(Paths.daemon, ["--config", configPath.path], environment: env)
+        let (sock, child) = try await startWithNotify(kam, watchdogUsec: 200_000)
         defer { child.kill9() }
         _ = await sock.read(until: "WATCHDOG=1", timeout: .seconds(10))
         kill(child.pid, SIGSTOP)

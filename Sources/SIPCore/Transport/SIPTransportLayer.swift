@@ -85,6 +85,22 @@ public final class SIPTransportLayer: @unchecked Sendable {
                 SocketAddress(ip: $0 == .ipv4 ? "0.0.0.0" : "::", port: configuration.localPort)!
             }
         }
+        // With a kernel-chosen port, UDP gets one and TCP must take the same:
+        // if another socket holds it for TCP, start over with a new one.
+        let attempts = configuration.localPort == 0 ? 20 : 1
+        for attempt in 1...attempts {
+            do throws(TransportError) {
+                try bindAll(addresses)
+                startSweep()
+                return
+            } catch {
+                closeSockets()
+                if attempt == attempts { throw error }
+            }
+        }
+    }
+
+    private func bindAll(_ addresses: [SocketAddress]) throws(TransportError) {
         var port = configuration.localPort
         for (index, base) in addresses.enumerated() {
             let addr = SocketAddress(ip: base.ip, port: port)!
@@ -98,7 +114,13 @@ public final class SIPTransportLayer: @unchecked Sendable {
             }
         }
         self.port = port
-        startSweep()
+    }
+
+    private func closeSockets() {
+        udpSockets.values.forEach { $0.shutdown() }
+        listeners.values.forEach { $0.shutdown() }
+        udpSockets.removeAll()
+        listeners.removeAll()
     }
 
     private func bind(_ addr: SocketAddress) throws(TransportError) {
@@ -126,10 +148,7 @@ public final class SIPTransportLayer: @unchecked Sendable {
         for c in connections.values { c.close(reason: "transport shut down") }
         connections.removeAll()
         outboundByPeer.removeAll()
-        udpSockets.values.forEach { $0.shutdown() }
-        listeners.values.forEach { $0.shutdown() }
-        udpSockets.removeAll()
-        listeners.removeAll()
+        closeSockets()
     }
 
     // MARK: Receiving

@@ -9,7 +9,8 @@ final class Daemon: @unchecked Sendable {
     var log: LineLog { child.log }
 
     /// Starts the daemon; `settings` are config lines (key = value).
-    init(_ settings: [String: String], work: URL? = nil, waitStarted: Bool = true, netns: String? = nil) async throws {
+    init(_ settings: [String: String], work: URL? = nil, waitStarted: Bool = true, netns: String? = nil,
+         environment: [String: String]? = nil) async throws {
         self.work = work ?? Paths.tempDirectory("daemon")
         configPath = self.work.appendingPathComponent("sipendpointd.conf")
         var s = settings
@@ -22,7 +23,7 @@ final class Daemon: @unchecked Sendable {
         if let netns {
             child = try ChildProcess("/usr/sbin/ip", ["netns", "exec", netns, Paths.daemon, "--config", configPath.path])
         } else {
-            child = try ChildProcess(Paths.daemon, ["--config", configPath.path])
+            child = try ChildProcess(Paths.daemon, ["--config", configPath.path], environment: environment)
         }
         if waitStarted {
             guard await log.waitFor("sipendpointd started", timeout: .seconds(10)) else {
