@@ -139,7 +139,23 @@ import Testing
         #expect(server.withSockAddr { bind(a, $0, $1) } == 0)
         #expect(SocketAddress(ip: ip, port: 5354)!.withSockAddr { bind(b, $0, $1) } == 0)
         let fds = (a, b)
-        let serverTask = Task.detached { () -> Bool in
+        // A dedicated thread: the fake server must run even when the test pool is busy.
+        let served = OnceFlag()
+        let finished = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            served.set(Self.serveOnce(fds))
+            finished.signal()
+        }
+        thread.start()
+        let resolver = DNSResolver(servers: [server], timeout: .seconds(4), attempts: 1)
+        let r = await withCheckedContinuation { c in resolver.lookup("spoof.test", .a) { c.resume(returning: $0) } }
+        _ = await offPool { finished.wait(timeout: .now() + 6) }
+        #expect(served.value)
+        #expect(try r.get().map(\.record) == [.a("192.0.2.55")])
+    }
+
+    static func serveOnce(_ fds: (Int32, Int32)) -> Bool {
+        do {
             var buf = [UInt8](repeating: 0, count: 512)
             var ss = sockaddr_storage()
             var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -166,9 +182,13 @@ import Testing
             }
             return true
         }
-        let resolver = DNSResolver(servers: [server], timeout: .seconds(2), attempts: 1)
-        let r = await withCheckedContinuation { c in resolver.lookup("spoof.test", .a) { c.resume(returning: $0) } }
-        #expect(await serverTask.value)
-        #expect(try r.get().map(\.record) == [.a("192.0.2.55")])
     }
+}
+
+/// A Bool set once from another thread.
+final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var v = false
+    func set(_ x: Bool) { lock.lock(); v = x; lock.unlock() }
+    var value: Bool { lock.lock(); defer { lock.unlock() }; return v }
 }

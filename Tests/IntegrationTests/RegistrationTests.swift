@@ -115,7 +115,7 @@ import Testing
         let kam = try await Kamailio(password: "Tr4ce-Secret")
         defer { Task { await kam.stop() } }
         var s = Daemon.settings(password: "Tr4ce-Secret", registrar: kam)
-        s["sipendpoint.log-level"] = "trace"
+        s["sipendpoint.log-level"] = "debug"
         let d = try await Daemon(s)
         #expect(await d.log.waitFor("registration registered"))
         #expect(await d.stop() == 0)

@@ -10,8 +10,8 @@ extension SIPTransportLayer {
     /// stream, or an error text. Runs on `queue`; `completion` too.
     public func send(_ message: SIPMessage, to destination: TransportDestination, completion: ((String?) -> Void)? = nil) {
         let bytes = message.serialize()
-        if logger.logLevel <= .trace {
-            logger.trace("sending", metadata: ["to": "\(destination)", "message": "\(SIPTrace.redacted(message))"])
+        if logger.logLevel <= .debug {
+            logger.debug("SIP sending", metadata: ["to": "\(destination)", "message": "\(SIPTrace.redacted(message))"])
         }
         switch destination.kind {
         case .udp:

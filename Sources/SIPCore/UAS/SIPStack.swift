@@ -79,8 +79,8 @@ public final class SIPStack: @unchecked Sendable {
     }
 
     private func traceIn(_ inbound: InboundMessage) {
-        guard logger.logLevel <= .trace else { return }
-        logger.trace("received", metadata: ["from": "\(inbound.source)", "message": "\(SIPTrace.redacted(inbound.message))"])
+        guard logger.logLevel <= .debug else { return }
+        logger.debug("SIP received", metadata: ["from": "\(inbound.source)", "message": "\(SIPTrace.redacted(inbound.message))"])
     }
 }
 
