@@ -36,6 +36,7 @@ sipendpoint.transport-protocol = ${DEMO_TRANSPORT:-UDP}
 sipendpoint.proxies.proxy0.reg_timeout = 60
 sipendpoint.local-address = $addr
 sipendpoint.state-directory = $work/state
+sipendpoint.control-port = ${DEMO_CONTROL_PORT:-18200}
 CONF
 
 echo "== sipendpointd --config $work/sipendpointd.conf"
@@ -44,6 +45,11 @@ daemon_pid=$!
 for _ in $(seq 1 100); do grep -q "registration registered" "$work/sipendpointd.log" && break; sleep 0.1; done
 cat "$work/sipendpointd.log"
 grep -q "registration registered" "$work/sipendpointd.log" || { echo "demo: registration did not succeed" >&2; exit 1; }
+
+echo "== sipendpointd status (from its HTTP control port)"
+"$bin" status --config "$work/sipendpointd.conf"
+echo "== GET /v1/status"
+"$bin" status --json --config "$work/sipendpointd.conf"; echo
 
 echo "== binding at the registrar (kamcmd ul.dump)"
 kamcmd -s "unix:$work/kamailio/ctl.sock" ul.dump | grep -E "AoR|Address|Expires|User-Agent" || true
