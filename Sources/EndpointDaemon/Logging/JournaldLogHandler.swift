@@ -6,7 +6,7 @@ import Logging
 /// sd_journal_sendv: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, and each
 /// metadata key as a field (known ones under stable names such as
 /// SIP_SITE, SIP_TRANSPORT, SIPENDPOINT_STATE, SIPENDPOINT_REASON).
-struct JournaldLogHandler: LogHandler {
+struct JournaldLogHandler: DaemonLogHandler {
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
     let label: String
@@ -14,11 +14,6 @@ struct JournaldLogHandler: LogHandler {
     init(label: String, level: Logger.Level) {
         self.label = label
         self.logLevel = level
-    }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
     }
 
     /// Field names for the metadata keys the daemon uses.
@@ -45,10 +40,9 @@ struct JournaldLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        let all = merged(with: event.metadata)
         var fields = ["MESSAGE=\(event.message)", "PRIORITY=\(Self.priority(event.level))", "SYSLOG_IDENTIFIER=sipendpointd"]
-        for (k, v) in merged.sorted(by: { $0.key < $1.key }) { fields.append("\(Self.fieldName(k))=\(v)") }
+        for (k, v) in all.sorted(by: { $0.key < $1.key }) { fields.append("\(Self.fieldName(k))=\(v)") }
         let buffers = fields.map { Array($0.utf8) }
         var iov = [iovec]()
         var pointers: [UnsafeMutableRawPointer] = []

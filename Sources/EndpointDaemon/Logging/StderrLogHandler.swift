@@ -4,7 +4,7 @@ import Logging
 /// One line per event on stderr: time, level, label, message, then
 /// metadata as sorted `key=value` pairs. Writes are whole lines (one
 /// `write(2)` each) so lines from different threads never interleave.
-struct StderrLogHandler: LogHandler {
+struct StderrLogHandler: DaemonLogHandler {
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
     let label: String
@@ -14,16 +14,10 @@ struct StderrLogHandler: LogHandler {
         self.logLevel = level
     }
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
     func log(event: LogEvent) {
-        var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        let all = merged(with: event.metadata)
         var line = "\(Self.timestamp()) \(event.level.rawValue.uppercased()) \(label): \(event.message)"
-        for (k, v) in merged.sorted(by: { $0.key < $1.key }) {
+        for (k, v) in all.sorted(by: { $0.key < $1.key }) {
             let text = "\(v)"
             line += text.contains(" ") || text.isEmpty ? " \(k)=\"\(text)\"" : " \(k)=\(text)"
         }
@@ -60,4 +54,20 @@ struct AnyLogHandler: LogHandler {
         set { base[metadataKey: key] = newValue }
     }
     func log(event: LogEvent) { base.log(event: event) }
+}
+
+/// What the daemon's log backends share: plain stored metadata, merged with
+/// each event's own.
+protocol DaemonLogHandler: LogHandler {}
+
+extension DaemonLogHandler {
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func merged(with extra: Logger.Metadata?) -> Logger.Metadata {
+        guard let extra else { return metadata }
+        return metadata.merging(extra) { $1 }
+    }
 }
