@@ -105,3 +105,28 @@ import Testing
         guard case .message? = try f.next() else { Issue.record("stream did not continue"); return }
     }
 }
+
+@Suite struct ResponseRoutingTests {
+    let source = SocketAddress(ip: "192.0.2.7", port: 40000)!
+
+    @Test func rfc3261Section18_2_2() throws {
+        // rport: back to the source port (RFC 3581).
+        let withRport = try SIPVia(parsing: "SIP/2.0/UDP 10.0.0.1:5070;rport=40000;received=192.0.2.7;branch=z9hG4bK1")
+        #expect(InboundMessage.responseAddress(topVia: withRport, source: source) == source)
+        // No rport: the received address at the sent-by port, 5060 by default.
+        let withPort = try SIPVia(parsing: "SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1")
+        #expect(InboundMessage.responseAddress(topVia: withPort, source: source) == SocketAddress(ip: "192.0.2.7", port: 5070))
+        let noPort = try SIPVia(parsing: "SIP/2.0/UDP host.example;branch=z9hG4bK1")
+        #expect(InboundMessage.responseAddress(topVia: noPort, source: source) == SocketAddress(ip: "192.0.2.7", port: 5060))
+        #expect(InboundMessage.responseAddress(topVia: nil, source: source) == source)
+    }
+
+    @Test func receivedAndRportAreStamped() throws {
+        var m = request(.options)
+        m.headers.replaceFirst(.via, with: "SIP/2.0/UDP 10.0.0.1:5070;rport;branch=z9hG4bK1")
+        SIPTransportLayer.stampReceived(&m, source: source)
+        let via = try #require(m.topVia)
+        #expect(via.received == "192.0.2.7")
+        #expect(via.rport == .some(40000))
+    }
+}

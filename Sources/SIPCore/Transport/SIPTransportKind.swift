@@ -42,8 +42,16 @@ public struct InboundMessage: Sendable {
 
     /// Where a response to this message should go (RFC 3261 §18.2.2 with
     /// RFC 3581): on streams, back on the same connection; on UDP to the
-    /// source address and port (which equal received/rport when present).
+    /// address the request came from (`received`) and, with `rport`, the
+    /// port it came from, else the port in the Via sent-by (default 5060).
     public var replyDestination: TransportDestination {
-        TransportDestination(kind: kind, address: source, connectionID: connectionID)
+        guard kind == .udp else { return TransportDestination(kind: kind, address: source, connectionID: connectionID) }
+        return TransportDestination(kind: .udp, address: Self.responseAddress(topVia: message.topVia, source: source))
+    }
+
+    /// The §18.2.2 UDP rule for a request's top Via and its source.
+    public static func responseAddress(topVia via: SIPVia?, source: SocketAddress) -> SocketAddress {
+        guard let via, via.rport == nil else { return source }
+        return SocketAddress(ip: source.ip, port: via.port ?? 5060) ?? source
     }
 }

@@ -156,12 +156,13 @@ public final class SIPTransportLayer: @unchecked Sendable {
     private func datagram(_ bytes: [UInt8], from: SocketAddress, local: SocketAddress) {
         // RFC 5626 §4.4.1 keep-alive on UDP is STUN; bare CRLFs are ignored.
         if bytes.allSatisfy({ $0 == 0x0D || $0 == 0x0A }) { return }
-        let reply = TransportDestination(kind: .udp, address: from)
         do throws(SIPParseError) {
             let message = try SIPMessage.parse(bytes, limits: configuration.limits)
             deliver(message, source: from, kind: .udp, connectionID: nil, local: local)
         } catch {
-            onParseError?(error, reply)
+            // A 400 follows the same §18.2.2 rule when the top Via can be read.
+            let via = error.partialHeaders?.values(.via).first.flatMap { try? SIPVia(parsing: $0) }
+            onParseError?(error, TransportDestination(kind: .udp, address: InboundMessage.responseAddress(topVia: via, source: from)))
         }
     }
 

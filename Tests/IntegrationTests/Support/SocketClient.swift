@@ -18,6 +18,25 @@ final class SocketClient: @unchecked Sendable {
         try connectTo(host, port)
     }
 
+    /// An unconnected UDP socket bound to `ip:port` (0 = any port), for
+    /// receiving responses routed by the RFC 3261 §18.2.2 Via rules.
+    init(udpBoundTo ip: String, port: UInt16) throws {
+        fd = socket(ip.contains(":") ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        stream = false
+        var on: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        guard let addr = SocketAddress(ip: ip, port: port), addr.withSockAddr({ bind(fd, $0, $1) }) == 0 else {
+            close(fd)
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EADDRINUSE)
+        }
+    }
+
+    /// Sends a datagram to `host:port` from this (unconnected) socket.
+    func send(_ bytes: [UInt8], to host: String, port: UInt16) {
+        guard let addr = SocketAddress(ip: host, port: port) else { return }
+        _ = bytes.withUnsafeBytes { b in addr.withSockAddr { sendto(fd, b.baseAddress, b.count, 0, $0, $1) } }
+    }
+
     init(tcpTo host: String, port: UInt16) throws {
         fd = socket(host.contains(":") ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         stream = true
@@ -76,7 +95,9 @@ final class SocketClient: @unchecked Sendable {
             guard case .data(let bytes) = await receive(timeout: left) else { break }
             if stream {
                 framer.append(bytes)
-                while case .message(let m)? = try? framer.next() {
+                // Keep-alive pongs between messages are skipped, not the end of the batch.
+                while let frame = try? framer.next() {
+                    guard case .message(let m) = frame else { continue }
                     out.append(m)
                     if done(m) { return out }
                 }
