@@ -71,6 +71,8 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
     public static let cseq = SIPHeaderName(id: 5)
     public static let contact = SIPHeaderName(id: 6)
     public static let contentLength = SIPHeaderName(id: 7)
+    /// Content-Length's id as a constant, for the parser's framing check.
+    static let contentLengthID: UInt8 = 7
     public static let contentType = SIPHeaderName(id: 8)
     public static let contentEncoding = SIPHeaderName(id: 9)
     public static let maxForwards = SIPHeaderName(id: 10)
@@ -127,11 +129,21 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
     /// their received spelling.
     /// The known name these bytes spell, or nil for an extension header.
     static func resolveKnown(_ bytes: UnsafeBufferPointer<UInt8>) -> SIPHeaderName? {
-        let name = resolve(bytes)
-        return name.id == 0 ? nil : name
+        let id = knownID(bytes)
+        return id == 0 ? nil : SIPHeaderName(id: id)
     }
 
     static func resolve(_ bytes: UnsafeBufferPointer<UInt8>) -> SIPHeaderName {
+        let id = knownID(bytes)
+        return id != 0 ? SIPHeaderName(id: id) : SIPHeaderName(custom: String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// The id of the known name these bytes spell (case-insensitive, compact
+    /// forms included), or 0. The parser's hot path: the headers every
+    /// message carries are matched by length and bytes with plain integer
+    /// results (the ids are positions in ``known``); the rest go through the
+    /// lower-cased table.
+    static func knownID(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt8 {
         let n = bytes.count
         @inline(__always) func lower(_ i: Int) -> UInt8 {
             let b = bytes[i]
@@ -146,59 +158,58 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
         }
         switch n {
         case 1:
-            switch lower(0) {
-            case UInt8(ascii: "v"): return .via
-            case UInt8(ascii: "f"): return .from
-            case UInt8(ascii: "t"): return .to
-            case UInt8(ascii: "i"): return .callID
-            case UInt8(ascii: "m"): return .contact
-            case UInt8(ascii: "l"): return .contentLength
+            switch first {
+            case UInt8(ascii: "v"): return 1
+            case UInt8(ascii: "f"): return 2
+            case UInt8(ascii: "t"): return 3
+            case UInt8(ascii: "i"): return 4
+            case UInt8(ascii: "m"): return 6
+            case UInt8(ascii: "l"): return 7
             default: break
             }
-        case 2: if matches("to") { return .to }
-        case 3: if matches("via") { return .via }
+        case 2: if matches("to") { return 3 }
+        case 3: if matches("via") { return 1 }
         case 4:
-            if matches("from") { return .from }
-            if matches("cseq") { return .cseq }
-            if matches("date") { return .date }
-            if matches("path") { return .path }
+            if matches("from") { return 2 }
+            if matches("cseq") { return 5 }
+            if matches("date") { return 35 }
+            if matches("path") { return 38 }
         case 5:
-            if matches("allow") { return .allow }
-            if matches("route") { return .route }
-            if matches("event") { return .event }
+            if matches("allow") { return 17 }
+            if matches("route") { return 27 }
+            if matches("event") { return 31 }
         case 6:
-            if matches("server") { return .server }
-            if matches("accept") { return .accept }
+            if matches("server") { return 26 }
+            if matches("accept") { return 18 }
         case 7:
-            if matches("call-id") { return .callID }
-            if matches("contact") { return .contact }
-            if matches("expires") { return .expires }
-            if matches("require") { return .require }
-            if matches("subject") { return .subject }
-            if matches("warning") { return .warning }
-        case 9: if matches("supported") { return .supported }
-        case 10: if matches("user-agent") { return .userAgent }
+            if matches("call-id") { return 4 }
+            if matches("contact") { return 6 }
+            if matches("expires") { return 11 }
+            if matches("require") { return 22 }
+            if matches("subject") { return 30 }
+            if matches("warning") { return 37 }
+        case 9: if matches("supported") { return 21 }
+        case 10: if matches("user-agent") { return 25 }
         case 11:
-            if matches("min-expires") { return .minExpires }
-            if matches("retry-after") { return .retryAfter }
-            if matches("unsupported") { return .unsupported }
+            if matches("min-expires") { return 12 }
+            if matches("retry-after") { return 29 }
+            if matches("unsupported") { return 24 }
         case 12:
-            if matches("max-forwards") { return .maxForwards }
-            if matches("content-type") { return .contentType }
-            if matches("record-route") { return .recordRoute }
-        case 13: if matches("authorization") { return .authorization }
-        case 14: if matches("content-length") { return .contentLength }
-        case 16: if matches("www-authenticate") { return .wwwAuthenticate }
-        case 18: if matches("proxy-authenticate") { return .proxyAuthenticate }
-        case 19: if matches("proxy-authorization") { return .proxyAuthorization }
+            if matches("max-forwards") { return 10 }
+            if matches("content-type") { return 8 }
+            if matches("record-route") { return 28 }
+        case 13: if matches("authorization") { return 15 }
+        case 14: if matches("content-length") { return 7 }
+        case 16: if matches("www-authenticate") { return 13 }
+        case 18: if matches("proxy-authenticate") { return 14 }
+        case 19: if matches("proxy-authorization") { return 16 }
         default: break
         }
         let lowered = String(unsafeUninitializedCapacity: n) { out in
             for i in 0..<n { out[i] = lower(i) }
             return n
         }
-        if let known = table[lowered] { return known }
-        return SIPHeaderName(custom: String(decoding: bytes, as: UTF8.self))
+        return table[lowered]?.id ?? 0
     }
 
     /// Names whose values may be comma-separated lists (RFC 3261 §7.3.1).

@@ -158,13 +158,13 @@ enum SIPMessageParser {
                 break
             }
             let nameBytes = UnsafeBufferPointer(rebasing: buf[line..<nameEnd])
-            let known = SIPHeaderName.resolveKnown(nameBytes)
+            let knownID = SIPHeaderName.knownID(nameBytes)
             let valueRange = trim(buf, colonAt + 1, end)
             guard isValidUTF8(buf, valueRange) else {
                 headerError = SIPParseError(.badHeader, "value of \(String(decoding: nameBytes, as: UTF8.self)) is not valid UTF-8", offset: valueRange.lowerBound, isRequest: isRequest)
                 break
             }
-            if known?.id == SIPHeaderName.contentLength.id {
+            if knownID == SIPHeaderName.contentLengthID {
                 guard let n = parseContentLength(buf, valueRange, limits: limits) else {
                     headerError = SIPParseError(.badContentLength, "Content-Length '\(makeString(buf, valueRange) ?? "")' is not a length between 0 and \(limits.maxMessageSize)", offset: valueRange.lowerBound, isRequest: isRequest)
                     break
@@ -175,7 +175,7 @@ enum SIPMessageParser {
                 }
                 contentLength = n
             }
-            headers.appendRange(id: known?.id ?? 0, name: line..<nameEnd, value: valueRange)
+            headers.appendRange(id: knownID, name: line..<nameEnd, value: valueRange)
             line = lfAt + 1
         }
         if var headerError {
