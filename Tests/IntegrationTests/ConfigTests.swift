@@ -25,6 +25,7 @@ import Testing
         sipendpoint.password = hunter2secret
         sipendpoint.password-file = /nonexistent
         garbage line
+        sipendpoint.control-token = shortsecret
         """)
         let (status, out) = try await runCommand(Paths.daemon, ["check-config", path])
         #expect(status == 78)
@@ -36,6 +37,8 @@ import Testing
         #expect(out.contains("sipendpoint.sip-server-address: required key is missing"))
         #expect(out.contains("not both"))
         #expect(!out.contains("hunter2secret"))
+        #expect(out.contains("line 7: sipendpoint.control-token: value '<redacted>' is invalid: must be at least 16 characters"))
+        #expect(!out.contains("shortsecret"))
     }
 
     @Test func srvPortWithIPLiteralAndIPv6Rules() async throws {

@@ -263,7 +263,7 @@ public enum ConfigSchema {
             }
             lines[e.key] = e.line
             if let problem = key.apply(&config, e.value) {
-                errors.append(ConfigError(.badValue, key: e.key, line: e.line, "value '\(e.key.contains("password") ? "<redacted>" : e.value)' is invalid: \(problem)"))
+                errors.append(ConfigError(.badValue, key: e.key, line: e.line, "value '\(e.key.contains("password") || e.key.contains("token") ? "<redacted>" : e.value)' is invalid: \(problem)"))
             }
         }
         for required in ["sipendpoint.user", "sipendpoint.sip-server-address"] where lines[required] == nil {
