@@ -131,8 +131,11 @@ import Testing
             kill(-preferred.child.pid, SIGCONT)
             _ = await d.log.waitFor("never-appears", timeout: .milliseconds(900))
         }
-        // Once stable, the preferred site returns.
-        _ = await d.log.waitFor("never-appears", timeout: .seconds(8))
+        // Once stable, the preferred site returns (the last active-site line says so).
+        _ = await d.log.wait(timeout: .seconds(20)) { lines in
+            lines.last { $0.contains("active site ") }?.contains("active site preferred") == true
+                && lines.filter { $0.contains("active site ") }.count > switchesBefore
+        }
         let switches = d.log.count("active site ") - switchesBefore
         print("MEASURED flapping: \(switches) active-site changes over 15 flaps; fds \(fdsBefore) → \(fds()); RSS \(rssBefore) kB → \(rss()) kB")
         #expect(rss() - rssBefore < 8_000)
