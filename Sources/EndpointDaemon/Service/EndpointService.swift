@@ -44,11 +44,8 @@ final class EndpointService: @unchecked Sendable {
     /// Binds, starts registering, and handles SIGTERM/SIGINT. Throws when
     /// the sockets cannot be bound.
     func start() throws {
-        try stack.queue.sync { () throws in try stack.start() }
-        logger.notice("sipendpointd started", metadata: [
-            "version": "\(DaemonVersion.string)", "sip_port": "\(stack.transport.port)", "user": "\(config.user)",
-            "transport": "\(config.transport.map { "\($0)" } ?? "auto")", "instance": "\(instanceID)",
-        ])
+        // Signals first: a SIGTERM that arrives while starting must still
+        // mean "unregister and exit 0", never the default kill.
         for sig in [SIGTERM, SIGINT, SIGHUP] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: stack.queue)
@@ -58,6 +55,11 @@ final class EndpointService: @unchecked Sendable {
             source.resume()
             signalSources.append(source)
         }
+        try stack.queue.sync { () throws in try stack.start() }
+        logger.notice("sipendpointd started", metadata: [
+            "version": "\(DaemonVersion.string)", "sip_port": "\(stack.transport.port)", "user": "\(config.user)",
+            "transport": "\(config.transport.map { "\($0)" } ?? "auto")", "instance": "\(instanceID)",
+        ])
         try startControl()
         notifier.ready(status: "starting registrations")
         notifier.startWatchdog(responsive: [stack.queue] + (control.map { [$0.queue] } ?? []))
