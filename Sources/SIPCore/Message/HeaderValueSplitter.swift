@@ -3,7 +3,7 @@
 enum HeaderValueSplitter {
     static func split(_ value: String) -> [String] {
         var parts: [String] = []
-        var utf8 = Array(value.utf8)
+        let utf8 = Array(value.utf8)
         var start = 0
         var inQuotes = false
         var inBrackets = false
@@ -25,8 +25,7 @@ enum HeaderValueSplitter {
             }
             i += 1
         }
-        parts.append(trimmed(utf8[start..<min(utf8.count, max(start, utf8.count))]))
-        utf8.removeAll()
+        parts.append(trimmed(utf8[start...]))
         return parts
     }
 

@@ -127,17 +127,6 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
     /// every message carries are matched by length and bytes, with no String
     /// built; the rest go through the lower-cased table. Unknown names keep
     /// their received spelling.
-    /// The known name these bytes spell, or nil for an extension header.
-    static func resolveKnown(_ bytes: UnsafeBufferPointer<UInt8>) -> SIPHeaderName? {
-        let id = knownID(bytes)
-        return id == 0 ? nil : SIPHeaderName(id: id)
-    }
-
-    static func resolve(_ bytes: UnsafeBufferPointer<UInt8>) -> SIPHeaderName {
-        let id = knownID(bytes)
-        return id != 0 ? SIPHeaderName(id: id) : SIPHeaderName(custom: String(decoding: bytes, as: UTF8.self))
-    }
-
     /// The id of the known name these bytes spell (case-insensitive, compact
     /// forms included), or 0. The parser's hot path: the headers every
     /// message carries are matched by length and bytes with plain integer

@@ -63,6 +63,7 @@ public final class RegistrationClient: @unchecked Sendable {
     /// The network changed (addresses, links, resume): every flow is suspect.
     /// Re-register now, from a fresh resolution and a new connection.
     public func networkChanged() {
+        transactions.transport.forgetRoutes()
         if let target = currentTarget, target.kind.isReliable, let id = transactions.transport.connectionID(for: target.destination) {
             transactions.transport.closeConnection(id, reason: "network change")
         }
@@ -134,7 +135,7 @@ public final class RegistrationClient: @unchecked Sendable {
 
     private func contact(for target: SIPTarget?) -> SIPURI {
         guard let target else { return SIPURI(user: machine.configuration.aor.user, host: "0.0.0.0") }
-        let local = transactions.transport.advertisedAddress(toward: target.address, kind: target.kind)
+        let local = transactions.transport.advertisedAddress(toward: target.address)
         var uri = SIPURI(scheme: target.kind == .tls ? .sips : .sip, user: machine.configuration.aor.user, host: local.ip, port: local.port)
         if target.kind == .tcp { uri.parameters.set("transport", "tcp") }
         if target.kind == .tls { uri.parameters.set("transport", "tls") }
@@ -190,7 +191,7 @@ public final class RegistrationClient: @unchecked Sendable {
             return
         }
         var request = request
-        let local = transactions.transport.advertisedAddress(toward: target.address, kind: target.kind)
+        let local = transactions.transport.advertisedAddress(toward: target.address)
         if let first = request.headers[.via], let via = try? SIPVia(parsing: first) {
             let v = SIPVia(transport: target.kind.viaToken, host: local.ip, port: local.port, parameters: via.parameters)
             request.headers.replaceFirst(.via, with: v.description)

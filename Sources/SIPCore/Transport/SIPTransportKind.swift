@@ -8,7 +8,6 @@ public enum SIPTransportKind: String, Sendable, Hashable, CaseIterable, CustomSt
     public var viaToken: String { rawValue.uppercased() }
     public var description: String { rawValue }
 
-    public init?(viaToken: String) { self.init(rawValue: viaToken.lowercased()) }
 }
 
 /// Where a message is to go, and how.

@@ -77,13 +77,19 @@ extension SIPTransportLayer {
 
     /// The address:port to put in Via and Contact for messages toward
     /// `remote`: the bound address, or the routing choice when bound to a
-    /// wildcard, with the listening port.
-    public func advertisedAddress(toward remote: SocketAddress, kind: SIPTransportKind) -> SocketAddress {
-        let family = remote.family
+    /// wildcard, with the listening port. The routing lookup costs a socket,
+    /// so its answer is kept per remote address until ``forgetRoutes()``
+    /// (every REGISTER and keep-alive probe asks).
+    public func advertisedAddress(toward remote: SocketAddress) -> SocketAddress {
         if let a = configuration.localAddress, !a.isEmpty, let addr = SocketAddress(ip: a, port: port) { return addr }
-        if let local = SocketAddress.localAddress(toward: remote) { return SocketAddress(ip: local.ip, port: port)! }
-        return SocketAddress(ip: family == .ipv4 ? "127.0.0.1" : "::1", port: port)!
+        if let ip = routeCache[remote.ip] { return SocketAddress(ip: ip, port: port)! }
+        let ip = SocketAddress.localAddress(toward: remote)?.ip ?? (remote.family == .ipv4 ? "127.0.0.1" : "::1")
+        routeCache[remote.ip] = ip
+        return SocketAddress(ip: ip, port: port)!
     }
+
+    /// The network changed: local addresses must be looked up again.
+    public func forgetRoutes() { routeCache.removeAll() }
 
     /// Sends an RFC 5626 CRLFCRLF ping on the open outbound connection to
     /// `destination`; returns its id, or nil when there is none.

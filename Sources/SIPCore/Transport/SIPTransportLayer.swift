@@ -65,6 +65,8 @@ public final class SIPTransportLayer: @unchecked Sendable {
     /// Observers of RFC 5626 pongs (connection id).
     var pongObservers: [UInt64: (UInt64) -> Void] = [:]
     var nextObserverID: UInt64 = 1
+    /// Local address the kernel routes from, per remote IP (see `advertisedAddress`).
+    var routeCache: [String: String] = [:]
 
     public init(configuration: TransportConfiguration, queue: DispatchQueue, logger: Logger) {
         self.configuration = configuration
