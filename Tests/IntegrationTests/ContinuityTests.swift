@@ -162,6 +162,8 @@ import Testing
         s["sipendpoint.keepalive.interval"] = "0"
         let d = try await Daemon(s, netns: ns)
         #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "\(d.log.text)")
+        // Registrar log lines trail the daemon's: see the first save before counting.
+        #expect(await kam.log.waitFor("REGISTER-SAVED", timeout: .seconds(3)))
         let before = kam.log.count("REGISTER-SAVED")
         let (status, out) = try await runCommand("/usr/sbin/ip", ["-n", ns, "addr", "add", "10.200.0.1/32", "dev", "lo"])
         #expect(status == 0, "\(out)")

@@ -20,7 +20,7 @@ import Testing
         #expect(try await lookup("nothing.dns.test", .a).get().isEmpty)
         let big = try await lookup("_sip._tcp.big.dns.test", .srv).get()
         #expect(big.count == 40)
-        #expect(dns.log.text.contains("query[SRV] _sip._tcp.big.dns.test"))
+        #expect(await dns.log.waitFor("query[SRV] _sip._tcp.big.dns.test", timeout: .seconds(3)))
         // Answers come from the cache while their TTL runs.
         let before = resolver.wireQueries
         _ = try await lookup("a.dns.test", .a).get()
@@ -71,7 +71,7 @@ import Testing
         #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "\(d.log.text)")
         #expect(try await primary.bindings(user: "7001").count == 1)
         #expect(secondary.registerCount == 0)
-        #expect(dns.log.text.contains("query[SRV] \(proto).cluster.test"))
+        #expect(await dns.log.waitFor("query[SRV] \(proto).cluster.test", timeout: .seconds(3)))
         await primary.stop()
         // The next refresh (within ~3 s) fails on the primary and moves to the secondary.
         let moved = await secondary.log.waitFor("REGISTER-SAVED", timeout: .seconds(20))
@@ -98,6 +98,7 @@ import Testing
         s["sipendpoint.dns-server"] = dns.server
         let d = try await Daemon(s)
         #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "\(d.log.text)")
+        #expect(await busy.log.waitFor("REGISTER-503", timeout: .seconds(3)))
         #expect(busy.log.count("REGISTER-503") == 1)
         #expect(try await spare.bindings(user: "7001").count == 1)
         #expect(d.log.text.contains("503"))
@@ -122,8 +123,8 @@ import Testing
         s["sipendpoint.dns-server"] = dns.server
         let d = try await Daemon(s)
         #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "\(d.log.text)")
-        #expect(kam.log.text.contains("proto=tcp"))
-        #expect(dns.log.text.contains("query[NAPTR] auto.test"))
+        #expect(await kam.log.waitFor("proto=tcp", timeout: .seconds(3)))
+        #expect(await dns.log.waitFor("query[NAPTR] auto.test", timeout: .seconds(3)))
         #expect(await d.stop() == 0)
     }
 }

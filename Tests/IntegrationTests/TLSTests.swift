@@ -29,7 +29,7 @@ import Testing
             let d = try await Daemon(s)
             #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "\(d.log.text)\n\(kam.log.text)")
             #expect(d.log.text.contains("TLS connection open"))
-            #expect(kam.log.text.contains("proto=tls"))
+            #expect(await kam.log.waitFor("proto=tls", timeout: .seconds(3)))
             #expect(try await kam.bindings(user: "7001").first?.contact.contains("transport=tls") == true)
             #expect(await d.stop() == 0)
             #expect(try await kam.bindings(user: "7001").isEmpty)
