@@ -102,6 +102,45 @@ struct SitePair {
         #expect(await d.stop() == 0)
     }
 
+    /// An outage that outlasts the fast retries: the preferred registrar stays
+    /// away for six failed rounds, then returns. Nothing listened meanwhile, so
+    /// the channel kept trying at the keep-alive cadence: the binding and the
+    /// active site come back within the interval (+ hysteresis), not at the
+    /// growing backoff's next turn (15–30 s away by then).
+    @Test(arguments: ["UDP", "TCP", "TLS"])
+    func longOutageEndsWithinTheKeepAliveInterval(_ transport: String) async throws {
+        let sites = try await SitePair(transport: transport)
+        defer { Task { await sites.stop() } }
+        let d = try await Daemon(sites.settings)
+        #expect(await d.log.waitFor("active site preferred", timeout: .seconds(10)), "\(d.log.text)")
+        #expect(await sites.peer.log.waitFor("REGISTER-SAVED", timeout: .seconds(10)))
+        let preferredRetry: @Sendable (String) -> Bool = { $0.contains("registration retrying") && $0.contains("site=preferred") }
+        let retriesBefore = d.log.all.filter(preferredRetry).count
+        let preferredBefore = d.log.count("active site preferred")
+        let killed = ContinuousClock.now
+        sites.preferred.child.kill9()
+        _ = await sites.preferred.child.waitForExit(timeout: .seconds(5))
+        #expect(await d.log.wait(timeout: .seconds(20)) { $0.filter(preferredRetry).count >= retriesBefore + 6 }, "\(d.log.text)")
+        let outage = elapsed(since: killed)
+        #expect(d.log.count("active site peer") >= 1)
+        // The dead site's ICMP errors never touch the live one (over UDP both
+        // sites share one socket, and its pending error used to fail the next send).
+        #expect(!d.log.text.contains("peer site lost its registration"), "\(d.log.text)")
+
+        let restarted = ContinuousClock.now
+        let back = try await Kamailio(address: sites.preferred.address, tls: sites.tls)
+        defer { Task { await back.stop() } }
+        let answering = ContinuousClock.now // kamailio has answered its readiness OPTIONS
+        #expect(await back.log.waitFor("REGISTER-SAVED", timeout: .seconds(10)), "\(d.log.text)")
+        let took = ContinuousClock.now - answering
+        print("MEASURED \(transport) after a \(outage) outage (6 failed rounds): binding back \(elapsed(since: answering)) after the registrar answered again (\(elapsed(since: restarted)) after its start began)")
+        // One retry interval (1.5 s, jittered 50–100 %) at most, plus slack for a loaded machine.
+        #expect(took < .milliseconds(2500), "\(d.log.text)")
+        #expect(await d.log.waitFor("active site preferred", count: preferredBefore + 1, timeout: .seconds(10)))
+        print("MEASURED \(transport) after that outage: active site back to preferred in \(elapsed(since: restarted)) (hysteresis 2 s)")
+        #expect(await d.stop() == 0)
+    }
+
     /// A registrar restart that is quicker than the keep-alives: the UDP
     /// binding probe notices the lost binding and registers again.
     @Test func lostBindingIsRepairedOnUDP() async throws {

@@ -100,7 +100,7 @@ import Testing
         #expect(await second.stop() == 0)
     }
 
-    @Test func unreachableRegistrarRetriesWithBackoff() async throws {
+    @Test func unreachableRegistrarIsRetriedWithItsReason() async throws {
         // Nothing listens here: TCP connects are refused at once.
         let d = try await Daemon([
             "sipendpoint.user": "7001", "sipendpoint.password": "x",

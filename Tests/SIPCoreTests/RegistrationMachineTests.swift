@@ -129,6 +129,26 @@ import Testing
         #expect(m.status.state == .registering)
     }
 
+
+    /// Nothing listening: a short, jittered, non-growing cadence, however long
+    /// the outage; the first real failure after it backs off as usual.
+    @Test func unreachableSitesAreTriedAtTheShortCadence() throws {
+        var m = machine(retryBase: .seconds(30))
+        _ = m.handle(.start(contact: contact))
+        var delays: [Double] = []
+        for _ in 0..<50 {
+            let a = m.handle(.unreachable("connect failed: Connection refused"))
+            delays.append(try #require(scheduled(a, .retry)).seconds)
+            #expect(m.status.state == .retrying)
+            #expect(m.status.reason == "connect failed: Connection refused")
+            #expect(sent(m.handle(.timerFired(.retry))) != nil)
+        }
+        #expect(delays.allSatisfy { $0 >= 0.75 && $0 <= 1.5 }, "\(delays)")
+        #expect(Set(delays).count > 10) // jittered, so agents do not retry in step
+        // The registrar answers but fails: the ordinary (long) backoff applies.
+        let a = m.handle(.failure("no response (timeout)"))
+        #expect(try #require(scheduled(a, .retry)) >= .seconds(15))
+    }
     @Test func retryAfterIsHonoured() throws {
         var m = machine(retryBase: .seconds(1))
         let r = try #require(sent(m.handle(.start(contact: contact))))

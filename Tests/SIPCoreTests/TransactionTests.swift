@@ -101,8 +101,8 @@ func response(_ code: Int, to req: SIPMessage) -> SIPMessage {
         var t = ClientNonInviteTransaction(request: request(.register), reliable: true)
         var tl = Timeline()
         tl.apply(t.handle(.start))
-        tl.apply(t.handle(.transportError("connection refused")))
-        #expect(tl.outcomes == [.transportError("connection refused")])
+        tl.apply(t.handle(.transportError(SIPTransportFailure(.unreachable, "connection refused"))))
+        #expect(tl.outcomes == [.transportError(SIPTransportFailure(.unreachable, "connection refused"))])
         #expect(tl.terminated)
     }
 

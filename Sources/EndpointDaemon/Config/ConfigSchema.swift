@@ -63,7 +63,7 @@ public enum ConfigSchema {
             guard let n = Double(v), n >= 0, n <= 3600 else { return "must be from 0 to 3600 seconds" }
             c.hysteresis = .milliseconds(Int64(n * 1000)); return nil
         },
-        Key(name: "sipendpoint.keepalive.interval", help: "seconds between keep-alives (CRLF ping on TCP/TLS, binding probe on UDP); 0 turns them off (default 1.5)") { c, v in
+        Key(name: "sipendpoint.keepalive.interval", help: "seconds between keep-alives (CRLF ping on TCP/TLS, binding probe on UDP), also how often a site where nothing listens is tried again; 0 turns keep-alives off (default 1.5)") { c, v in
             guard let n = Double(v), n == 0 || (n >= 0.2 && n <= 600) else { return "must be 0 or from 0.2 to 600 seconds" }
             if n == 0 { c.keepAlive = nil } else {
                 var k = c.keepAlive ?? KeepAliveSettings()

@@ -81,7 +81,10 @@ final class EndpointService: @unchecked Sendable {
         let registrationConfig = RegistrationConfiguration(
             aor: SIPURI(user: config.user, host: domain), registrarURI: SIPURI(host: domain),
             authUser: config.authUser ?? config.user, password: config.password ?? "", realm: config.authRealm,
-            expires: config.regTimeout, retryBase: config.regInterval, instanceID: instanceID,
+            expires: config.regTimeout, retryBase: config.regInterval,
+            // A site where nothing listens is tried at the keep-alive cadence, so
+            // its return is seen as quickly as a live site's loss.
+            unreachableRetry: config.keepAlive?.interval ?? .milliseconds(1500), instanceID: instanceID,
             userAgent: "sipendpointd/\(DaemonVersion.string)")
         let channels = specs.map { site, spec -> (Site, RegistrationClient) in
             var log = logger

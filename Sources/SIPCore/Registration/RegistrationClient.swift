@@ -20,6 +20,9 @@ public final class RegistrationClient: @unchecked Sendable {
     private var index = 0
     private var resolving = false
     private var pending: SIPMessage?
+    /// True while every target tried in the current round found nobody
+    /// listening (see ``RegistrationMachine/Event/unreachable(_:)``).
+    private var nobodyListening = true
     private let keepAlive: KeepAliveSettings?
     private var monitor: KeepAliveMonitor?
     private var keepAliveTimer: DispatchSourceTimer?
@@ -200,7 +203,7 @@ public final class RegistrationClient: @unchecked Sendable {
         logger.debug("sending REGISTER", metadata: ["to": "\(target)", "cseq": "\(cseq)"])
         let isProbe = request.headers[.contact] == nil
         let sentAt = DispatchTime.now().uptimeNanoseconds
-        transactions.sendRequest(request, to: target.destination) { [weak self] result in
+        transactions.sendRequest(request, to: target.destination, timers: retransmitTimers(toward: target)) { [weak self] result in
             guard let self else { return }
             if case .final = result, !isProbe { self.lastRoundTrip = Double(DispatchTime.now().uptimeNanoseconds - sentAt) / 1e9 }
             if isProbe {
@@ -219,18 +222,32 @@ public final class RegistrationClient: @unchecked Sendable {
             case .final(let r) where r.statusCode == 503:
                 self.failover("503 \(r.statusLine?.reason ?? "") from \(target)", response: r)
             case .final(let r):
+                self.nobodyListening = true
                 self.run(self.machine.handle(.response(r)))
             case .timeout:
                 self.failover("no response from \(target) (timeout)", response: nil)
-            case .transportError(let why):
-                self.failover("transport error toward \(target): \(why)", response: nil)
+            case .transportError(let failure):
+                self.failover("transport error toward \(target): \(failure)", response: nil, unreachable: failure.code == .unreachable)
             }
         }
     }
 
+    /// Over UDP a REGISTER is also the probe of a site that may be back:
+    /// its retransmissions are spaced at most one keep-alive interval apart
+    /// (instead of T2, 4 s), so a registrar returning while an attempt is in
+    /// flight answers within that interval even when no ICMP error told us it
+    /// was gone (lost or filtered ICMP).
+    private func retransmitTimers(toward target: SIPTarget) -> TransactionTimers? {
+        guard target.kind == .udp, let interval = keepAlive?.interval else { return nil }
+        var t = transactions.timers
+        t.t2 = max(t.t1, min(t.t2, interval))
+        return t
+    }
+
     /// RFC 3263 §4.3: the next target, at once; after the last one, the
     /// machine's backoff and a fresh resolution next time.
-    private func failover(_ why: String, response: SIPMessage?) {
+    private func failover(_ why: String, response: SIPMessage?, unreachable: Bool = false) {
+        nobodyListening = nobodyListening && unreachable
         if index + 1 < targets.count {
             index += 1
             logger.warning("registration failing over", metadata: ["reason": "\(why)", "next": "\(targets[index])"])
@@ -239,10 +256,12 @@ public final class RegistrationClient: @unchecked Sendable {
         }
         targets = []
         index = 0
+        let absent = nobodyListening
+        nobodyListening = true
         if let response {
             run(machine.handle(.response(response)))
         } else {
-            run(machine.handle(.failure(why)))
+            run(machine.handle(absent ? .unreachable(why) : .failure(why)))
         }
     }
 

@@ -16,6 +16,11 @@ public struct RegistrationConfiguration: Sendable {
     public var retryBase: Duration
     /// Upper bound of the retry interval (RFC 5626 §4.5 max-time).
     public var retryMax: Duration
+    /// Retry interval (before jitter) while every target refuses or is
+    /// unreachable, i.e. nothing listens there. Such an attempt costs the
+    /// registrar nothing, and a short cadence means a registrar that comes
+    /// back after any outage has our binding within this interval.
+    public var unreachableRetry: Duration
     /// `+sip.instance` URN (RFC 5626 §4.1), stable across restarts.
     public var instanceID: String
     public var userAgent: String
@@ -24,7 +29,8 @@ public struct RegistrationConfiguration: Sendable {
     public var refreshWindow: ClosedRange<Double>
 
     public init(aor: SIPURI, registrarURI: SIPURI, authUser: String? = nil, password: String, realm: String? = nil, expires: UInt32 = 3600,
-                retryBase: Duration = .seconds(30), retryMax: Duration = .seconds(1800), instanceID: String,
+                retryBase: Duration = .seconds(30), retryMax: Duration = .seconds(1800),
+                unreachableRetry: Duration = .milliseconds(1500), instanceID: String,
                 userAgent: String = "sipendpointd", refreshWindow: ClosedRange<Double> = 0.55...0.85) {
         self.aor = aor
         self.registrarURI = registrarURI
@@ -34,6 +40,7 @@ public struct RegistrationConfiguration: Sendable {
         self.expires = expires
         self.retryBase = retryBase
         self.retryMax = retryMax
+        self.unreachableRetry = unreachableRetry
         self.instanceID = instanceID
         self.userAgent = userAgent
         self.refreshWindow = refreshWindow

@@ -10,6 +10,11 @@ public struct RegistrationMachine: Sendable {
         case response(SIPMessage)
         /// Transaction timeout or transport error.
         case failure(String)
+        /// Every target refused the connection or was unreachable: nothing
+        /// listens there now. Retried at `unreachableRetry` instead of the
+        /// growing backoff, which protects a registrar that answers, not one
+        /// that is absent.
+        case unreachable(String)
         case timerFired(Timer)
         /// Remove the binding (Expires: 0) and stop.
         case stop
@@ -92,6 +97,9 @@ public struct RegistrationMachine: Sendable {
 
         case .failure(let why):
             return failed(why, retryAfter: nil)
+
+        case .unreachable(let why):
+            return failed(why, retryAfter: nil, unreachable: true)
 
         case .resend(let contact):
             guard status.state == .registering || status.state == .unregistering else { return [] }
@@ -182,12 +190,19 @@ public struct RegistrationMachine: Sendable {
             + [.send(makeRequest(expires: requestedExpires))]
     }
 
-    private mutating func failed(_ why: String, retryAfter: Duration?) -> [Action] {
+    private mutating func failed(_ why: String, retryAfter: Duration?, unreachable: Bool = false) -> [Action] {
         if stopping { return transition(.stopped, reason: why) + [.stopped] }
         guard status.state == .registering else { return [] }
         consecutiveFailures += 1
         challenge = nil
-        return transition(.retrying, reason: why) + [.schedule(.retry, retryDelay(retryAfter: retryAfter))]
+        let delay = unreachable ? unreachableDelay() : retryDelay(retryAfter: retryAfter)
+        return transition(.retrying, reason: why) + [.schedule(.retry, delay)]
+    }
+
+    /// The retry while nothing listens at any target: the same RFC 5626 §4.5
+    /// jitter (50–100 %) over a fixed, short interval.
+    public func unreachableDelay() -> Duration {
+        .milliseconds(Int64(configuration.unreachableRetry.seconds * random.uniform(0.5...1.0) * 1000))
     }
 
     private mutating func authFailed(_ why: String) -> [Action] {

@@ -6,7 +6,7 @@ public enum ClientTransactionResult: Sendable {
     case provisional(SIPMessage)
     case final(SIPMessage)
     case timeout
-    case transportError(String)
+    case transportError(SIPTransportFailure)
 }
 
 /// A server transaction as its user sees it: the request, and a way to answer.
@@ -70,12 +70,12 @@ public final class SIPTransactionLayer: @unchecked Sendable {
     /// (RFC 3261 §17.1.4 / §18.4) rather than at Timer B/F.
     public func destinationUnreachable(_ address: SocketAddress, reason: String) {
         let affected = entries.filter { _, e in e.destination.kind == .udp && e.destination.address == address && e.handler != nil }
-        for (key, _) in affected { dispatch(.transportError(reason), to: key) }
+        for (key, _) in affected { dispatch(.transportError(SIPTransportFailure(.unreachable, reason)), to: key) }
     }
 
     /// A stream connection ended: every transaction that depends on it
     /// learns at once (RFC 3261 §17.1.4), instead of waiting for Timer B/F.
-    public func connectionClosed(id: UInt64, remote: SocketAddress, reason: String) {
+    public func connectionClosed(id: UInt64, remote: SocketAddress, reason: SIPTransportFailure) {
         let affected = entries.filter { _, e in
             e.destination.kind.isReliable && (e.destination.connectionID == id || (e.destination.connectionID == nil && e.destination.address == remote))
         }
@@ -83,11 +83,13 @@ public final class SIPTransactionLayer: @unchecked Sendable {
     }
     public var count: Int { entries.count }
 
-    /// Starts a client transaction; call on `queue`.
-    public func sendRequest(_ request: SIPMessage, to destination: TransportDestination,
+    /// Starts a client transaction; call on `queue`. `timers` replaces the
+    /// layer's for this transaction only.
+    public func sendRequest(_ request: SIPMessage, to destination: TransportDestination, timers: TransactionTimers? = nil,
                             handler: @escaping (ClientTransactionResult) -> Void) {
+        let timers = timers ?? self.timers
         guard let key = TransactionKey.client(forRequest: request) else {
-            handler(.transportError("request has no Via branch"))
+            handler(.transportError(SIPTransportFailure(.other, "request has no Via branch")))
             return
         }
         let reliable = destination.kind.isReliable

@@ -33,7 +33,7 @@ public enum TransactionAction: Sendable, Equatable {
     /// Timer B/F/H fired: no (final) answer in time.
     case timeout
     /// The transport failed to send; the reason is for the TU and the log.
-    case transportError(String)
+    case transportError(SIPTransportFailure)
     /// The transaction is over; the driver forgets it.
     case terminated
 }
@@ -47,5 +47,5 @@ public enum TransactionEvent: Sendable, Equatable {
     /// The TU sends a response (server transactions only).
     case sendResponse(SIPMessage)
     case timerFired(TransactionTimer)
-    case transportError(String)
+    case transportError(SIPTransportFailure)
 }

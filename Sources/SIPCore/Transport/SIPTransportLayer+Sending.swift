@@ -7,8 +7,8 @@ extension SIPTransportLayer {
     /// Sends a message (RFC 3261 §18.1.1 / §18.2.2). Streams reuse an open
     /// connection to the same peer, or connect; `completion` gets nil once
     /// the bytes are handed to the kernel or queued on an open/connecting
-    /// stream, or an error text. Runs on `queue`; `completion` too.
-    public func send(_ message: SIPMessage, to destination: TransportDestination, completion: ((String?) -> Void)? = nil) {
+    /// stream, or the failure. Runs on `queue`; `completion` too.
+    public func send(_ message: SIPMessage, to destination: TransportDestination, completion: ((SIPTransportFailure?) -> Void)? = nil) {
         let bytes = message.serialize()
         if logger.logLevel <= .debug {
             logger.debug("SIP sending", metadata: ["to": "\(destination)", "message": "\(SIPTrace.redacted(message))"])
@@ -16,7 +16,7 @@ extension SIPTransportLayer {
         switch destination.kind {
         case .udp:
             guard let socket = udpSockets[destination.address.family] else {
-                completion?("no \(destination.address.family) UDP socket")
+                completion?(SIPTransportFailure(.other, "no \(destination.address.family) UDP socket"))
                 return
             }
             let error = socket.send(bytes, to: destination.address)
@@ -33,7 +33,7 @@ extension SIPTransportLayer {
                 logger.debug("response connection gone, reconnecting", metadata: ["to": "\(destination.address)"])
             }
             if destination.kind == .tls, configuration.tls == nil {
-                completion?("TLS is not configured")
+                completion?(SIPTransportFailure(.other, "TLS is not configured"))
                 return
             }
             switch connection(to: destination.address, kind: destination.kind, serverName: destination.serverName) {
@@ -41,7 +41,8 @@ extension SIPTransportLayer {
                 c.send(bytes)
                 completion?(nil)
             case .failure(let e):
-                completion?(e.description)
+                // A connect refused at once (common on loopback) is "nobody there".
+                completion?(SIPTransportFailure(e.operation == "connect" ? .unreachable : .other, e.description))
             }
         }
     }

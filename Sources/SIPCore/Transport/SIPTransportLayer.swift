@@ -57,7 +57,7 @@ public final class SIPTransportLayer: @unchecked Sendable {
     /// A message failed to parse; the destination is where a 400 could go.
     public var onParseError: ((SIPParseError, TransportDestination) -> Void)?
     /// A stream connection ended (id, peer, reason).
-    public var onConnectionClosed: ((UInt64, SocketAddress, String) -> Void)?
+    public var onConnectionClosed: ((UInt64, SocketAddress, SIPTransportFailure) -> Void)?
     /// An ICMP error said a UDP destination is unreachable.
     public var onUnreachable: ((SocketAddress, String) -> Void)?
     /// Further observers of closed connections (registrations watching their flow).
@@ -191,7 +191,7 @@ public final class SIPTransportLayer: @unchecked Sendable {
             for (k, v) in self.outboundByPeer where v == conn.id { self.outboundByPeer[k] = nil }
             self.logger.info("TCP connection closed", metadata: ["peer": "\(conn.remote)", "reason": "\(reason)"])
             self.onConnectionClosed?(conn.id, conn.remote, reason)
-            for o in self.closeObservers.values { o(conn.id, conn.remote, reason) }
+            for o in self.closeObservers.values { o(conn.id, conn.remote, reason.reason) }
         }
     }
 

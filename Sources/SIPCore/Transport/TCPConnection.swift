@@ -37,7 +37,7 @@ final class TCPConnection: @unchecked Sendable {
 
     /// Called with each frame; and once with a reason when the connection ends.
     var onFrame: ((TCPConnection, SIPStreamFramer.Frame) -> Void)?
-    var onClose: ((TCPConnection, String) -> Void)?
+    var onClose: ((TCPConnection, SIPTransportFailure) -> Void)?
     var onOpen: ((TCPConnection) -> Void)?
 
     /// Wraps an accepted fd.
@@ -254,6 +254,7 @@ final class TCPConnection: @unchecked Sendable {
 
     private func fail(_ reason: String) {
         guard state != .closed else { return }
+        let wasConnecting = state == .connecting
         if state == .open { tls?.shutdown() }
         state = .closed
         pending.removeAll()
@@ -265,7 +266,8 @@ final class TCPConnection: @unchecked Sendable {
         onClose = nil
         onFrame = nil
         onOpen = nil
-        cb?(self, reason)
+        // A connect that never completed found nobody listening (or no route).
+        cb?(self, SIPTransportFailure(wasConnecting ? .unreachable : .closed, reason))
     }
 
     deinit {

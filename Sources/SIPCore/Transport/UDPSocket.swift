@@ -82,16 +82,39 @@ final class UDPSocket: @unchecked Sendable {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, b.baseAddress, b.count, 0, $0, &len) }
                 }
             }
-            if n < 0 { return } // EAGAIN, or an ICMP error surfaced on the socket
+            if n < 0 {
+                // An earlier datagram's ICMP error (see `send`) is not the end
+                // of what is queued: read on. EAGAIN and the rest stop here.
+                if Self.isAsynchronousError(errno) { continue }
+                return
+            }
             guard let from = withUnsafePointer(to: &ss, { SocketAddress(storage: $0) }) else { continue }
             onDatagram(Array(buffer[0..<n]), from)
         }
     }
 
-    /// Sends one datagram; returns an error text on failure.
-    func send(_ bytes: [UInt8], to destination: SocketAddress) -> String? {
-        let n = bytes.withUnsafeBytes { b in destination.withSockAddr { sendto(fd, b.baseAddress, b.count, 0, $0, $1) } }
-        return n < 0 ? errnoText() : nil
+    /// Sends one datagram; returns the failure, if any.
+    ///
+    /// With IP_RECVERR an ICMP error also sets the socket's pending error,
+    /// and the next call on the socket reports it — whatever its destination
+    /// — without sending. That error belongs to an earlier datagram (its
+    /// destination arrives through the error queue), so it must not fail this
+    /// one: one site's dead registrar would otherwise break the other site's
+    /// keep-alive. The send is tried again; an error that is this datagram's
+    /// own (no route, say) repeats and is reported.
+    func send(_ bytes: [UInt8], to destination: SocketAddress) -> SIPTransportFailure? {
+        for _ in 0..<4 {
+            let n = bytes.withUnsafeBytes { b in destination.withSockAddr { sendto(fd, b.baseAddress, b.count, 0, $0, $1) } }
+            if n >= 0 { return nil }
+            if !Self.isAsynchronousError(errno) { break }
+        }
+        // Still refused or unroutable: this datagram's own error (no route).
+        return SIPTransportFailure(Self.isAsynchronousError(errno) ? .unreachable : .other, errnoText())
+    }
+
+    /// Errors an ICMP message can leave pending on the socket.
+    private static func isAsynchronousError(_ e: Int32) -> Bool {
+        e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN || e == ENOPROTOOPT
     }
 
     /// Stops reading and closes the socket.
