@@ -31,6 +31,15 @@ struct SitePair {
         }
     }
 
+    /// Starts the daemon against both sites; returns once the preferred site
+    /// is active and the peer holds its binding too.
+    func startDaemon(_ settings: [String: String]? = nil) async throws -> Daemon {
+        let d = try await Daemon(settings ?? self.settings)
+        #expect(await d.log.waitFor("active site preferred", timeout: .seconds(10)), "\(d.log.text)")
+        #expect(await peer.log.waitFor("REGISTER-SAVED", timeout: .seconds(10)))
+        return d
+    }
+
     /// Stops everything, also a registrar left SIGSTOPped by a test.
     func stop() async {
         preferred.child.signal(SIGCONT)
@@ -53,9 +62,7 @@ struct SitePair {
         let sites = try await SitePair(transport: transport)
         defer { Task { await sites.stop() } }
         let (preferred, peer) = (sites.preferred, sites.peer)
-        let d = try await Daemon(sites.settings)
-        #expect(await d.log.waitFor("active site preferred", timeout: .seconds(10)), "\(d.log.text)")
-        #expect(await peer.log.waitFor("REGISTER-SAVED", timeout: .seconds(10)))
+        let d = try await sites.startDaemon()
         #expect(try await preferred.bindings(user: "7001").count == 1)
         #expect(try await peer.bindings(user: "7001").count == 1)
         #expect(d.log.text.contains("Business Continuity: preferred and peer sites"))
@@ -86,9 +93,7 @@ struct SitePair {
     func silentFailureIsDetectedInSeconds(_ transport: String) async throws {
         let sites = try await SitePair(transport: transport)
         defer { Task { await sites.stop() } }
-        let d = try await Daemon(sites.settings)
-        #expect(await d.log.waitFor("active site preferred", timeout: .seconds(10)), "\(d.log.text)")
-        #expect(await sites.peer.log.waitFor("REGISTER-SAVED", timeout: .seconds(10)))
+        let d = try await sites.startDaemon()
         let peerBefore = d.log.count("active site peer"), preferredBefore = d.log.count("active site preferred")
         let stopped = ContinuousClock.now
         kill(-sites.preferred.child.pid, SIGSTOP)
@@ -111,9 +116,7 @@ struct SitePair {
     func longOutageEndsWithinTheKeepAliveInterval(_ transport: String) async throws {
         let sites = try await SitePair(transport: transport)
         defer { Task { await sites.stop() } }
-        let d = try await Daemon(sites.settings)
-        #expect(await d.log.waitFor("active site preferred", timeout: .seconds(10)), "\(d.log.text)")
-        #expect(await sites.peer.log.waitFor("REGISTER-SAVED", timeout: .seconds(10)))
+        let d = try await sites.startDaemon()
         let preferredRetry: @Sendable (String) -> Bool = { $0.contains("registration retrying") && $0.contains("site=preferred") }
         let retriesBefore = d.log.all.filter(preferredRetry).count
         let preferredBefore = d.log.count("active site preferred")
@@ -163,13 +166,11 @@ struct SitePair {
     func flappingPreferredSite(_ transport: String) async throws {
         let sites = try await SitePair(transport: transport)
         defer { Task { await sites.stop() } }
-        let (preferred, peer) = (sites.preferred, sites.peer)
+        let preferred = sites.preferred
         var s = sites.settings
         s["sipendpoint.bc.hysteresis"] = "3"
         s["sipendpoint.keepalive.interval"] = "0.3"
-        let d = try await Daemon(s)
-        #expect(await d.log.waitFor("active site preferred", timeout: .seconds(10)))
-        #expect(await peer.log.waitFor("REGISTER-SAVED", timeout: .seconds(10)))
+        let d = try await sites.startDaemon(s)
         let fds = { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(d.child.pid)/fd").count) ?? -1 }
         let rss = { () -> Int in
             let status = (try? String(contentsOfFile: "/proc/\(d.child.pid)/status", encoding: .utf8)) ?? ""
