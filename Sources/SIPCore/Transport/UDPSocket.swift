@@ -13,7 +13,8 @@ final class UDPSocket: @unchecked Sendable {
     let queue: DispatchQueue
     let local: SocketAddress
     private let reader: ReadSource
-    private var fd: Int32 { reader.fd }
+    /// Internal (not private) so tests can watch the socket's pending error.
+    var fd: Int32 { reader.fd }
     private var buffer = [UInt8](repeating: 0, count: 65_536)
 
     init(bind address: SocketAddress, queue: DispatchQueue) throws(TransportError) {
