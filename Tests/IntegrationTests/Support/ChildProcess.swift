@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A child process started with posix_spawn, its stdout and stderr read
 /// into one ``LineLog`` by a Dispatch source, and reaped by a thread
@@ -54,6 +55,7 @@ final class ChildProcess: @unchecked Sendable {
             throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .ENOENT)
         }
         pid = child
+        LiveChildren.add(child)
         readFD = fds[0]
         let log = self.log
         let fd = fds[0]
@@ -77,6 +79,7 @@ final class ChildProcess: @unchecked Sendable {
     private func exited(_ raw: Int32) {
         // WIFEXITED → exit code; killed by a signal → 128 + signal, as shells report it.
         let code = (raw & 0x7F) == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
+        LiveChildren.remove(pid)
         // Let the reader finish the last lines (bounded: the pipe closes with the child).
         _ = readerDone.wait(timeout: .now() + 2)
         lock.lock()
@@ -138,4 +141,26 @@ func runCommand(_ executable: String, _ arguments: [String]) async throws -> (In
         throw POSIXError(.ETIMEDOUT)
     }
     return (status, child.log.text)
+}
+
+/// The process groups of children still running, taken down when the test
+/// process exits: a test's deferred `Task { await registrar.stop() }` may
+/// not get to run before the last test returns, and a registrar or DNS
+/// server must not outlive the run.
+enum LiveChildren {
+    private static let groups = Mutex<Set<pid_t>>([])
+    private static let exitHook: Void = { atexit { LiveChildren.killAll() } }()
+
+    static func add(_ pid: pid_t) {
+        _ = exitHook
+        groups.withLock { _ = $0.insert(pid) }
+    }
+
+    static func remove(_ pid: pid_t) {
+        groups.withLock { _ = $0.remove(pid) }
+    }
+
+    static func killAll() {
+        for pid in groups.withLock({ $0 }) { kill(-pid, SIGKILL) }
+    }
 }
