@@ -63,7 +63,13 @@ import TortureCorpus
                 // Answers routed to a Via port are already queued there: drain briefly.
                 for r in receivers.values { got += await r.receiveMessages(timeout: .milliseconds(50)) { _ in false } }
                 #expect(got.contains { $0.callID == probeID }, "\(c.file): probe not answered")
-                let answers = got.filter { $0.callID != probeID && !earlier.contains(identity($0)) && $0.statusCode != 100 }
+                // A final response to an INVITE is retransmitted over UDP until
+                // ACKed (RFC 3261 §17.2.1): copies of one response count once.
+                var seen = Set<String>()
+                let answers = got.filter {
+                    $0.callID != probeID && !earlier.contains(identity($0)) && $0.statusCode != 100
+                        && seen.insert(identity($0) + "|\($0.statusCode ?? 0)").inserted
+                }
                 let outcome: TortureCorpus.UDPOutcome = answers.first.map { .respond($0.statusCode!) } ?? .silentDrop
                 #expect(outcome == c.udp, "\(c.file)")
                 #expect(answers.count <= 1, "\(c.file): \(answers.count) answers")
