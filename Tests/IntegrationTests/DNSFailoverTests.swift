@@ -61,10 +61,8 @@ import Testing
         ])
         defer { Task { await dns.stop() } }
         var s = Daemon.settings(registrar: primary, transport: transport, regTimeout: 3)
-        s["sipendpoint.sip-server-address"] = "cluster.test"
+        dns.useSRVDomain("cluster.test", in: &s)
         s["sipendpoint.sbc-register-address"] = "cluster.test"
-        s["sipendpoint.sbc-register-port"] = "0"
-        s["sipendpoint.dns-server"] = dns.server
         s["sipendpoint.timers.t1"] = "50" // UDP timeouts after 64·T1 = 3.2 s
         if let pki { s["sipendpoint.tls.ca-file"] = pki.path("ca.crt") }
         let d = try await Daemon(s)
@@ -93,9 +91,7 @@ import Testing
         ])
         defer { Task { await dns.stop() } }
         var s = Daemon.settings(registrar: busy, transport: "UDP")
-        s["sipendpoint.sip-server-address"] = "busy.test"
-        s["sipendpoint.sbc-register-port"] = "0"
-        s["sipendpoint.dns-server"] = dns.server
+        dns.useSRVDomain("busy.test", in: &s)
         let d = try await Daemon(s)
         #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "\(d.log.text)")
         #expect(await busy.log.waitFor("REGISTER-503", timeout: .seconds(3)))
@@ -118,9 +114,7 @@ import Testing
         defer { Task { await dns.stop() } }
         var s = Daemon.settings(registrar: kam)
         s["sipendpoint.transport-protocol"] = nil
-        s["sipendpoint.sip-server-address"] = "auto.test"
-        s["sipendpoint.sbc-register-port"] = "0"
-        s["sipendpoint.dns-server"] = dns.server
+        dns.useSRVDomain("auto.test", in: &s)
         let d = try await Daemon(s)
         #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "\(d.log.text)")
         #expect(await kam.log.waitFor("proto=tcp", timeout: .seconds(3)))

@@ -14,10 +14,10 @@ import Testing
         let dns = try await Dnsmasq(records: ["--host-record=\(Self.serverName),\(kam.address)",
                                               "--srv-host=_sips._tcp.tls.test,\(Self.serverName),5061,10,0"])
         var s = Daemon.settings(registrar: kam, transport: "TLS")
-        s["sipendpoint.sip-server-address"] = srv ? "tls.test" : Self.serverName
+        s["sipendpoint.sip-server-address"] = Self.serverName
         s["sipendpoint.sip-server-port"] = "5061"
-        if srv { s["sipendpoint.sbc-register-port"] = "0" }
         s["sipendpoint.dns-server"] = dns.server
+        if srv { dns.useSRVDomain("tls.test", in: &s) }
         s["sipendpoint.tls.ca-file"] = pki.path("ca.crt")
         return (kam, dns, s)
     }

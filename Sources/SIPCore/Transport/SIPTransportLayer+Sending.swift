@@ -41,8 +41,7 @@ extension SIPTransportLayer {
                 c.send(bytes)
                 completion?(nil)
             case .failure(let e):
-                // A connect refused at once (common on loopback) is "nobody there".
-                completion?(SIPTransportFailure(e.operation == "connect" ? .unreachable : .other, e.description))
+                completion?(SIPTransportFailure(.other, e.description))
             }
         }
     }

@@ -29,6 +29,12 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
+    private init(canonicalIP: String, port: UInt16, family: Family) {
+        self.ip = canonicalIP
+        self.port = port
+        self.family = family
+    }
+
     /// `ip:port`, or `[ip]:port` for IPv6.
     public var description: String { "\(hostForURI):\(port)" }
     public var hostForURI: String { family == .ipv6 ? "[\(ip)]" : ip }
@@ -42,17 +48,20 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
             sin.sin_family = sa_family_t(AF_INET)
             sin.sin_port = port.bigEndian
             _ = inet_pton(AF_INET, ip, &sin.sin_addr)
-            return withUnsafePointer(to: &sin) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
+            return Self.asSockAddr(&sin, body)
         case .ipv6:
             var sin6 = sockaddr_in6()
             sin6.sin6_family = sa_family_t(AF_INET6)
             sin6.sin6_port = port.bigEndian
             _ = inet_pton(AF_INET6, ip, &sin6.sin6_addr)
-            return withUnsafePointer(to: &sin6) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
+            return Self.asSockAddr(&sin6, body)
+        }
+    }
+
+    /// A concrete sockaddr_in/_in6 seen as the generic sockaddr the calls take.
+    private static func asSockAddr<S, R>(_ address: inout S, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<S>.size)) }
         }
     }
 
@@ -64,7 +73,8 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
             let sin = UnsafeRawPointer(storage).assumingMemoryBound(to: sockaddr_in.self).pointee
             var addr = sin.sin_addr
             guard inet_ntop(AF_INET, &addr, &buf, socklen_t(buf.count)) != nil else { return nil }
-            self.init(ip: SocketAddress.text(buf), port: UInt16(bigEndian: sin.sin_port))
+            // inet_ntop's dotted quad is already canonical: no second parse per packet.
+            self.init(canonicalIP: SocketAddress.text(buf), port: UInt16(bigEndian: sin.sin_port), family: .ipv4)
         case AF_INET6:
             let sin6 = UnsafeRawPointer(storage).assumingMemoryBound(to: sockaddr_in6.self).pointee
             var addr = sin6.sin6_addr

@@ -33,6 +33,10 @@ final class TCPConnection: @unchecked Sendable {
     private var tls: TLSSession?
     /// TLS needs the socket readable before a pending write can go on.
     private var writeWaitsForRead = false
+    /// A connect that failed at once (loopback often refuses synchronously);
+    /// reported from `start` like one that fails later, so both reach the
+    /// transactions the same way, as "nobody there".
+    private var immediateConnectError: Int32?
     var isTLS: Bool { tls != nil }
 
     /// Called with each frame; and once with a reason when the connection ends.
@@ -64,17 +68,14 @@ final class TCPConnection: @unchecked Sendable {
             _ = bindAddress.withSockAddr { Glibc.bind(fd, $0, $1) }
         }
         let rc = remote.withSockAddr { connect(fd, $0, $1) }
-        if rc != 0 && errno != EINPROGRESS {
-            let why = errnoText()
-            Glibc.close(fd)
-            throw TransportError(operation: "connect", address: remote.description, reason: why)
-        }
+        let connectErrno = rc != 0 && errno != EINPROGRESS ? errno : nil
         self.id = id
         self.fd = fd
         self.remote = remote
         self.queue = queue
         self.outbound = true
         self.state = rc == 0 ? .open : .connecting
+        self.immediateConnectError = connectErrno
         self.framer = SIPStreamFramer(limits: limits)
         if let (context, name) = tls {
             guard let session = TLSSession(context: context, fd: fd, serverName: name) else {
@@ -88,6 +89,11 @@ final class TCPConnection: @unchecked Sendable {
 
     /// Starts the sources; call on `queue` after setting the callbacks.
     func start() {
+        if let e = immediateConnectError {
+            // Asynchronously, so the failure never nests inside the send that opened us.
+            queue.async { self.fail("connect failed: \(errnoText(e))") }
+            return
+        }
         let rs = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue) as! DispatchSource
         rs.setEventHandler { [weak self] in self?.readable() }
         install(rs)

@@ -25,6 +25,14 @@ final class Dnsmasq: @unchecked Sendable {
 
     var server: String { "\(address):\(port)" }
 
+    /// Points daemon settings at `domain` as a DNS SRV domain (the Genesys
+    /// rule: register port 0) resolved through this server.
+    func useSRVDomain(_ domain: String, in settings: inout [String: String]) {
+        settings["sipendpoint.sip-server-address"] = domain
+        settings["sipendpoint.sbc-register-port"] = "0"
+        settings["sipendpoint.dns-server"] = server
+    }
+
     func stop() async {
         child.signal(SIGTERM)
         if await child.waitForExit(timeout: .seconds(5)) == nil { child.kill9() }
