@@ -1,6 +1,8 @@
 #include "csip_shims.h"
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 int csip_SSL_CTX_set_min_tls12(SSL_CTX *ctx) {
     return (int)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -28,3 +30,12 @@ void csip_SSL_CTX_refuse_passphrase(SSL_CTX *ctx) {
 int csip_ERR_GET_REASON(unsigned long e) { return ERR_GET_REASON(e); }
 
 int csip_X509_V_OK(void) { return X509_V_OK; }
+
+int csip_error_watch_fd(int fd) {
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return -1;
+    /* No events asked for: epoll always reports EPOLLERR (and EPOLLHUP). */
+    struct epoll_event ev = { .events = 0, .data = { .fd = fd } };
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) { close(ep); return -1; }
+    return ep;
+}

@@ -50,6 +50,16 @@ import Testing
         #expect(out.contains("line 5: sipendpoint.dns-server: value '127.0.0.1:53, nonsense' is invalid: 'nonsense' is not ip[:port]"))
     }
 
+    @Test func transactionTimeoutAndStartupGraceAreBounded() async throws {
+        let path = try write("sipendpoint.user = 7001\nsipendpoint.sip-server-address = 127.0.0.1\nsipendpoint.policy.endpoint.sip_transaction_timeout = 32001\nsipendpoint.bc.startup-grace = -1\n")
+        let (status, out) = try await runCommand(Paths.daemon, ["check-config", path])
+        #expect(status == 78)
+        #expect(out.contains("line 3: sipendpoint.policy.endpoint.sip_transaction_timeout: value '32001' is invalid: must be from 1 to 32000 ms"), "\(out)")
+        #expect(out.contains("line 4: sipendpoint.bc.startup-grace"), "\(out)")
+        let ok = try write("sipendpoint.user = 7001\nsipendpoint.sip-server-address = 127.0.0.1\nsipendpoint.policy.endpoint.sip_transaction_timeout = 4000\n")
+        #expect(try await runCommand(Paths.daemon, ["check-config", ok]).0 == 0)
+    }
+
     @Test func validConfigChecksOK() async throws {
         let path = try write("sipendpoint.user = 7001\nsipendpoint.sip-server-address = sip.example.com\nsipendpoint.sbc-register-address =\nsipendpoint.sbc-register-port =\n")
         let (status, out) = try await runCommand(Paths.daemon, ["check-config", path])

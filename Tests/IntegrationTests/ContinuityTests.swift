@@ -42,7 +42,7 @@ struct SitePair {
 
     /// Stops everything, also a registrar left SIGSTOPped by a test.
     func stop() async {
-        preferred.child.signal(SIGCONT)
+        preferred.child.signalGroup(SIGCONT)
         await preferred.stop()
         await peer.stop()
         await dns?.stop()

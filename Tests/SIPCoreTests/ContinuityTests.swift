@@ -27,6 +27,38 @@ import Testing
         #expect(active(s.handle(.registration(.preferred, registered: true, at: 22))) == .some(.preferred))
     }
 
+    @Test func preferredWithinTheStartupGraceTakesOverAtOnce() {
+        var s = SiteSelector(minimumStable: 5, startupGrace: 2)
+        #expect(s.handle(.starting(at: 100)).isEmpty)
+        #expect(active(s.handle(.registration(.peer, registered: true, at: 100.01))) == .some(.peer))
+        // The preferred answers a moment later: no hysteresis wait, no timer.
+        let a = s.handle(.registration(.preferred, registered: true, at: 100.3))
+        #expect(active(a) == .some(.preferred))
+        #expect(!a.contains { if case .schedule = $0 { return true } else { return false } })
+        // A loss and return, even inside the window, is a return: the
+        // hysteresis protects it again (the first registration closed the window).
+        #expect(active(s.handle(.registration(.preferred, registered: false, at: 100.5))) == .some(.peer))
+        let back = s.handle(.registration(.preferred, registered: true, at: 101))
+        #expect(active(back) == nil)
+        #expect(back.contains(.schedule(after: 5)))
+        // A network change (or re-register) opens the window again.
+        #expect(active(s.handle(.timerFired(at: 106))) == .some(.preferred))
+        _ = s.handle(.registration(.preferred, registered: false, at: 202))
+        _ = s.handle(.starting(at: 300))
+        #expect(active(s.handle(.registration(.preferred, registered: true, at: 301.5))) == .some(.preferred))
+        #expect(s.switches == 6)
+    }
+
+    @Test func preferredAfterTheStartupGraceWaitsForTheHysteresis() {
+        var s = SiteSelector(minimumStable: 5, startupGrace: 2)
+        _ = s.handle(.starting(at: 0))
+        _ = s.handle(.registration(.peer, registered: true, at: 0.1))
+        let late = s.handle(.registration(.preferred, registered: true, at: 2.5))
+        #expect(active(late) == nil)
+        #expect(late.contains(.schedule(after: 5)))
+        #expect(active(s.handle(.timerFired(at: 7.5))) == .some(.preferred))
+    }
+
     @Test func flappingBeforeTheHysteresisNeverSwitchesBack() {
         var s = SiteSelector(minimumStable: 10)
         _ = s.handle(.registration(.preferred, registered: true, at: 0))

@@ -115,6 +115,29 @@ func response(_ code: Int, to req: SIPMessage) -> SIPMessage {
         #expect(tl.outcomes == [.timeout])
     }
 
+    /// Genesys `sip_transaction_timeout`: timers B and F, not the server timers.
+    @Test func clientTimeoutBoundsTimersBAndF() {
+        let timers = TransactionTimers(clientTimeout: .milliseconds(4000))
+        var f = ClientNonInviteTransaction(request: request(.register), reliable: false, timers: timers)
+        var tl = Timeline()
+        tl.apply(f.handle(.start))
+        tl.run(until: .seconds(40)) { f.handle($0) }
+        #expect(tl.sent.map { $0.at } == [0, 0.5, 1.5, 3.5].map { Duration.milliseconds(Int64($0 * 1000)) })
+        #expect(tl.outcomes == [.timeout])
+        #expect(tl.now == .seconds(40) && f.state == .terminated)
+
+        var b = ClientInviteTransaction(request: request(.invite), reliable: true, timers: timers)
+        var tb = Timeline()
+        tb.apply(b.handle(.start))
+        #expect(tb.due[.b] == .seconds(4))
+        // A server transaction keeps 64·T1 for Timer H.
+        var h = ServerInviteTransaction(request: request(.invite), reliable: true, timers: timers)
+        var th = Timeline()
+        th.apply(h.handle(.start))
+        th.apply(h.handle(.sendResponse(response(486, to: request(.invite)))))
+        #expect(th.due[.h] == .seconds(32))
+    }
+
     @Test func inviteNon2xxIsAcknowledgedAndAbsorbedUntilTimerD() throws {
         let inv = request(.invite)
         var t = ClientInviteTransaction(request: inv, reliable: false)

@@ -12,4 +12,9 @@ void csip_SSL_CTX_refuse_passphrase(SSL_CTX *ctx);
 int csip_ERR_GET_REASON(unsigned long e);
 int csip_X509_V_OK(void);
 
+/* Sockets. Returns an epoll descriptor that becomes readable whenever `fd`
+ * has an error pending (EPOLLERR: an ICMP error on its error queue), or -1
+ * with errno. A Dispatch read source on `fd` alone does not wake for that. */
+int csip_error_watch_fd(int fd);
+
 #endif

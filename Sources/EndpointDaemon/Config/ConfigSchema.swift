@@ -215,6 +215,14 @@ public enum ConfigSchema {
             guard let n = Int64(v), n >= 10, n <= 60_000 else { return "must be from 10 to 60000 ms" }
             c.timers.t4 = .milliseconds(n); return nil
         },
+        Key(name: "sipendpoint.policy.endpoint.sip_transaction_timeout", help: "ms a client transaction waits for a final response, timers B and F (Genesys option; 1 to 32000; default: 4000 for REGISTER while another target or site could take it, else 64·T1 = 32000)") { c, v in
+            guard let n = Int64(v), n >= 1, n <= 32_000 else { return "must be from 1 to 32000 ms" }
+            c.timers.clientTimeout = .milliseconds(n); return nil
+        },
+        Key(name: "sipendpoint.bc.startup-grace", help: "seconds after (re)starting the registrations within which the preferred site becomes active at once, even if the peer answered first (default 3)") { c, v in
+            guard let n = Double(v), n >= 0, n <= 60 else { return "must be from 0 to 60 seconds" }
+            c.startupGrace = .milliseconds(Int64(n * 1000)); return nil
+        },
         Key(name: "sipendpoint.shutdown-timeout", help: "longest wait for unregistration at stop, seconds (default 5)") { c, v in
             guard let n = Double(v), n >= 0.1, n <= 60 else { return "must be from 0.1 to 60 seconds" }
             c.shutdownTimeout = .milliseconds(Int64(n * 1000)); return nil

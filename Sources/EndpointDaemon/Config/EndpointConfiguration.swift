@@ -35,6 +35,12 @@ public struct EndpointConfiguration: Sendable {
     public var sbcRegisterPortPeer: UInt16?
     /// The preferred site must stand this long before the active site returns to it.
     public var hysteresis: Duration = .seconds(5)
+    /// After the registrations (re)start, a preferred site registering within
+    /// this window becomes active at once (no hysteresis).
+    public var startupGrace: Duration = .seconds(3)
+    /// REGISTER's timer F while another RFC 3263 target or the other site
+    /// could take the request, unless `sip_transaction_timeout` is set.
+    public static let failoverTransactionTimeout: Duration = .seconds(4)
     /// nil: keep-alives off.
     public var keepAlive: KeepAliveSettings? = KeepAliveSettings()
     /// Address families in preference order (`sipendpoint.ip_version`).
@@ -64,7 +70,7 @@ public struct EndpointConfiguration: Sendable {
          sbcRegisterAddress ?? "", "\(sbcRegisterPort.map(String.init) ?? "")", sipServerAddressPeer ?? "",
          "\(sipServerPortPeer.map(String.init) ?? "")", sbcRegisterAddressPeer ?? "", "\(sbcRegisterPortPeer.map(String.init) ?? "")",
          "\(transport.map { "\($0)" } ?? "")", "\(regTimeout)", "\(regInterval)", "\(dnsServers ?? [])", "\(families)",
-         "\(keepAlive.map { "\($0)" } ?? "off")", "\(hysteresis)"].joined(separator: "\u{1F}")
+         "\(keepAlive.map { "\($0)" } ?? "off")", "\(hysteresis)", "\(startupGrace)"].joined(separator: "\u{1F}")
     }
 
     /// True when peer settings are present: dual registration.

@@ -90,9 +90,10 @@ final class EndpointService: @unchecked Sendable {
             var log = logger
             log[metadataKey: "site"] = "\(site)"
             return (site, RegistrationClient(configuration: registrationConfig, spec: spec, resolver: resolver,
-                                             transactions: stack.transactions, random: .system, keepAlive: config.keepAlive, logger: log))
+                                             transactions: stack.transactions, random: .system, keepAlive: config.keepAlive,
+                                             failoverTimeout: EndpointConfiguration.failoverTransactionTimeout, otherSiteExists: specs.count > 1, logger: log))
         }
-        let controller = ContinuityController(channels: channels, minimumStable: config.hysteresis, queue: stack.queue, logger: logger,
+        let controller = ContinuityController(channels: channels, minimumStable: config.hysteresis, startupGrace: config.startupGrace, queue: stack.queue, logger: logger,
                                               wallClock: { Date().timeIntervalSince1970 }, monotonic: { ProcessInfo.processInfo.systemUptime })
         continuity = controller
         controller.onChange = { [weak self] state in
@@ -188,6 +189,7 @@ extension EndpointService {
             applied.localPort = config.localPort
             applied.tls = config.tls
             replaceConfig(applied)
+            stack.transactions.timers = applied.timers
             guard changed else {
                 logger.notice("reloaded; registration settings unchanged")
                 return

@@ -44,11 +44,14 @@ public final class ContinuityController: @unchecked Sendable {
     /// Called on every change of a channel or of the active site.
     public var onChange: ((ContinuityState) -> Void)?
 
-    public init(channels: [(Site, RegistrationClient)], minimumStable: Duration, queue: DispatchQueue, logger: Logger,
+    /// `startupGrace`: after a (re)start of the registrations, a preferred
+    /// site that registers within this window becomes active at once, even
+    /// if the peer answered first (see ``SiteSelector``).
+    public init(channels: [(Site, RegistrationClient)], minimumStable: Duration, startupGrace: Duration = .zero, queue: DispatchQueue, logger: Logger,
                 wallClock: @escaping @Sendable () -> Double, monotonic: @escaping @Sendable () -> Double) {
         self.clients = channels
         self.queue = queue
-        self.selector = SiteSelector(minimumStable: minimumStable.seconds)
+        self.selector = SiteSelector(minimumStable: minimumStable.seconds, startupGrace: startupGrace.seconds)
         self.logger = logger
         self.wallClock = wallClock
         self.monotonic = monotonic
@@ -64,6 +67,7 @@ public final class ContinuityController: @unchecked Sendable {
 
     /// Starts every channel; call on `queue`.
     public func start() {
+        run(selector.handle(.starting(at: monotonic())))
         for (site, client) in clients {
             client.onStatus = { [weak self, weak client] status in
                 guard let self, let client else { return }
@@ -88,6 +92,7 @@ public final class ContinuityController: @unchecked Sendable {
 
     /// Every channel re-registers (network change, resume).
     public func networkChanged() {
+        run(selector.handle(.starting(at: monotonic())))
         for (_, c) in clients { c.networkChanged() }
     }
 

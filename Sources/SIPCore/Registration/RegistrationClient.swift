@@ -28,6 +28,12 @@ public final class RegistrationClient: @unchecked Sendable {
     private var keepAliveTimer: DispatchSourceTimer?
     private var pingedConnection: UInt64?
     private var observer: UInt64?
+    /// Timer F for a REGISTER while something else could take it (another
+    /// RFC 3263 target, or the other Business Continuity site), unless the
+    /// layer's timers set a client timeout of their own (an explicit
+    /// `sip_transaction_timeout`). nil: the layer's timers alone.
+    private let failoverTimeout: Duration?
+    private let otherSiteExists: Bool
 
     /// Called on every status change.
     public var onStatus: ((RegistrationStatus) -> Void)?
@@ -39,8 +45,11 @@ public final class RegistrationClient: @unchecked Sendable {
     public private(set) var transitions = 0
 
     public init(configuration: RegistrationConfiguration, spec: SIPTargetSpec, resolver: SIPTargetResolver,
-                transactions: SIPTransactionLayer, random: RandomSource, keepAlive: KeepAliveSettings? = nil, logger: Logger) {
+                transactions: SIPTransactionLayer, random: RandomSource, keepAlive: KeepAliveSettings? = nil,
+                failoverTimeout: Duration? = nil, otherSiteExists: Bool = false, logger: Logger) {
         self.machine = RegistrationMachine(configuration: configuration, random: random)
+        self.failoverTimeout = failoverTimeout
+        self.otherSiteExists = otherSiteExists
         self.spec = spec
         self.resolver = resolver
         self.transactions = transactions
@@ -203,7 +212,7 @@ public final class RegistrationClient: @unchecked Sendable {
         logger.debug("sending REGISTER", metadata: ["to": "\(target)", "cseq": "\(cseq)"])
         let isProbe = request.headers[.contact] == nil
         let sentAt = DispatchTime.now().uptimeNanoseconds
-        transactions.sendRequest(request, to: target.destination, timers: retransmitTimers(toward: target)) { [weak self] result in
+        transactions.sendRequest(request, to: target.destination, timers: transactionTimers(toward: target)) { [weak self] result in
             guard let self else { return }
             if case .final = result, !isProbe { self.lastRoundTrip = Double(DispatchTime.now().uptimeNanoseconds - sentAt) / 1e9 }
             if isProbe {
@@ -232,15 +241,18 @@ public final class RegistrationClient: @unchecked Sendable {
         }
     }
 
-    /// Over UDP a REGISTER is also the probe of a site that may be back:
-    /// its retransmissions are spaced at most one keep-alive interval apart
-    /// (instead of T2, 4 s), so a registrar returning while an attempt is in
-    /// flight answers within that interval even when no ICMP error told us it
-    /// was gone (lost or filtered ICMP).
-    private func retransmitTimers(toward target: SIPTarget) -> TransactionTimers? {
-        guard target.kind == .udp, let interval = keepAlive?.interval else { return nil }
+    /// The REGISTER's transaction timers. While another target or site could
+    /// take the request, a silent registrar is given up on after
+    /// `failoverTimeout` instead of 64·T1 (32 s). Over UDP a REGISTER is also
+    /// the probe of a site that may be back: its retransmissions are spaced
+    /// at most one keep-alive interval apart (instead of T2, 4 s), so a
+    /// registrar returning while an attempt is in flight answers within that
+    /// interval even when no ICMP error told us it was gone (lost or
+    /// filtered ICMP).
+    private func transactionTimers(toward target: SIPTarget) -> TransactionTimers {
         var t = transactions.timers
-        t.t2 = max(t.t1, min(t.t2, interval))
+        if t.clientTimeout == nil, let f = failoverTimeout, otherSiteExists || targets.count > 1 { t.clientTimeout = f }
+        if target.kind == .udp, let interval = keepAlive?.interval { t.t2 = max(t.t1, min(t.t2, interval)) }
         return t
     }
 

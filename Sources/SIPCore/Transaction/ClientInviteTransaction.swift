@@ -20,7 +20,7 @@ public struct ClientInviteTransaction: Sendable {
         switch (state, event) {
         case (.idle, .start):
             state = .calling
-            var actions: [TransactionAction] = [.send(request), .startTimer(.b, timers.transactionTimeout)]
+            var actions: [TransactionAction] = [.send(request), .startTimer(.b, timers.clientTransactionTimeout)]
             if !reliable { actions.append(.startTimer(.a, interval)) }
             return actions
 

@@ -19,7 +19,7 @@ public struct ClientNonInviteTransaction: Sendable {
         switch (state, event) {
         case (.idle, .start):
             state = .trying
-            var actions: [TransactionAction] = [.send(request), .startTimer(.f, timers.transactionTimeout)]
+            var actions: [TransactionAction] = [.send(request), .startTimer(.f, timers.clientTransactionTimeout)]
             if !reliable { actions.append(.startTimer(.e, interval)) }
             return actions
 

@@ -186,7 +186,16 @@ public final class SIPTransactionLayer: @unchecked Sendable {
                 onStray?(inbound)
             }
         case .timeout:
+            // A connect still pending when the transaction gives up is
+            // bounded by the same timeout (a SYN dropped by a dead site
+            // would otherwise hang for the kernel's minutes).
             entry.handler?(.timeout)
+            if entry.handler != nil, entry.destination.kind.isReliable {
+                let destination = entry.destination
+                queue.async { [weak self] in
+                    self?.transport.abandonUnopenedConnection(to: destination, reason: "not connected within the transaction timeout")
+                }
+            }
         case .transportError(let why):
             entry.handler?(.transportError(why))
         case .terminated:

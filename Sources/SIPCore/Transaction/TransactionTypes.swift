@@ -6,15 +6,24 @@ public struct TransactionTimers: Sendable, Hashable {
     public var t2: Duration
     /// Maximum time a message remains in the network (default 5 s).
     public var t4: Duration
+    /// How long a client transaction waits for a final response (timers B
+    /// and F); nil = 64·T1. Genesys `policy.endpoint.sip_transaction_timeout`:
+    /// a dead or silent server is given up on this quickly, so the next
+    /// RFC 3263 target or the other site gets the request.
+    public var clientTimeout: Duration?
 
-    public init(t1: Duration = .milliseconds(500), t2: Duration = .seconds(4), t4: Duration = .seconds(5)) {
+    public init(t1: Duration = .milliseconds(500), t2: Duration = .seconds(4), t4: Duration = .seconds(5), clientTimeout: Duration? = nil) {
         self.t1 = t1
         self.t2 = t2
         self.t4 = t4
+        self.clientTimeout = clientTimeout
     }
 
-    /// 64·T1: timers B, F, H, J, L, M.
+    /// 64·T1: timers H, J, L, M (and B, F unless `clientTimeout` is set).
     public var transactionTimeout: Duration { t1 * 64 }
+
+    /// Timers B and F.
+    public var clientTransactionTimeout: Duration { clientTimeout ?? transactionTimeout }
 }
 
 /// The RFC 3261 / RFC 6026 timer names.

@@ -127,6 +127,14 @@ extension SIPTransportLayer {
     /// True when a stream connection with this id is still open.
     public func isConnectionOpen(_ id: UInt64) -> Bool { connections[id]?.state == .open }
 
+    /// Closes the outbound connection to `destination` if it is still
+    /// connecting or in its TLS handshake.
+    public func abandonUnopenedConnection(to destination: TransportDestination, reason: String) {
+        guard let id = outboundByPeer[PeerKey(kind: destination.kind, address: destination.address)],
+              let c = connections[id], c.state == .connecting || c.state == .handshaking else { return }
+        c.close(reason: reason)
+    }
+
     /// Closes a stream connection (tests and failover).
     public func closeConnection(_ id: UInt64, reason: String) { connections[id]?.close(reason: reason) }
 

@@ -1,3 +1,4 @@
+import CSIPShims
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -13,6 +14,10 @@ final class UDPSocket: @unchecked Sendable {
     let queue: DispatchQueue
     let local: SocketAddress
     private let reader: ReadSource
+    /// Wakes on an ICMP error alone: the read source above wakes only for
+    /// data, so without this an error toward a peer that never answers (a
+    /// registrar that is down at start-up) would sit unread until Timer F.
+    private let errorWatch: ReadSource?
     /// Internal (not private) so tests can watch the socket's pending error.
     var fd: Int32 { reader.fd }
     private var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -21,6 +26,8 @@ final class UDPSocket: @unchecked Sendable {
         let fd = try SocketOps.open(address.family, stream: false)
         try SocketOps.bind(fd, address, reuse: false)
         self.reader = ReadSource(fd: fd)
+        let watch = csip_error_watch_fd(fd)
+        self.errorWatch = watch >= 0 ? ReadSource(fd: watch) : nil
         self.queue = queue
         self.local = SocketOps.localAddress(fd) ?? address
         // Ask for ICMP errors (port/host unreachable) on the error queue, so a
@@ -70,6 +77,7 @@ final class UDPSocket: @unchecked Sendable {
     /// Starts delivering datagrams; call on `queue`.
     func start(onDatagram: @escaping ([UInt8], SocketAddress) -> Void) {
         reader.start(queue: queue) { [weak self] in self?.drain(onDatagram) }
+        errorWatch?.start(queue: queue) { [weak self] in self?.drainErrors() }
     }
 
     private func drain(_ onDatagram: ([UInt8], SocketAddress) -> Void) {
@@ -119,6 +127,9 @@ final class UDPSocket: @unchecked Sendable {
     }
 
     /// Stops reading and closes the socket.
-    func shutdown() { reader.shutdown() }
+    func shutdown() {
+        errorWatch?.shutdown()
+        reader.shutdown()
+    }
 
 }

@@ -97,6 +97,10 @@ final class ChildProcess: @unchecked Sendable {
 
     func signal(_ sig: Int32) { kill(pid, sig) }
 
+    /// Signals the whole process group (kamailio's workers too: SIGSTOP on
+    /// the main process alone leaves its receivers answering).
+    func signalGroup(_ sig: Int32) { kill(-pid, sig) }
+
     /// Waits for exit; nil on timeout.
     func waitForExit(timeout: Duration) async -> Int32? {
         await withCheckedContinuation { (c: CheckedContinuation<Int32?, Never>) in
