@@ -31,9 +31,13 @@ let package = Package(
             dependencies: ["CSIPOpenSSL"],
             linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
         ),
+        // Sockets, addresses, Dispatch read sources and injected randomness,
+        // shared by the SIP layer and the media engine.
+        .target(name: "NetSupport"),
         .target(
             name: "SIPCore",
             dependencies: [
+                "NetSupport",
                 "CSIPOpenSSL",
                 "CSIPShims",
                 .product(name: "Logging", package: "swift-log"),

@@ -48,9 +48,6 @@ public struct RandomSource: Sendable {
         }
         return String(decoding: out, as: UTF8.self)
     }
-
-    /// A branch with the RFC 3261 magic cookie.
-    public func branch() -> String { SIPVia.magicCookie + "." + hex(10) }
 }
 
 extension Duration {

@@ -66,7 +66,7 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Reads a sockaddr filled in by the kernel (recvfrom, accept, getsockname).
-    init?(storage: UnsafePointer<sockaddr_storage>) {
+    public init?(storage: UnsafePointer<sockaddr_storage>) {
         var buf = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         switch Int32(storage.pointee.ss_family) {
         case AF_INET:
@@ -102,6 +102,7 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// errno as text, for log lines and transport error reasons.
-func errnoText(_ code: Int32 = errno) -> String {
+/// The text of a C `errno` value.
+public func errnoText(_ code: Int32 = errno) -> String {
     String(decoding: strerror(code).map { UnsafeRawBufferPointer(start: $0, count: strlen($0)) }.map { Array($0) } ?? [], as: UTF8.self)
 }

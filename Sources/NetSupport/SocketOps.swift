@@ -6,6 +6,12 @@ import Darwin
 
 /// An error opening or using a socket, naming the operation and address.
 public struct TransportError: Error, Sendable, CustomStringConvertible {
+    public init(operation: String, address: String, reason: String) {
+        self.operation = operation
+        self.address = address
+        self.reason = reason
+    }
+
     public var operation: String
     public var address: String
     public var reason: String
@@ -13,8 +19,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Thin wrappers over the BSD socket calls the transports share.
-enum SocketOps {
-    static func open(_ family: SocketAddress.Family, stream: Bool) throws(TransportError) -> Int32 {
+public enum SocketOps {
+    public static func open(_ family: SocketAddress.Family, stream: Bool) throws(TransportError) -> Int32 {
         #if canImport(Glibc)
         let type = Int32(stream ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         #else
@@ -29,7 +35,7 @@ enum SocketOps {
         return fd
     }
 
-    static func bind(_ fd: Int32, _ address: SocketAddress, reuse: Bool) throws(TransportError) {
+    public static func bind(_ fd: Int32, _ address: SocketAddress, reuse: Bool) throws(TransportError) {
         if reuse {
             var on: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
@@ -42,7 +48,7 @@ enum SocketOps {
         }
     }
 
-    static func localAddress(_ fd: Int32) -> SocketAddress? {
+    public static func localAddress(_ fd: Int32) -> SocketAddress? {
         var ss = sockaddr_storage()
         var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let rc = withUnsafeMutablePointer(to: &ss) {
@@ -52,7 +58,7 @@ enum SocketOps {
         return withUnsafePointer(to: &ss) { SocketAddress(storage: $0) }
     }
 
-    static func pendingError(_ fd: Int32) -> Int32 {
+    public static func pendingError(_ fd: Int32) -> Int32 {
         var err: Int32 = 0
         var len = socklen_t(MemoryLayout<Int32>.size)
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)

@@ -8,14 +8,14 @@ import Glibc
 /// directly when the source never started), exactly once.
 ///
 /// `@unchecked Sendable` boundary: used only on the queue it is started on.
-final class ReadSource: @unchecked Sendable {
-    let fd: Int32
+public final class ReadSource: @unchecked Sendable {
+    public let fd: Int32
     private var source: DispatchSource?
     private var closed = false
 
-    init(fd: Int32) { self.fd = fd }
+    public init(fd: Int32) { self.fd = fd }
 
-    func start(queue: DispatchQueue, handler: @escaping () -> Void) {
+    public func start(queue: DispatchQueue, handler: @escaping () -> Void) {
         let s = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue) as! DispatchSource
         let fd = self.fd
         s.setEventHandler(handler: handler)
@@ -24,7 +24,7 @@ final class ReadSource: @unchecked Sendable {
         s.resume()
     }
 
-    func shutdown() {
+    public func shutdown() {
         guard !closed else { return }
         closed = true
         if let source {
