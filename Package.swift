@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "SIPCore", targets: ["SIPCore"]),
+        .library(name: "RTPMedia", targets: ["RTPMedia"]),
         .executable(name: "sipendpointd", targets: ["EndpointDaemon"]),
     ],
     dependencies: [
@@ -43,6 +44,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The media engine: RTP/RTCP, SRTP, codecs, jitter buffer, audio
+        // devices, quality. It knows nothing of SIP.
+        .target(
+            name: "RTPMedia",
+            dependencies: ["NetSupport"]
+        ),
         .executableTarget(
             name: "EndpointDaemon",
             dependencies: [
@@ -65,6 +72,10 @@ let package = Package(
         .testTarget(
             name: "SIPCoreTests",
             dependencies: ["SIPCore", "TortureCorpus"]
+        ),
+        .testTarget(
+            name: "RTPMediaTests",
+            dependencies: ["RTPMedia"]
         ),
         .testTarget(
             name: "EndpointDaemonTests",

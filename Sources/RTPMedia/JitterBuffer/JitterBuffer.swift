@@ -1,0 +1,255 @@
+/// An adaptive jitter buffer for one audio stream, as a pure state
+/// machine: packets go in with their arrival time, and every frame tick the
+/// player asks what to play. Time is injected (microseconds); payloads are
+/// copied into slots allocated once, and each call returns one action
+/// value, so the per-packet and per-frame paths allocate nothing.
+///
+/// - Target delay follows the measured network jitter: the spread of the
+///   packets' relative transit times over the last few seconds (the minimum
+///   over that window also follows a drifting sender clock), clamped to
+///   `minimumDelay…maximumDelay`.
+/// - A missing frame with later ones already here is a loss: conceal it
+///   (or recover it from the next packet's FEC) and move on. A missing frame
+///   with nothing later is an underrun: conceal *without* moving on, which
+///   adds one frame of delay — how the buffer grows when the network slows.
+/// - Every played packet waited some time in the buffer. When even the
+///   shortest wait over the last second exceeds one and a half frames, one
+///   frame can go without any packet then arriving too late: drop it. That
+///   is how the delay shrinks again once the network calms, and how a
+///   sender clock faster than the sound card's is compensated (a slower one
+///   shows as the occasional underrun).
+public struct JitterBuffer: Sendable {
+    public struct Configuration: Sendable, Hashable {
+        /// RTP clock rate (8000 for G.711, 48000 for Opus).
+        public var clockRate: Int
+        /// Frame duration in milliseconds (the negotiated ptime).
+        public var frameMs: Int
+        public var minimumDelayMs: Int
+        public var maximumDelayMs: Int
+        /// Frames the buffer can hold (a power of two is not required).
+        public var capacity: Int
+        public var maxPayload: Int
+
+        public init(clockRate: Int, frameMs: Int = 20, minimumDelayMs: Int = 20, maximumDelayMs: Int = 300, capacity: Int = 64, maxPayload: Int = 1500) {
+            self.clockRate = clockRate
+            self.frameMs = frameMs
+            self.minimumDelayMs = minimumDelayMs
+            self.maximumDelayMs = maximumDelayMs
+            self.capacity = capacity
+            self.maxPayload = maxPayload
+        }
+
+        var frameTicks: Int64 { Int64(clockRate * frameMs / 1000) }
+    }
+
+    /// What to play for this frame tick.
+    public enum Action: Sendable, Equatable {
+        /// Nothing received yet (or the stream paused): play silence.
+        case silence
+        /// Decode the payload in slot `slot` (read it with ``payload(slot:)``).
+        case play(slot: Int)
+        /// The frame was lost but the next packet is here: decode its FEC (Opus), else conceal.
+        case recover(nextSlot: Int)
+        /// Lost or late: let the decoder conceal one frame.
+        case conceal
+    }
+
+    /// What became of an inserted packet.
+    public enum Verdict: Sendable, Equatable { case buffered, late, duplicate, tooLarge, restarted }
+
+    public let configuration: Configuration
+    private var storage: [UInt8]
+    private var slotTimestamp: [UInt32]
+    private var slotLength: [Int]
+    private var slotUsed: [Bool]
+    private var started = false
+    private var playTimestamp: UInt32 = 0
+    private var newestTimestamp: UInt32 = 0
+    private var haveNewest = false
+    /// Relative transit times (arrival − timestamp, in ticks) of the last packets.
+    private var transits: [Int64]
+    private var transitCount = 0
+    private var transitNext = 0
+    private var underrunStreak = 0
+    private var slotArrival: [Int64]
+    /// How long the last played packets waited in the buffer, µs (a ring).
+    private var waits: [Int64]
+    private var waitCount = 0
+    private var waitNext = 0
+
+    // Counters for quality reports.
+    public private(set) var played = 0
+    public private(set) var concealed = 0
+    public private(set) var recovered = 0
+    public private(set) var late = 0
+    public private(set) var droppedForDelay = 0
+    public private(set) var underruns = 0
+
+    public init(_ configuration: Configuration) {
+        self.configuration = configuration
+        storage = [UInt8](repeating: 0, count: configuration.capacity * configuration.maxPayload)
+        slotTimestamp = [UInt32](repeating: 0, count: configuration.capacity)
+        slotLength = [Int](repeating: 0, count: configuration.capacity)
+        slotUsed = [Bool](repeating: false, count: configuration.capacity)
+        slotArrival = [Int64](repeating: 0, count: configuration.capacity)
+        waits = [Int64](repeating: 0, count: 1000 / configuration.frameMs)
+        transits = [Int64](repeating: 0, count: 250) // 5 s of 20 ms packets
+    }
+
+    /// The delay the buffer aims for now, in milliseconds.
+    public var targetDelayMs: Int {
+        guard transitCount > 1 else { return configuration.minimumDelayMs }
+        var lo = Int64.max, hi = Int64.min
+        for i in 0..<transitCount { lo = min(lo, transits[i]); hi = max(hi, transits[i]) }
+        let spreadMs = Int((hi - lo) * 1000 / Int64(configuration.clockRate))
+        return max(configuration.minimumDelayMs, min(configuration.maximumDelayMs, spreadMs + configuration.frameMs / 2))
+    }
+
+    /// Audio buffered ahead of the playout point, in milliseconds.
+    public var bufferedMs: Int {
+        guard started, haveNewest else { return 0 }
+        let ahead = Int64(Int32(bitPattern: newestTimestamp &- playTimestamp)) + configuration.frameTicks
+        return max(0, Int(ahead * 1000 / Int64(configuration.clockRate)))
+    }
+
+    /// Adds a packet that arrived at `arrivalMicros` (local monotonic clock).
+    public mutating func insert(timestamp: UInt32, payload: UnsafeRawBufferPointer, arrivalMicros: Int64) -> Verdict {
+        guard payload.count <= configuration.maxPayload else { return .tooLarge }
+        var verdict = Verdict.buffered
+        if started {
+            let ahead = Int64(Int32(bitPattern: timestamp &- playTimestamp))
+            let span = configuration.frameTicks * Int64(configuration.capacity)
+            if ahead < 0 && ahead > -span {
+                late += 1
+                return .late
+            }
+            if ahead >= span || ahead <= -span {
+                // A jump (new talkspurt after a long silence, sender restart): start over from here.
+                reset()
+                verdict = .restarted
+            }
+        }
+        let slot = slotIndex(timestamp)
+        if slotUsed[slot] && slotTimestamp[slot] == timestamp { return .duplicate }
+        slotUsed[slot] = true
+        slotTimestamp[slot] = timestamp
+        slotLength[slot] = payload.count
+        slotArrival[slot] = arrivalMicros
+        let base = slot * configuration.maxPayload
+        storage.withUnsafeMutableBytes { s in
+            UnsafeMutableRawBufferPointer(rebasing: s[base..<(base + payload.count)]).copyMemory(from: payload)
+        }
+        if !haveNewest || Int32(bitPattern: timestamp &- newestTimestamp) > 0 { newestTimestamp = timestamp; haveNewest = true }
+        let arrivalTicks = arrivalMicros * Int64(configuration.clockRate) / 1_000_000
+        transits[transitNext] = arrivalTicks - Int64(timestamp)
+        transitNext = (transitNext + 1) % transits.count
+        transitCount = min(transitCount + 1, transits.count)
+        return verdict
+    }
+
+    /// The player's frame tick at `nowMicros` (the same clock as arrivals): what to play now.
+    public mutating func pull(nowMicros: Int64) -> Action {
+        let frame = UInt32(configuration.frameTicks)
+        if !started {
+            guard let oldest = oldestBuffered(), bufferedSince(oldest) >= targetDelayMs else { return .silence }
+            started = true
+            playTimestamp = oldest
+        }
+        if let slot = find(playTimestamp) {
+            recordWait(nowMicros - slotArrival[slot])
+            if waitCount == waits.count, let next = find(playTimestamp &+ frame), shortestWaitMs > configuration.frameMs * 3 / 2 {
+                waitCount = 0
+                droppedForDelay += 1
+                slotUsed[slot] = false
+                playTimestamp &+= frame
+                return take(next, advanceBy: frame)
+            }
+            return take(slot, advanceBy: frame)
+        }
+        let laterExists = haveNewest && Int32(bitPattern: newestTimestamp &- playTimestamp) > 0
+        if laterExists {
+            underrunStreak = 0
+            let next = find(playTimestamp &+ frame)
+            playTimestamp &+= frame
+            if let next {
+                recovered += 1
+                return .recover(nextSlot: next)
+            }
+            concealed += 1
+            return .conceal
+        }
+        // Underrun: nothing later has come. Conceal and hold the playout point.
+        underrunStreak += 1
+        underruns += 1
+        if underrunStreak * configuration.frameMs > 500 {
+            // The sender paused (hold, DTX): wait for it afresh.
+            reset()
+            return .silence
+        }
+        concealed += 1
+        return .conceal
+    }
+
+    /// The bytes of a slot named by ``pull()``; valid until the next insert.
+    public func withPayload<R>(slot: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let base = slot * configuration.maxPayload
+        return storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[base..<(base + slotLength[slot])])) }
+    }
+
+    /// The RTP timestamp held in a slot (tests follow the playout order with it).
+    func timestampForTesting(slot: Int) -> UInt32 { slotTimestamp[slot] }
+
+    /// Forgets everything buffered (stream restart, re-INVITE to a new source).
+    public mutating func reset() {
+        for i in 0..<slotUsed.count { slotUsed[i] = false }
+        started = false
+        haveNewest = false
+        underrunStreak = 0
+        waitCount = 0
+    }
+
+    private mutating func recordWait(_ micros: Int64) {
+        waits[waitNext] = micros
+        waitNext = (waitNext + 1) % waits.count
+        waitCount = min(waitCount + 1, waits.count)
+    }
+
+    /// The shortest time a packet waited over the last second of playout, ms.
+    public var shortestWaitMs: Int {
+        guard waitCount > 0 else { return 0 }
+        var m = Int64.max
+        for i in 0..<waitCount { m = min(m, waits[i]) }
+        return Int(m / 1000)
+    }
+
+    private mutating func take(_ slot: Int, advanceBy frame: UInt32) -> Action {
+        slotUsed[slot] = false
+        playTimestamp &+= frame
+        underrunStreak = 0
+        played += 1
+        return .play(slot: slot)
+    }
+
+    private func slotIndex(_ ts: UInt32) -> Int {
+        Int((ts / UInt32(configuration.frameTicks)) % UInt32(configuration.capacity))
+    }
+
+    private func find(_ ts: UInt32) -> Int? {
+        let s = slotIndex(ts)
+        return slotUsed[s] && slotTimestamp[s] == ts ? s : nil
+    }
+
+    private func oldestBuffered() -> UInt32? {
+        var oldest: UInt32?
+        for i in 0..<slotUsed.count where slotUsed[i] {
+            if let o = oldest, Int32(bitPattern: slotTimestamp[i] &- o) >= 0 { continue }
+            oldest = slotTimestamp[i]
+        }
+        return oldest
+    }
+
+    private func bufferedSince(_ oldest: UInt32) -> Int {
+        let span = Int64(Int32(bitPattern: newestTimestamp &- oldest)) + configuration.frameTicks
+        return Int(span * 1000 / Int64(configuration.clockRate))
+    }
+}

@@ -1,0 +1,143 @@
+import Testing
+@testable import RTPMedia
+
+/// Scripted networks against the pure jitter buffer: a sender clock, a
+/// transit-time function, and a player pulling every 20 ms of its own clock.
+@Suite struct JitterBufferTests {
+    struct Outcome {
+        var played = 0, concealed = 0, recovered = 0, late = 0, duplicates = 0, dropped = 0, underruns = 0
+        /// Time each played packet waited in the buffer (pull − arrival), ms, after the first `warmUp` seconds.
+        var delays: [Double] = []
+        /// Sending to playout (pull − send), ms: network plus buffer.
+        var latencies: [Double] = []
+        var targets: [Int] = []
+        var order: [UInt32] = []
+    }
+
+    /// `transitMs(k)`: network delay of packet k, nil = lost; `senderPPM`:
+    /// how much faster the sender's clock runs than the player's.
+    static func simulate(seconds: Double, senderPPM: Double = 0, warmUp: Double = 3, duplicateEvery: Int = 0,
+                         transitMs: (Int) -> Double?) -> Outcome {
+        var jb = JitterBuffer(.init(clockRate: 8000))
+        let packets = Int(seconds * 50)
+        // Arrivals sorted by time (reordering falls out of the transit function).
+        var arrivals: [(at: Double, ts: UInt32)] = []
+        var sentAt: [UInt32: Double] = [:]
+        for k in 0..<packets {
+            guard let t = transitMs(k) else { continue }
+            let sent = Double(k) * 20 / (1 + senderPPM / 1e6)
+            sentAt[UInt32(truncatingIfNeeded: 1000 + k * 160)] = sent
+            arrivals.append((sent + t, UInt32(truncatingIfNeeded: 1000 + k * 160)))
+            if duplicateEvery > 0 && k % duplicateEvery == 0 { arrivals.append((sent + t + 1, UInt32(truncatingIfNeeded: 1000 + k * 160))) }
+        }
+        arrivals.sort { $0.at < $1.at }
+        var arrivalOf: [UInt32: Double] = [:]
+        var out = Outcome()
+        var next = 0
+        let payload = [UInt8](repeating: 0xD5, count: 160)
+        var pull = 7.0 // the player's phase against the sender's is arbitrary
+        while pull < seconds * 1000 {
+            while next < arrivals.count && arrivals[next].at <= pull {
+                let a = arrivals[next]
+                if arrivalOf[a.ts] == nil { arrivalOf[a.ts] = a.at }
+                let v = payload.withUnsafeBytes { jb.insert(timestamp: a.ts, payload: $0, arrivalMicros: Int64(a.at * 1000)) }
+                if v == .duplicate { out.duplicates += 1 }
+                next += 1
+            }
+            switch jb.pull(nowMicros: Int64(pull * 1000)) {
+            case .play(let slot):
+                let ts = jb.withPayload(slot: slot) { _ in jbTimestamp(jb, slot) }
+                out.order.append(ts)
+                if pull > warmUp * 1000, let at = arrivalOf[ts], let sent = sentAt[ts] {
+                    out.delays.append(pull - at)
+                    out.latencies.append(pull - sent)
+                }
+            case .recover, .conceal, .silence:
+                break
+            }
+            if pull > warmUp * 1000 { out.targets.append(jb.targetDelayMs) }
+            pull += 20
+        }
+        out.played = jb.played; out.concealed = jb.concealed; out.recovered = jb.recovered
+        out.late = jb.late; out.dropped = jb.droppedForDelay; out.underruns = jb.underruns
+        return out
+    }
+
+    static func jbTimestamp(_ jb: JitterBuffer, _ slot: Int) -> UInt32 { jb.timestampForTesting(slot: slot) }
+
+    /// A reproducible uniform draw in 0..<1 per packet index.
+    static func noise(_ k: Int, _ seed: UInt64 = 1) -> Double {
+        var z = UInt64(k) &+ seed &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
+    }
+
+    static func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(max(v.count, 1)) }
+
+    @Test func cleanNetworkKeepsTheDelayLow() {
+        let o = Self.simulate(seconds: 30) { k in 30 + Self.noise(k) * 2 }
+        let m = Self.mean(o.delays)
+        #expect(m >= 10 && m <= 40, "mean playout delay \(m) ms")
+        #expect(o.concealed == 0 && o.late == 0)
+        #expect(o.order == o.order.sorted())
+    }
+
+    @Test func delayGrowsUnderJitterAndShrinksWhenCalm() {
+        // 40 ± 20 ms transit for 30 s, then a clean network for 30 s.
+        let o = Self.simulate(seconds: 60) { k in k < 1500 ? 20 + Self.noise(k) * 40 : 30 + Self.noise(k) * 2 }
+        let jittery = Array(o.targets[100..<1300]), calm = Array(o.targets[(o.targets.count - 300)...])
+        #expect(jittery.min()! >= 40, "target under jitter \(jittery.min()!)…\(jittery.max()!)")
+        #expect(calm.max()! <= 40, "target after calm \(calm.max()!)")
+        // Few concealments once adapted: well under 2 % of the frames.
+        #expect(Double(o.concealed) < 0.02 * Double(o.played))
+        // The delay built up under jitter is played out again once calm.
+        let during = Self.mean(Array(o.latencies[500..<1200])), after = Self.mean(Array(o.latencies.suffix(300)))
+        print("jitter buffer: send-to-playout \(during) ms under 40±20 ms jitter, \(after) ms after calm; frames dropped \(o.dropped)")
+        #expect(during >= 60, "latency under jitter \(during) ms")
+        #expect(after <= 75 && after < during - 10, "latency after calm \(after) ms")
+    }
+
+    @Test func reorderAndDuplicatesPlayInOrderOnce() {
+        // Every 7th packet overtaken by its successor, every 10th duplicated.
+        let o = Self.simulate(seconds: 20, duplicateEvery: 10) { k in k % 7 == 0 ? 45 : 30 }
+        #expect(o.order == o.order.sorted())
+        #expect(Set(o.order).count == o.order.count)
+        #expect(o.duplicates > 90)
+        #expect(o.concealed <= 2)
+    }
+
+    @Test(arguments: [3, 5, 10])
+    func lossIsConcealedOrRecovered(_ percent: Int) {
+        let o = Self.simulate(seconds: 30) { k in Self.noise(k, 7) * 100 < Double(percent) ? nil : 30 + Self.noise(k) * 4 }
+        let lost = (0..<1500).filter { Self.noise($0, 7) * 100 < Double(percent) }.count
+        // Each loss becomes a recover (next packet there: FEC for Opus) or a
+        // concealment; a loss noticed before anything later arrived also
+        // costs an underrun frame (the buffer cannot tell loss from lateness yet).
+        #expect(abs((o.recovered + o.concealed - o.underruns) - lost) <= 2, "lost \(lost), recovered \(o.recovered), concealed \(o.concealed), underruns \(o.underruns)")
+        #expect(o.played + o.recovered + o.concealed >= 1490)
+    }
+
+    /// The sender's clock and the sound card's never agree: 200 ppm either
+    /// way over 10 minutes must neither grow the delay nor underrun often.
+    @Test(arguments: [200.0, -200.0])
+    func clockDriftIsCompensated(_ ppm: Double) {
+        let o = Self.simulate(seconds: 600, senderPPM: ppm) { k in 30 + Self.noise(k) * 4 }
+        let first = Self.mean(Array(o.latencies.prefix(3000))), last = Self.mean(Array(o.latencies.suffix(3000)))
+        #expect(abs(last - first) < 25, "latency drifted from \(first) to \(last) ms")
+        #expect(o.latencies.max()! < 110)
+        // 200 ppm over 600 s is 120 ms: about six frames to drop or to stretch, not a stream of them.
+        #expect(o.dropped + o.underruns <= 20, "dropped \(o.dropped), underruns \(o.underruns)")
+        #expect(Double(o.concealed) < 0.005 * Double(o.played))
+    }
+
+    @Test func timestampJumpRestartsAndOversizeIsRefused() {
+        var jb = JitterBuffer(.init(clockRate: 8000))
+        let p = [UInt8](repeating: 1, count: 160)
+        for k in 0..<5 { _ = p.withUnsafeBytes { jb.insert(timestamp: UInt32(k * 160), payload: $0, arrivalMicros: Int64(k * 20_000)) } }
+        for k in 0..<3 { _ = jb.pull(nowMicros: Int64(k * 20_000 + 40_000)) }
+        #expect(p.withUnsafeBytes { jb.insert(timestamp: 5_000_000, payload: $0, arrivalMicros: 120_000) } == .restarted)
+        let big = [UInt8](repeating: 0, count: 2000)
+        #expect(big.withUnsafeBytes { jb.insert(timestamp: 5_000_160, payload: $0, arrivalMicros: 140_000) } == .tooLarge)
+    }
+}
