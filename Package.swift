@@ -26,6 +26,12 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        // libsrtp2 (libsrtp2-dev): SRTP/SRTCP with SDES keys.
+        .systemLibrary(name: "CSIPSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        // libopus (libopus-dev), with csip_ forms of the variadic opus_encoder_ctl.
+        .systemLibrary(name: "CSIPOpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        // libasound2 (libasound2-dev): PCM capture and playback.
+        .systemLibrary(name: "CSIPALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         // Function forms of OpenSSL macros; every function is prefixed csip_.
         .target(
             name: "CSIPShims",
@@ -48,7 +54,7 @@ let package = Package(
         // devices, quality. It knows nothing of SIP.
         .target(
             name: "RTPMedia",
-            dependencies: ["NetSupport"]
+            dependencies: ["NetSupport", "CSIPSRTP", "CSIPOpus", "CSIPALSA"]
         ),
         .executableTarget(
             name: "EndpointDaemon",

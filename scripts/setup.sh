@@ -14,6 +14,11 @@ packages=(
   systemd                       # systemd-analyze for the unit hardening check
   curl                          # HTTPS client in the control-port test
   chromium                      # a real browser for the CORS / EventSource test
+  libsrtp2-dev libopus-dev libasound2-dev  # the media engine: SRTP, Opus, ALSA
+  alsa-utils libasound2-plugins # ALSA file PCMs used by the audio tests
+  baresip-core                  # a real far end for calls
+  espeak-ng sox                 # speech test signals
+  python3-pip                   # PESQ scoring (pesq and numpy from PyPI)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -28,5 +33,9 @@ fi
 # Debian enables kamailio's own service on install; the tests start their own.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet kamailio 2>/dev/null; then
   ${SUDO:-} systemctl stop kamailio || true
+fi
+# PESQ (ITU-T P.862) for the audio-quality tests.
+if ! python3 -c "import pesq, numpy" 2>/dev/null; then
+  python3 -m pip install --quiet --break-system-packages pesq numpy || python3 -m pip install --quiet pesq numpy
 fi
 command -v swift >/dev/null || { echo "setup: a Swift 6 toolchain must be on PATH (swift --version)" >&2; exit 1; }

@@ -1,0 +1,93 @@
+import CSIPOpus
+
+/// Opus (RFC 6716, RTP per RFC 7587) over libopus: mono voice at a chosen
+/// PCM rate (48 kHz for wideband playback, the RTP clock is always 48 kHz),
+/// in-band FEC, DTX, and the fmtp the far end asked for.
+///
+/// `@unchecked Sendable` boundary: one stream's media thread uses it.
+public final class OpusCodec: AudioCodec, @unchecked Sendable {
+    public struct Settings: Sendable, Hashable {
+        public var sampleRate = 48000
+        public var bitrate = 32000
+        public var inbandFEC = true
+        public var dtx = false
+        /// Expected loss the encoder plans FEC for, percent.
+        public var packetLossPercent = 10
+        public var maxPlaybackRate = 48000
+        public init() {}
+
+        /// Applies an `a=fmtp` line of the far end (what it wants to receive).
+        public mutating func apply(fmtp: String) {
+            for part in fmtp.split(separator: ";") {
+                let kv = part.split(separator: "=", maxSplits: 1).map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
+                guard kv.count == 2, let v = Int(kv[1]) else { continue }
+                switch kv[0].lowercased() {
+                case "useinbandfec": inbandFEC = v == 1
+                case "usedtx": dtx = v == 1
+                case "maxaveragebitrate": bitrate = max(6000, min(510_000, v))
+                case "maxplaybackrate": maxPlaybackRate = max(8000, min(48000, v))
+                default: break
+                }
+            }
+        }
+    }
+
+    private let encoder: OpaquePointer
+    private let decoder: OpaquePointer
+    public let sampleRate: Int
+    public var rtpClockRate: Int { 48000 }
+
+    public init(_ s: Settings = Settings()) throws(MediaError) {
+        var err: Int32 = 0
+        guard let e = opus_encoder_create(Int32(s.sampleRate), 1, Int32(csip_opus_application_voip()), &err), err == csip_opus_ok() else {
+            throw MediaError(.library, "opus_encoder_create(\(s.sampleRate) Hz) failed: \(err)")
+        }
+        guard let d = opus_decoder_create(Int32(s.sampleRate), 1, &err), err == csip_opus_ok() else {
+            opus_encoder_destroy(e)
+            throw MediaError(.library, "opus_decoder_create(\(s.sampleRate) Hz) failed: \(err)")
+        }
+        encoder = e
+        decoder = d
+        sampleRate = s.sampleRate
+        _ = csip_opus_set_signal_voice(e)
+        _ = csip_opus_set_bitrate(e, Int32(s.bitrate))
+        _ = csip_opus_set_inband_fec(e, s.inbandFEC ? 1 : 0)
+        _ = csip_opus_set_packet_loss_perc(e, Int32(s.inbandFEC ? s.packetLossPercent : 0))
+        _ = csip_opus_set_dtx(e, s.dtx ? 1 : 0)
+        _ = csip_opus_set_complexity(e, 5)
+        _ = csip_opus_set_max_bandwidth_for_rate(e, Int32(s.maxPlaybackRate))
+    }
+
+    deinit {
+        opus_encoder_destroy(encoder)
+        opus_decoder_destroy(decoder)
+    }
+
+    public func encode(_ pcm: UnsafeBufferPointer<Int16>, into payload: UnsafeMutableRawBufferPointer) throws(MediaError) -> Int {
+        guard let input = pcm.baseAddress, let out = payload.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            throw MediaError(.unsupported, "empty Opus buffers")
+        }
+        let n = opus_encode(encoder, input, Int32(pcm.count), out, Int32(payload.count))
+        guard n >= 0 else { throw MediaError(.library, "opus_encode failed: \(n)") }
+        return Int(n)
+    }
+
+    public func decode(_ payload: UnsafeRawBufferPointer, into pcm: UnsafeMutableBufferPointer<Int16>) throws(MediaError) -> Int {
+        guard let out = pcm.baseAddress else { throw MediaError(.unsupported, "empty PCM buffer") }
+        let n = opus_decode(decoder, payload.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(payload.count), out, Int32(pcm.count), 0)
+        guard n >= 0 else { throw MediaError(.malformed, "Opus payload of \(payload.count) bytes does not decode (\(n))") }
+        return Int(n)
+    }
+
+    public func conceal(into pcm: UnsafeMutableBufferPointer<Int16>) {
+        guard let out = pcm.baseAddress else { return }
+        if opus_decode(decoder, nil, 0, out, Int32(pcm.count), 0) < 0 { pcm.update(repeating: 0) }
+    }
+
+    public func recover(from next: UnsafeRawBufferPointer, into pcm: UnsafeMutableBufferPointer<Int16>) {
+        // decode_fec = 1: the previous frame from the LBRR data in `next`.
+        guard let out = pcm.baseAddress else { return }
+        let n = opus_decode(decoder, next.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(next.count), out, Int32(pcm.count), 1)
+        if n < 0 { conceal(into: pcm) }
+    }
+}
