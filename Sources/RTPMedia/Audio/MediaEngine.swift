@@ -1,0 +1,163 @@
+import Dispatch
+import NetSupport
+import Synchronization
+
+/// Which ALSA PCMs to use, in order of preference (Genesys `audio_in_device`
+/// / `audio_out_device`: comma lists, first present wins; `*` = the ALSA default).
+public struct AudioDeviceSettings: Sendable, Hashable {
+    public var capture: [String]
+    public var playback: [String]
+    public init(capture: [String] = ["*"], playback: [String] = ["*"]) {
+        self.capture = capture
+        self.playback = playback
+    }
+
+    static func alsaName(_ s: String) -> String { s == "*" ? "default" : s }
+}
+
+/// The media engine: opens streams on the configured RTP port range, and
+/// runs the audio thread for the one stream that has the headset (the
+/// active call; held calls keep their streams but not the devices). The
+/// devices are opened only while a stream needs them, and reopened — the
+/// next configured device when one is gone — if the audio thread lost its
+/// device (a USB headset unplugged).
+///
+/// `@unchecked Sendable` boundary: everything but the handler slot is used on `queue`.
+public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
+    public let queue: DispatchQueue
+    public let ports: ClosedRange<UInt16>
+    public private(set) var devices: AudioDeviceSettings
+    private let active = Mutex<MediaStream?>(nil)
+    private var thread: AudioThread?
+    private var threadRate = 0
+    private var watchdog: DispatchSourceTimer?
+    /// Names of the devices in use (status), and what went wrong last.
+    public private(set) var captureInUse: String?
+    public private(set) var playbackInUse: String?
+    public private(set) var lastDeviceError: String?
+    /// Called on `queue` when the devices change (opened, lost, moved, closed).
+    public var onDevicesChanged: (@Sendable () -> Void)?
+
+    public init(ports: ClosedRange<UInt16>, devices: AudioDeviceSettings, queue: DispatchQueue = DispatchQueue(label: "sipendpointd.media")) {
+        self.ports = ports
+        self.devices = devices
+        self.queue = queue
+    }
+
+    /// Opens a stream's sockets (on `queue`'s read sources).
+    public func openStream(address: SocketAddress) throws(MediaError) -> MediaStream {
+        try MediaStream(address: address, ports: ports, queue: queue)
+    }
+
+    /// Whether a capture and a playback device can be opened now (for the
+    /// "reject when no headset" policy). Opens and closes them at once.
+    public func headsetPresent(sampleRate: Int = 8000) -> Bool {
+        queue.sync {
+            if thread != nil { return true }
+            guard let (c, p) = try? openDevices(rate: sampleRate) else { return false }
+            c.close()
+            p.close()
+            return true
+        }
+    }
+
+    /// Gives the headset to `stream` (nil: nobody; the devices close).
+    public func activate(_ stream: MediaStream?) {
+        queue.async { [self] in
+            active.withLock { $0 = stream }
+            reconcile()
+        }
+    }
+
+    /// The stream that has the headset now.
+    public var activeStream: MediaStream? { active.withLock { $0 } }
+
+    public func audioPeriod(captured: UnsafeBufferPointer<Int16>, playback: UnsafeMutableBufferPointer<Int16>) {
+        active.withLock { $0 }?.audioPeriod(captured: captured, playback: playback)
+    }
+
+    /// New device settings (reload): the audio moves at once if it is running.
+    public func update(devices: AudioDeviceSettings) {
+        queue.async { [self] in
+            guard devices != self.devices else { return }
+            self.devices = devices
+            stopThread()
+            reconcile()
+        }
+    }
+
+    /// Makes the thread match the active stream: started at its rate, restarted on a rate change, stopped when idle.
+    private func reconcile() {
+        let rate = active.withLock { $0?.pcmRate }
+        if let thread, rate == nil || rate != threadRate || thread.deviceFailed.load(ordering: .acquiring) {
+            stopThread()
+        }
+        guard let rate, thread == nil else { return }
+        do throws(MediaError) {
+            let (c, p) = try openDevices(rate: rate)
+            let t = AudioThread(capture: c, playback: p, periodFrames: rate / 50, handler: self)
+            try t.start()
+            thread = t
+            threadRate = rate
+            lastDeviceError = nil
+        } catch {
+            lastDeviceError = error.reason
+        }
+        startWatchdog()
+        onDevicesChanged?()
+    }
+
+    private func openDevices(rate: Int) throws(MediaError) -> (ALSADevice, ALSADevice) {
+        var errors: [String] = []
+        for name in devices.capture.map(AudioDeviceSettings.alsaName) {
+            do throws(MediaError) {
+                let c = try ALSADevice(name: name, direction: .capture, sampleRate: rate)
+                for out in devices.playback.map(AudioDeviceSettings.alsaName) {
+                    do throws(MediaError) {
+                        let p = try ALSADevice(name: out, direction: .playback, sampleRate: rate)
+                        captureInUse = name
+                        playbackInUse = out
+                        return (c, p)
+                    } catch { errors.append(error.reason) }
+                }
+                c.close()
+            } catch { errors.append(error.reason) }
+        }
+        captureInUse = nil
+        playbackInUse = nil
+        throw MediaError(.noDevice, errors.isEmpty ? "no audio device configured" : errors.joined(separator: "; "))
+    }
+
+    private func stopThread() {
+        guard let t = thread else { return }
+        t.stop()
+        t.capture.close()
+        t.playback.close()
+        thread = nil
+        captureInUse = nil
+        playbackInUse = nil
+    }
+
+    /// While a stream is active: a lost device (or none found) is retried every 500 ms.
+    private func startWatchdog() {
+        let wanted = active.withLock { $0 } != nil
+        if !wanted {
+            watchdog?.cancel()
+            watchdog = nil
+            return
+        }
+        guard watchdog == nil else { return }
+        let t = DispatchSource.makeTimerSource(queue: queue)
+        t.schedule(deadline: .now() + .milliseconds(500), repeating: .milliseconds(500))
+        t.setEventHandler { [weak self] in
+            guard let self else { return }
+            if self.thread == nil || self.thread!.deviceFailed.load(ordering: .acquiring) { self.reconcile() }
+        }
+        watchdog = t
+        t.resume()
+    }
+
+    /// Periods the audio thread ran (tests).
+    public var periods: Int { queue.sync { thread?.periods.load(ordering: .relaxed) ?? 0 } }
+    public var realtime: Bool { queue.sync { thread?.realtime.load(ordering: .relaxed) ?? false } }
+}

@@ -1,0 +1,443 @@
+import Dispatch
+import NetSupport
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One call's audio stream: an RTP socket pair (even port, odd port for
+/// RTCP; RTP's alone with rtcp-mux), the receive path on a Dispatch read
+/// source (SRTP check, source check, RTP parse, into a lock-free packet
+/// ring), and the audio path run by the ``AudioThread`` each period (ring
+/// into the jitter buffer, decode/conceal for playback, encode/protect/send
+/// of the captured frame). Symmetric RTP: we send from the port we receive on.
+///
+/// `@unchecked Sendable` boundary: `network` state is touched on `queue`
+/// only, `audio` state on the audio thread only; what crosses (the current
+/// parameters, counters) goes through a Mutex or atomics.
+public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
+    public let localRTP: SocketAddress
+    public let localRTCP: SocketAddress
+    public let queue: DispatchQueue
+    private let rtp: ReadSource
+    private let rtcp: ReadSource
+    private let packets = PacketRing()
+    private let ssrc: UInt32
+    private let cname: String
+    private let clock: @Sendable () -> Int64
+
+    /// Network side (on `queue`).
+    private struct Network {
+        var parameters: StreamParameters?
+        var inbound: SRTPSession?
+        var rtcpOut: SRTPSession?
+        var stats = RTPReceiveStatistics()
+        var lastSRMiddle: UInt32 = 0
+        var lastSRAt: Int64 = 0
+        var rttMs: Double?
+        var lastPacketAt: Int64 = 0
+        var lastDTMFTimestamp: UInt32?
+        var foreign = 0
+        var intervalLossPercent = 0.0
+        var totalLossPercent = 0.0
+    }
+    private let network = Mutex(Network())
+
+    /// Audio side (audio thread), replaced whole by `apply`.
+    private final class Audio: @unchecked Sendable {
+        let parameters: StreamParameters
+        let codec: AudioCodec
+        var jitter: JitterBuffer
+        let outbound: SRTPSession?
+        var sequence: UInt16
+        var timestamp: UInt32
+        let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: 1600, alignment: 16)
+        let pcm: UnsafeMutableBufferPointer<Int16>
+        let frameSamples: Int
+        init(_ p: StreamParameters, codec: AudioCodec, outbound: SRTPSession?, sequence: UInt16, timestamp: UInt32) {
+            parameters = p
+            self.codec = codec
+            self.outbound = outbound
+            self.sequence = sequence
+            self.timestamp = timestamp
+            frameSamples = p.pcmRate * p.ptimeMs / 1000
+            pcm = .allocate(capacity: frameSamples * 3)
+            pcm.initialize(repeating: 0)
+            jitter = JitterBuffer(.init(clockRate: p.rtpClockRate, frameMs: p.ptimeMs))
+        }
+        deinit { packet.deallocate(); pcm.deallocate() }
+    }
+    private let audio = Mutex<Audio?>(nil)
+
+    // Counters crossing threads.
+    private let sent = Atomic<Int>(0)
+    private let sentOctets = Atomic<Int>(0)
+    private let concealed = Atomic<Int>(0)
+    private let recovered = Atomic<Int>(0)
+    private let bufferDelay = Atomic<Int>(0)
+    private let srtpFailures = Atomic<Int>(0)
+    /// Muted microphone: silence is sent (the stream keeps its timing).
+    public let muted = Atomic<Bool>(false)
+    private var rtcpTimer: DispatchSourceTimer?
+    private var inactivityReported = false
+
+    /// RFC 4733 digits received (on `queue`).
+    public var onDTMF: (@Sendable (Character) -> Void)?
+    /// No RTP for `inactivityTimeout` (on `queue`).
+    public var onInactive: (@Sendable () -> Void)?
+    public var inactivityTimeout: Duration?
+
+    /// Opens the sockets on an even port in `ports` (and the next odd one) on `address`.
+    public init(address: SocketAddress, ports: ClosedRange<UInt16>, queue: DispatchQueue, random: RandomSource = .system,
+                clock: @escaping @Sendable () -> Int64 = MediaStream.monotonicMicros) throws(MediaError) {
+        self.queue = queue
+        self.clock = clock
+        ssrc = UInt32(truncatingIfNeeded: random.next())
+        cname = "sipendpointd-\(String(random.next() & 0xFFFF_FFFF, radix: 16))"
+        let evenCount = max(1, (Int(ports.upperBound) - Int(ports.lowerBound)) / 2)
+        var lastError = "no port free"
+        for attempt in 0..<min(64, evenCount) {
+            let pick = attempt == 0 ? Int(random.next() % UInt64(evenCount)) : (Int(random.next() % UInt64(evenCount)) + attempt) % evenCount
+            let port = UInt16((Int(ports.lowerBound) + 1) / 2 * 2 + pick * 2)
+            guard port < ports.upperBound, let a = SocketAddress(ip: address.ip, port: port), let b = SocketAddress(ip: address.ip, port: port + 1) else { continue }
+            do throws(TransportError) {
+                let fd1 = try SocketOps.open(address.family, stream: false)
+                do throws(TransportError) {
+                    try SocketOps.bind(fd1, a, reuse: false) // closes fd1 itself on failure
+                    let fd2: Int32
+                    do throws(TransportError) {
+                        fd2 = try SocketOps.open(address.family, stream: false)
+                        try SocketOps.bind(fd2, b, reuse: false) // closes fd2 itself on failure
+                    } catch {
+                        Glibc.close(fd1)
+                        throw error
+                    }
+                    rtp = ReadSource(fd: fd1)
+                    rtcp = ReadSource(fd: fd2)
+                    localRTP = a
+                    localRTCP = b
+                    rtp.start(queue: queue) { [weak self] in self?.receive(rtcpSocket: false) }
+                    rtcp.start(queue: queue) { [weak self] in self?.receive(rtcpSocket: true) }
+                    return
+                } catch { lastError = error.description }
+            } catch { lastError = error.description }
+        }
+        throw MediaError(.library, "no RTP port pair free in \(ports) on \(address.ip): \(lastError)")
+    }
+
+    public static let monotonicMicros: @Sendable () -> Int64 = {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+
+    /// Starts or changes the stream (a re-INVITE's new address, keys, codec,
+    /// direction): audio continues without a gap where the codec stays.
+    public func apply(_ p: StreamParameters) throws(MediaError) {
+        let previous = audio.withLock { $0 }
+        var codec: AudioCodec
+        if let previous, previous.parameters.codec == p.codec, previous.parameters.ptimeMs == p.ptimeMs {
+            codec = previous.codec
+        } else {
+            switch p.codec {
+            case .pcmu: codec = G711Codec(law: .mu)
+            case .pcma: codec = G711Codec(law: .a)
+            case .opus(let fmtp):
+                var s = OpusCodec.Settings()
+                s.sampleRate = p.pcmRate
+                if let fmtp { s.apply(fmtp: fmtp) }
+                codec = try OpusCodec(s)
+            }
+        }
+        let keysChanged = previous?.parameters.srtp?.local != p.srtp?.local || previous?.parameters.srtp?.remote != p.srtp?.remote
+            || previous?.parameters.srtp?.suite != p.srtp?.suite
+        let outbound = try keysChanged ? p.srtp.map { s throws(MediaError) in try SRTPSession(suite: s.suite, key: s.local, inbound: false) } : previous?.outbound
+        let rtcpOut = try keysChanged ? p.srtp.map { s throws(MediaError) in try SRTPSession(suite: s.suite, key: s.local, inbound: false) } : nil
+        let inbound = try keysChanged ? p.srtp.map { s throws(MediaError) in try SRTPSession(suite: s.suite, key: s.remote, inbound: true) } : nil
+        let side = Audio(p, codec: codec, outbound: outbound, sequence: previous?.sequence ?? UInt16(truncatingIfNeeded: ssrc >> 7),
+                         timestamp: previous?.timestamp ?? (ssrc &* 2_654_435_761))
+        if let previous, previous.parameters.remote == p.remote, previous.parameters.codec == p.codec { side.jitter = previous.jitter }
+        network.withLock { n in
+            if n.parameters?.remote != p.remote { n.stats = RTPReceiveStatistics() }
+            n.parameters = p
+            if keysChanged { n.inbound = inbound; n.rtcpOut = rtcpOut }
+            if n.lastPacketAt == 0 { n.lastPacketAt = clock() }
+        }
+        audio.withLock { $0 = side }
+        if rtcpTimer == nil { startRTCP() }
+    }
+
+    public var parameters: StreamParameters? { audio.withLock { $0?.parameters } }
+
+    /// PCM rate the audio devices must run at for this stream (nil before `apply`).
+    public var pcmRate: Int? { parameters?.pcmRate }
+
+    // MARK: Audio thread
+
+    public func audioPeriod(captured: UnsafeBufferPointer<Int16>, playback: UnsafeMutableBufferPointer<Int16>) {
+        guard let a = audio.withLock({ $0 }) else { return }
+        let p = a.parameters
+        let now = clock()
+        packets.drain { payload, ts, pt, arrival in
+            guard pt == p.payloadType else { return }
+            _ = a.jitter.insert(timestamp: ts, payload: payload, arrivalMicros: arrival)
+        }
+        // Send the captured frame.
+        if p.sends {
+            let frame = a.frameSamples
+            let input = UnsafeBufferPointer(rebasing: captured[0..<min(frame, captured.count)])
+            if muted.load(ordering: .relaxed) {
+                let silence = UnsafeMutableBufferPointer(rebasing: a.pcm[0..<frame])
+                silence.update(repeating: 0)
+                send(a, UnsafeBufferPointer(silence))
+            } else {
+                send(a, input)
+            }
+        }
+        // Play the next frame.
+        let out = UnsafeMutableBufferPointer(rebasing: playback[0..<min(a.frameSamples, playback.count)])
+        switch a.jitter.pull(nowMicros: now) {
+        case .silence:
+            out.update(repeating: 0)
+        case .play(let slot):
+            let n = a.jitter.withPayload(slot: slot) { payload in (try? a.codec.decode(payload, into: a.pcm)) ?? 0 }
+            if n >= out.count {
+                for i in 0..<out.count { out[i] = a.pcm[i] }
+            } else {
+                a.codec.conceal(into: out)
+            }
+        case .recover(let next):
+            a.jitter.withPayload(slot: next) { a.codec.recover(from: $0, into: out) }
+            recovered.add(1, ordering: .relaxed)
+        case .conceal:
+            a.codec.conceal(into: out)
+            concealed.add(1, ordering: .relaxed)
+        }
+        if !p.receives { out.update(repeating: 0) }
+        bufferDelay.store(a.jitter.bufferedMs, ordering: .relaxed)
+    }
+
+    private func send(_ a: Audio, _ pcm: UnsafeBufferPointer<Int16>) {
+        let p = a.parameters
+        let header = RTPHeader(payloadType: p.payloadType, sequenceNumber: a.sequence, timestamp: a.timestamp, ssrc: ssrc)
+        header.write(to: a.packet)
+        let body = UnsafeMutableRawBufferPointer(rebasing: a.packet[RTPHeader.size..<(a.packet.count - 64)])
+        guard let n = try? a.codec.encode(pcm, into: body) else { return }
+        var length = RTPHeader.size + n
+        if let srtp = a.outbound {
+            guard let l = try? srtp.protect(a.packet, length: length) else { return }
+            length = l
+        }
+        a.sequence &+= 1
+        a.timestamp &+= UInt32(p.rtpClockRate * p.ptimeMs / 1000)
+        let rc = p.remote.withSockAddr { sendto(rtp.fd, a.packet.baseAddress, length, Int32(MSG_DONTWAIT), $0, $1) }
+        if rc > 0 {
+            sent.add(1, ordering: .relaxed)
+            sentOctets.add(n, ordering: .relaxed)
+        }
+    }
+
+    // MARK: Network queue
+
+    private var receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
+
+    private func receive(rtcpSocket: Bool) {
+        let fd = rtcpSocket ? rtcp.fd : rtp.fd
+        for _ in 0..<64 {
+            var ss = sockaddr_storage()
+            var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let n = withUnsafeMutablePointer(to: &ss) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, receiveBuffer.baseAddress, receiveBuffer.count, 0, $0, &len) }
+            }
+            if n < 0 { return }
+            guard let from = withUnsafePointer(to: &ss, { SocketAddress(storage: $0) }) else { continue }
+            let packet = UnsafeMutableRawBufferPointer(rebasing: receiveBuffer[0..<n])
+            if rtcpSocket || RTPHeader.isRTCP(UnsafeRawBufferPointer(packet)) {
+                handleRTCP(packet, from: from)
+            } else {
+                handleRTP(packet, from: from)
+            }
+        }
+    }
+
+    private func handleRTP(_ packet: UnsafeMutableRawBufferPointer, from: SocketAddress) {
+        let now = clock()
+        network.withLock { n in
+            guard let p = n.parameters else { return }
+            // No media hijack: only the negotiated address may feed the call.
+            guard from.ip == p.remote.ip else { n.foreign += 1; return }
+            var length = packet.count
+            if let srtp = n.inbound {
+                guard let l = try? srtp.unprotect(packet, length: length) else {
+                    srtpFailures.add(1, ordering: .relaxed)
+                    return
+                }
+                length = l
+            }
+            let bytes = UnsafeRawBufferPointer(rebasing: packet[0..<length])
+            guard let h = try? RTPHeader(parsing: bytes) else { return }
+            n.lastPacketAt = now
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[h.payloadOffset..<(h.payloadOffset + h.payloadLength)])
+            if h.payloadType == p.telephoneEventPayloadType {
+                dtmf(payload, timestamp: h.timestamp, state: &n)
+                return
+            }
+            guard h.payloadType == p.payloadType, p.receives else { return }
+            let arrivalTicks = now * Int64(p.rtpClockRate) / 1_000_000
+            guard n.stats.record(ssrc: h.ssrc, sequence: h.sequenceNumber, timestamp: h.timestamp, arrival: arrivalTicks) == .accepted else { return }
+            packets.push(payload, timestamp: h.timestamp, payloadType: h.payloadType, arrival: now)
+        }
+    }
+
+    /// RFC 4733: report a digit once, at its first end packet.
+    private func dtmf(_ payload: UnsafeRawBufferPointer, timestamp: UInt32, state n: inout Network) {
+        guard payload.count >= 4, payload[1] & 0x80 != 0, n.lastDTMFTimestamp != timestamp else { return }
+        n.lastDTMFTimestamp = timestamp
+        let digits: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#", "A", "B", "C", "D"]
+        if Int(payload[0]) < digits.count { onDTMF?(digits[Int(payload[0])]) }
+    }
+
+    private func handleRTCP(_ packet: UnsafeMutableRawBufferPointer, from: SocketAddress) {
+        let nowNTP = Self.ntpNow()
+        network.withLock { n in
+            guard let p = n.parameters, from.ip == p.remote.ip else { n.foreign += 1; return }
+            var length = packet.count
+            if let srtp = n.inbound {
+                guard let l = try? srtp.unprotectRTCP(packet, length: length) else {
+                    srtpFailures.add(1, ordering: .relaxed)
+                    return
+                }
+                length = l
+            }
+            guard let list = try? RTCPPacket.parseCompound(UnsafeRawBufferPointer(rebasing: packet[0..<length])) else { return }
+            for item in list {
+                var blocks: [RTCPReportBlock] = []
+                switch item {
+                case let .senderReport(_, ntp, _, _, _, reports):
+                    n.lastSRMiddle = UInt32(truncatingIfNeeded: ntp >> 16)
+                    n.lastSRAt = clock()
+                    blocks = reports
+                case let .receiverReport(_, reports):
+                    blocks = reports
+                default:
+                    break
+                }
+                // RFC 3550 §6.4.1: RTT = arrival − LSR − DLSR, in 1/65536 s.
+                for b in blocks where b.ssrc == ssrc && b.lastSR != 0 {
+                    let middle = UInt32(truncatingIfNeeded: nowNTP >> 16)
+                    let rtt = Int64(Int32(bitPattern: middle &- b.lastSR &- b.delaySinceLastSR))
+                    if rtt >= 0 { n.rttMs = Double(rtt) * 1000 / 65536 }
+                }
+            }
+        }
+    }
+
+    /// NTP time now (RFC 3550 §4): seconds since 1900 in the high 32 bits.
+    static func ntpNow() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let seconds = UInt64(ts.tv_sec) + 2_208_988_800
+        return seconds << 32 | (UInt64(ts.tv_nsec) << 32) / 1_000_000_000
+    }
+
+    private func startRTCP() {
+        let t = DispatchSource.makeTimerSource(queue: queue)
+        t.schedule(deadline: .now() + .seconds(1), repeating: .seconds(5), leeway: .milliseconds(100))
+        t.setEventHandler { [weak self] in self?.rtcpTick() }
+        rtcpTimer = t
+        t.resume()
+    }
+
+    private func rtcpTick() {
+        let now = clock()
+        var out: [UInt8] = []
+        var dead = false
+        network.withLock { n in
+            guard let p = n.parameters else { return }
+            let r = n.stats.intervalReport()
+            n.intervalLossPercent = Double(r.fractionLost) * 100 / 256
+            n.totalLossPercent = n.stats.expected == 0 ? 0 : max(0, Double(n.stats.cumulativeLost) * 100 / Double(n.stats.expected))
+            var blocks: [RTCPReportBlock] = []
+            if let source = n.stats.ssrc {
+                let dlsr = n.lastSRAt == 0 ? 0 : UInt32(truncatingIfNeeded: (now - n.lastSRAt) * 65536 / 1_000_000)
+                blocks.append(RTCPReportBlock(ssrc: source, fractionLost: r.fractionLost, cumulativeLost: r.cumulativeLost,
+                                              extendedHighestSequence: r.extendedMax, jitter: r.jitter, lastSR: n.lastSRMiddle, delaySinceLastSR: dlsr))
+            }
+            if p.sends {
+                let ts = audio.withLock { $0?.timestamp } ?? 0
+                RTCPPacket.senderReport(ssrc: ssrc, ntp: Self.ntpNow(), rtpTimestamp: ts, packets: UInt32(truncatingIfNeeded: sent.load(ordering: .relaxed)),
+                                        octets: UInt32(truncatingIfNeeded: sentOctets.load(ordering: .relaxed)), reports: blocks).write(to: &out)
+            } else {
+                RTCPPacket.receiverReport(ssrc: ssrc, reports: blocks).write(to: &out)
+            }
+            RTCPPacket.sourceDescription(ssrc: ssrc, cname: cname).write(to: &out)
+            if let timeout = inactivityTimeout, p.receives, !inactivityReported, Double(now - n.lastPacketAt) / 1e6 > timeout.seconds { dead = true }
+            sendRTCP(&out, parameters: p, srtp: n.rtcpOut)
+        }
+        if dead {
+            inactivityReported = true
+            onInactive?()
+        }
+    }
+
+    private func sendRTCP(_ out: inout [UInt8], parameters p: StreamParameters, srtp: SRTPSession?) {
+        let length = out.count
+        out += [UInt8](repeating: 0, count: 32)
+        var n = length
+        if let srtp {
+            guard let l = try? out.withUnsafeMutableBytes({ b throws(MediaError) in try srtp.protectRTCP(b, length: length) }) else { return }
+            n = l
+        }
+        let fd = p.rtcpMux ? rtp.fd : rtcp.fd
+        let dest = p.rtcpMux ? p.remote : p.remoteRTCP
+        _ = out.withUnsafeBytes { b in dest.withSockAddr { sendto(fd, b.baseAddress, n, Int32(MSG_DONTWAIT), $0, $1) } }
+    }
+
+    /// Figures now; the MOS by the E-model from loss, jitter-buffer delay and RTT.
+    public func statistics() -> StreamStatistics {
+        var s = StreamStatistics()
+        s.packetsSent = sent.load(ordering: .relaxed)
+        s.concealedFrames = concealed.load(ordering: .relaxed)
+        s.recoveredFrames = recovered.load(ordering: .relaxed)
+        s.jitterBufferMs = bufferDelay.load(ordering: .relaxed)
+        s.srtpFailures = srtpFailures.load(ordering: .relaxed)
+        let codecImpairment: EModel.CodecImpairment
+        switch parameters?.codec {
+        case .opus: codecImpairment = .opus
+        default: codecImpairment = .g711PLC
+        }
+        let ptime = Double(parameters?.ptimeMs ?? 20)
+        network.withLock { n in
+            s.packetsReceived = Int(n.stats.received)
+            s.packetsLost = max(0, Int(n.stats.cumulativeLost))
+            s.jitterMs = n.stats.jitter * 1000 / Double(parameters?.rtpClockRate ?? 8000)
+            s.rttMs = n.rttMs
+            s.foreignPackets = n.foreign
+            let delay = (n.rttMs ?? 0) / 2 + Double(s.jitterBufferMs) + ptime
+            let total = n.stats.expected == 0 ? 0 : max(0, Double(n.stats.cumulativeLost) * 100 / Double(n.stats.expected))
+            s.localMOS = EModel.mos(codec: codecImpairment, lossPercent: total, oneWayDelayMs: delay)
+            s.intervalMOS = EModel.mos(codec: codecImpairment, lossPercent: n.intervalLossPercent, oneWayDelayMs: delay)
+        }
+        return s
+    }
+
+    /// Sends RTCP BYE and closes the sockets. Call after the audio thread let go of the stream.
+    public func close() {
+        queue.sync {
+            rtcpTimer?.cancel()
+            rtcpTimer = nil
+            var out: [UInt8] = []
+            network.withLock { n in
+                guard let p = n.parameters else { return }
+                RTCPPacket.receiverReport(ssrc: ssrc, reports: []).write(to: &out)
+                RTCPPacket.goodbye(ssrcs: [ssrc]).write(to: &out)
+                sendRTCP(&out, parameters: p, srtp: n.rtcpOut)
+            }
+            rtp.shutdown()
+            rtcp.shutdown()
+        }
+        audio.withLock { $0 = nil }
+    }
+
+    deinit { receiveBuffer.deallocate() }
+}

@@ -1,0 +1,87 @@
+import NetSupport
+
+/// What the engine needs to run a stream: the media protocol's outcome in
+/// RTPMedia's own terms (the call layer maps its negotiation onto this).
+public struct StreamParameters: Sendable, Hashable {
+    public enum Codec: Sendable, Hashable {
+        case pcmu, pcma
+        /// Opus with the far end's fmtp.
+        case opus(fmtp: String?)
+    }
+
+    public var remote: SocketAddress
+    public var remoteRTCP: SocketAddress
+    public var rtcpMux: Bool
+    public var codec: Codec
+    public var payloadType: UInt8
+    public var telephoneEventPayloadType: UInt8?
+    public var ptimeMs: Int
+    public var sends: Bool
+    public var receives: Bool
+    /// Suite and keys: ours for what we send, theirs for what we receive.
+    public var srtp: (suite: SRTPSuite, local: [UInt8], remote: [UInt8])?
+
+    public init(remote: SocketAddress, remoteRTCP: SocketAddress, rtcpMux: Bool, codec: Codec, payloadType: UInt8,
+                telephoneEventPayloadType: UInt8? = nil, ptimeMs: Int = 20, sends: Bool = true, receives: Bool = true,
+                srtp: (suite: SRTPSuite, local: [UInt8], remote: [UInt8])? = nil) {
+        self.remote = remote
+        self.remoteRTCP = remoteRTCP
+        self.rtcpMux = rtcpMux
+        self.codec = codec
+        self.payloadType = payloadType
+        self.telephoneEventPayloadType = telephoneEventPayloadType
+        self.ptimeMs = ptimeMs
+        self.sends = sends
+        self.receives = receives
+        self.srtp = srtp
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.remote == b.remote && a.remoteRTCP == b.remoteRTCP && a.rtcpMux == b.rtcpMux && a.codec == b.codec && a.payloadType == b.payloadType
+            && a.telephoneEventPayloadType == b.telephoneEventPayloadType && a.ptimeMs == b.ptimeMs && a.sends == b.sends && a.receives == b.receives
+            && a.srtp?.suite == b.srtp?.suite && a.srtp?.local == b.srtp?.local && a.srtp?.remote == b.srtp?.remote
+    }
+
+    public func hash(into h: inout Hasher) { h.combine(remote); h.combine(payloadType) }
+
+    /// PCM rate the device runs at for this codec (Opus: wideband voice at 16 kHz).
+    public var pcmRate: Int {
+        switch codec {
+        case .pcmu, .pcma: 8000
+        case .opus: 16000
+        }
+    }
+
+    public var rtpClockRate: Int {
+        switch codec {
+        case .pcmu, .pcma: 8000
+        case .opus: 48000
+        }
+    }
+
+    public var codecName: String {
+        switch codec {
+        case .pcmu: "PCMU/8000"
+        case .pcma: "PCMA/8000"
+        case .opus: "opus/48000/2"
+        }
+    }
+}
+
+/// A stream's figures for the control API, RTCP and the E-model.
+public struct StreamStatistics: Sendable, Hashable {
+    public var packetsSent = 0
+    public var packetsReceived = 0
+    public var packetsLost = 0
+    public var jitterMs = 0.0
+    public var rttMs: Double?
+    public var concealedFrames = 0
+    public var recoveredFrames = 0
+    public var jitterBufferMs = 0
+    public var srtpFailures = 0
+    /// Packets dropped because they came from somewhere other than the negotiated address.
+    public var foreignPackets = 0
+    public var localMOS = 0.0
+    public var intervalMOS = 0.0
+    public init() {}
+}
