@@ -1,0 +1,71 @@
+/// What the agent (control API) or SIP Server's NOTIFY asks us to do, and
+/// the answers to our own requests.
+extension CallMachine {
+    mutating func hangup() -> [Action] {
+        switch state {
+        case .ringing:
+            guard let invite else { return end(CallEndCause(reason: "hung up", remote: false)) }
+            return end(CallEndCause(code: 486, reason: "declined", remote: false), extra: [.respond(response(to: invite, 486, "Busy Here"))])
+        case .connecting where final2xx != nil:
+            // §15: the callee's BYE waits for the ACK (or its timeout).
+            byeAfterAck = true
+            return []
+        default:
+            return end(CallEndCause(reason: "hung up", remote: false), extra: [.send(sendInDialog(.bye))])
+        }
+    }
+
+    /// Hold or retrieve with our own re-INVITE (sendonly / sendrecv).
+    mutating func hold(_ on: Bool) -> [Action] {
+        guard state == .established, on != localHold || ourReinvite != nil else { return [] }
+        if ourReinvite != nil || invite != nil {
+            pendingHold = on // after the transaction in progress
+            return []
+        }
+        let offer = origin.stamp(negotiator.offer(local: local, origin: origin.origin, direction: on ? .sendonly : .sendrecv))
+        let request = sendInDialog(.invite, body: offer)
+        ourReinvite = ((try? request.cseq.number) ?? 0, offer, on)
+        return [.send(request)]
+    }
+
+    mutating func response(_ r: SIPMessage) -> [Action] {
+        guard let code = r.statusCode, let cseq = try? r.cseq, code >= 200 else { return [] }
+        guard cseq.method == .invite, let ours = ourReinvite, ours.cseq == cseq.number else { return [] }
+        ourReinvite = nil
+        var actions: [Action] = []
+        switch code {
+        case 200..<300:
+            actions.append(.send(sendInDialog(.ack, cseq: cseq.number)))
+            dialog.refreshTarget(from: r)
+            if let answer = try? SessionDescription(parsing: String(decoding: r.body, as: UTF8.self)),
+               let s = try? negotiator.accept(answer: answer, to: ours.offer, local: local) {
+                stream = s
+                localHold = ours.hold
+                actions += [.media(s), .held(local: localHold, remote: remoteHold)]
+            } else {
+                // A 2xx without a usable answer: the dialog cannot go on.
+                return actions + end(CallEndCause(code: 488, reason: "re-INVITE answered without usable SDP", remote: false), extra: [.send(sendInDialog(.bye))])
+            }
+        case 491:
+            // §14.1: we did not create the Call-ID, so wait 0–2 s (10 ms units).
+            pendingHold = ours.hold
+            return [.schedule(.glare, .milliseconds(Int64(random.next() % 200) * 10))]
+        case 408, 481:
+            return end(CallEndCause(code: code, reason: "re-INVITE: \(r.statusLine?.reason ?? "")", remote: true), extra: [.send(sendInDialog(.bye))])
+        default:
+            break // refused: the call stays as it was
+        }
+        if let next = pendingHold, next != localHold {
+            pendingHold = nil
+            actions += hold(next)
+        }
+        return actions
+    }
+
+    mutating func requestFailed(_ method: SIPMethod, _ why: String) -> [Action] {
+        guard method == .invite, ourReinvite != nil else { return [] }
+        ourReinvite = nil
+        // §14.1: a re-INVITE that times out ends the dialog.
+        return end(CallEndCause(code: 408, reason: "re-INVITE failed: \(why)", remote: false), extra: [.send(sendInDialog(.bye))])
+    }
+}

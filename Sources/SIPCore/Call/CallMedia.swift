@@ -1,0 +1,51 @@
+/// The seam between calls and the media engine: the call layer negotiates
+/// (pure SDP), the media side opens sockets and keys and runs the audio.
+/// SIPCore defines it; the daemon implements it with RTPMedia, and tests
+/// with ``InMemoryCallMedia``.
+public protocol CallMediaProvider: AnyObject, Sendable {
+    /// What we offer and accept (codecs by priority, SRTP policy).
+    var capabilities: MediaCapabilities { get }
+    /// Opens a stream for one call, reachable over `family`.
+    func openSession(family: SDPAddress.Family) throws(SDPError) -> CallMediaSession
+    /// False when the policy says calls need a headset and none is present.
+    var headsetPresent: Bool { get }
+}
+
+/// One call's media.
+public protocol CallMediaSession: AnyObject, Sendable {
+    /// Our address, port and SDES keys, for the SDP we send.
+    var local: LocalMediaEndpoint { get }
+    /// Starts or updates the stream (new address, keys, codec, direction)
+    /// without dropping the call; throws when the media side cannot do it.
+    func apply(_ stream: NegotiatedStream) throws(SDPError)
+    /// Whether this call has the headset (only the one active call does).
+    func setActive(_ active: Bool)
+    func close()
+}
+
+/// Media that exists only as values: for the pure call tests.
+public final class InMemoryCallMedia: CallMediaProvider, @unchecked Sendable {
+    public let capabilities: MediaCapabilities
+    public var headsetPresent = true
+    public private(set) var sessions: [Session] = []
+
+    public final class Session: CallMediaSession, @unchecked Sendable {
+        public let local: LocalMediaEndpoint
+        public private(set) var applied: [NegotiatedStream] = []
+        public private(set) var active = false
+        public private(set) var closed = false
+        init(local: LocalMediaEndpoint) { self.local = local }
+        public func apply(_ stream: NegotiatedStream) { applied.append(stream) }
+        public func setActive(_ a: Bool) { active = a }
+        public func close() { closed = true }
+    }
+
+    public init(capabilities: MediaCapabilities) { self.capabilities = capabilities }
+
+    public func openSession(family: SDPAddress.Family) -> CallMediaSession {
+        let keys = Dictionary(uniqueKeysWithValues: SDESCrypto.Suite.allCases.map { ($0, [UInt8](repeating: UInt8(sessions.count + 1), count: $0.keyMaterialLength)) })
+        let s = Session(local: LocalMediaEndpoint(address: SDPAddress(family, family == .ipv4 ? "127.0.0.1" : "::1"), rtpPort: UInt16(20000 + sessions.count * 2), keys: keys))
+        sessions.append(s)
+        return s
+    }
+}
