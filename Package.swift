@@ -60,6 +60,7 @@ let package = Package(
             name: "EndpointDaemon",
             dependencies: [
                 "SIPCore",
+                "RTPMedia",
                 "CSIPSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

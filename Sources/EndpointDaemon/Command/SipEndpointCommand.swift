@@ -100,7 +100,7 @@ struct ConfigKeys: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "config-keys", abstract: "List every config key the daemon knows, with its meaning.")
 
     func run() throws {
-        for key in ConfigSchema.keys { print("\(key.name)\t\(key.help)") }
+        for key in ConfigSchema.allKeys { print("\(key.name)\t\(key.help)") }
     }
 }
 

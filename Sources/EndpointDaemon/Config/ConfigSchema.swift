@@ -233,7 +233,10 @@ public enum ConfigSchema {
         },
     ]
 
-    public static var keyNames: [String] { keys.map(\.name) }
+    public static var keyNames: [String] { allKeys.map(\.name) }
+
+    /// Every key, the call and media ones included.
+    static var allKeys: [Key] { keys + callKeys }
 
     /// `ip`, `ip:port`, `[ipv6]` or `[ipv6]:port`.
     static func parseHostPort(_ s: String, defaultPort: UInt16) -> SocketAddress? {
@@ -261,9 +264,16 @@ public enum ConfigSchema {
     public static func load(_ entries: [ConfigEntry]) -> Result<EndpointConfiguration, ConfigErrors> {
         var config = EndpointConfiguration(user: "", sipServerAddress: "")
         var errors: [ConfigError] = []
-        let byName = Dictionary(uniqueKeysWithValues: keys.map { ($0.name, $0) })
+        let byName = Dictionary(uniqueKeysWithValues: allKeys.map { ($0.name, $0) })
         var lines: [String: Int] = [:]
         for e in entries {
+            if byName[e.key] == nil, e.key.hasPrefix(codecPrefix) {
+                lines[e.key] = e.line
+                if let problem = codecPriority(&config, String(e.key.dropFirst(codecPrefix.count)), e.value) {
+                    errors.append(ConfigError(.badValue, key: e.key, line: e.line, "value '\(e.value)' is invalid: \(problem)"))
+                }
+                continue
+            }
             guard let key = byName[e.key] else {
                 let hint = EditDistance.closest(to: e.key, in: keyNames).map { "; did you mean '\($0)'?" } ?? ""
                 errors.append(ConfigError(.unknownKey, key: e.key, line: e.line, "unknown key\(hint)"))
@@ -294,6 +304,10 @@ public enum ConfigSchema {
                     errors.append(ConfigError(.badValue, key: "sipendpoint.sbc-register-port.peer", line: lines["sipendpoint.sbc-register-port.peer"], error.reason))
                 }
             }
+        }
+        if config.calls.capabilities.codecs.isEmpty {
+            errors.append(ConfigError(.badValue, key: "sipendpoint.policy.codecs.PCMU/8000", line: lines["sipendpoint.policy.codecs.PCMU/8000"],
+                                      "every codec this build implements (opus/48000/2, PCMA/8000, PCMU/8000) is disabled: no call could be taken"))
         }
         let loopback = config.controlAddress.hasPrefix("127.") || config.controlAddress == "::1"
         if !loopback, config.controlTLSCertificateFile == nil || (config.controlToken == nil && config.controlTokenFile == nil) {

@@ -1,3 +1,4 @@
+import RTPMedia
 import SIPCore
 
 /// The validated settings the daemon runs with.
@@ -57,6 +58,8 @@ public struct EndpointConfiguration: Sendable {
     public var timers = TransactionTimers()
     public var shutdownTimeout: Duration = .seconds(5)
     public var streamIncompleteTimeout: Duration = .seconds(32)
+    /// Calls and media.
+    public var calls = CallConfiguration()
 
     /// Where REGISTER goes (the Genesys rules, see ``RegistrationTargetRules``).
     public func registerTarget() throws(RegistrationTargetError) -> SIPTargetSpec {

@@ -23,7 +23,8 @@ final class ControlAPI: @unchecked Sendable {
     static let routes: [(method: String, path: String)] = [
         ("GET", "/session"), ("DELETE", "/session"), ("POST", "/register"), ("DELETE", "/register"),
         ("POST", "/audio"), ("DELETE", "/calls"), ("GET", "/v1/status"), ("GET", "/v1/events"),
-        ("GET", "/v1/config"), ("GET", "/metrics"),
+        ("GET", "/v1/config"), ("GET", "/metrics"), ("GET", "/v1/calls"), ("DELETE", "/v1/calls/{id}"),
+        ("POST", "/v1/calls/{id}/answer"), ("POST", "/v1/calls/{id}/hangup"), ("POST", "/v1/calls/{id}/hold"), ("POST", "/v1/calls/{id}/resume"),
     ]
 
     init(service: EndpointService, queue: DispatchQueue) {
@@ -62,8 +63,8 @@ final class ControlAPI: @unchecked Sendable {
             let query = r.path == "/v1/events" ? r.query["token"] : nil
             guard bearer == token || query == token else { return finish(.error(403, "missing or wrong token")) }
         }
-        guard Self.routes.contains(where: { $0.path == r.path }) else { return finish(.error(404, "no such resource")) }
-        guard Self.routes.contains(where: { $0.path == r.path && $0.method == r.method }) else {
+        guard Self.routes.contains(where: { Self.matches(template: $0.path, path: r.path) }) else { return finish(.error(404, "no such resource")) }
+        guard Self.routes.contains(where: { Self.matches(template: $0.path, path: r.path) && $0.method == r.method }) else {
             return finish(.error(405, "method not allowed"))
         }
         switch (r.method, r.path) {
@@ -81,6 +82,7 @@ final class ControlAPI: @unchecked Sendable {
     // MARK: Routes
 
     private func route(_ r: HTTPRequest) -> HTTPResponse {
+        if let response = callRoute(r) { return response }
         switch (r.method, r.path) {
         case ("GET", "/session"): return .json(200, sessionJSON())
         case ("GET", "/v1/status"): return .json(200, statusJSON())
@@ -109,8 +111,11 @@ final class ControlAPI: @unchecked Sendable {
             }
             return .json(200, "{\"result\":\"registering\"}")
         case ("DELETE", "/register"), ("DELETE", "/session"):
-            // Genesys: stopping the registrations drops the calls (there are none in this build).
-            service.queue.sync { service.stopRegistrations() }
+            // Genesys Connector: stopping the registrations drops the calls.
+            service.queue.sync {
+                service.calls.hangupAll()
+                service.stopRegistrations()
+            }
             return .json(200, "{\"result\":\"stopped\"}")
         case ("POST", "/audio"):
             guard let object = (r.body.isEmpty ? [:] : try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] else {
@@ -131,8 +136,6 @@ final class ControlAPI: @unchecked Sendable {
             }
             broadcast()
             return .json(200, devicesJSON())
-        case ("DELETE", "/calls"):
-            return .json(200, "{\"released\":0}")
         default:
             return .error(404, "no such resource")
         }
@@ -171,7 +174,7 @@ final class ControlAPI: @unchecked Sendable {
                 + "\"last_success\":\(JSON.optional(c.lastSuccess.map(Self.rfc3339)))}"
         }
         return "{\"ready\":\(st?.ready ?? false),\"active_site\":\(JSON.optional(st?.activeSite.map { "\($0)" })),"
-            + "\"sites\":[\(sites.joined(separator: ","))],\"calls\":[],\"devices\":\(devicesJSON()),\"version\":\"\(DaemonVersion.string)\"}"
+            + "\"sites\":[\(sites.joined(separator: ","))],\"calls\":[\(calls().map(Self.callJSON).joined(separator: ","))],\"devices\":\(devicesJSON()),\"version\":\"\(DaemonVersion.string)\"}"
     }
 
     func sessionJSON() -> String {
@@ -183,9 +186,19 @@ final class ControlAPI: @unchecked Sendable {
         }
         let protocolName = st?.channels.first?.transport.map { "\($0)" } ?? config.transport.map { "\($0)" } ?? "udp"
         return "{\"devices\":\(devicesJSON()),"
-            + "\"phone\":{\"local_mos\":0,\"rtt_ms\":0,\"calls\":[],\"vq_alarm_on\":false,\"local_inter_mos\":0},"
+            + phoneJSON() + ","
             + "\"connectivities\":{\"protocol\":\"\(protocolName)\",\"connections\":[\(connections.joined(separator: ","))]},"
             + "\"status\":\"\((st?.ready ?? false) ? "connected" : "disconnected")\"}"
+    }
+
+    /// Connector `phone`: the calls, and the quality of the current one (the most recent established call).
+    func phoneJSON() -> String {
+        let list = calls()
+        let current = list.last { $0.state == "established" }?.media
+        let mos = current?.localMOS ?? 0, inter = current?.intervalMOS ?? 0
+        return "\"phone\":{\"local_mos\":\(Self.number(mos)),\"rtt_ms\":\(Self.number(current?.rttMs ?? 0)),"
+            + "\"calls\":[\(list.map(Self.callJSON).joined(separator: ","))],"
+            + "\"vq_alarm_on\":\(current != nil && inter > 0 && inter < 3.6),\"local_inter_mos\":\(Self.number(inter))}"
     }
 
     func configJSON() -> String {
@@ -216,8 +229,16 @@ final class ControlAPI: @unchecked Sendable {
         for (site, rtt, _, _) in snapshot.1 { if let rtt { out += "sipendpoint_register_rtt_seconds{site=\"\(site)\"} \(rtt)\n" } }
         out += "# HELP sipendpoint_keepalive_misses_total Unanswered keep-alives.\n# TYPE sipendpoint_keepalive_misses_total counter\n"
         for (site, _, _, misses) in snapshot.1 { out += "sipendpoint_keepalive_misses_total{site=\"\(site)\"} \(misses)\n" }
-        out += "# HELP sipendpoint_calls Calls in progress.\n# TYPE sipendpoint_calls gauge\nsipendpoint_calls 0\n"
+        out += "# HELP sipendpoint_calls Calls in progress.\n# TYPE sipendpoint_calls gauge\nsipendpoint_calls \(calls().count)\n"
         return out
+    }
+
+    /// Pushes a call event to every event stream; call on `queue`.
+    func broadcast(call event: CallEvent) {
+        sinks.removeAll { !$0.isOpen }
+        guard !sinks.isEmpty else { return }
+        let data = "{\"event\":\"\(event.kind.rawValue)\",\"call\":\(Self.callJSON(event.call)),\"detail\":\(JSON.optional(event.detail))}"
+        for s in sinks { s.send(event: "call", data: data) }
     }
 
     /// Pushes the current status to every event stream; call on `queue`.

@@ -18,6 +18,9 @@ final class EndpointService: @unchecked Sendable {
     var continuity: ContinuityController?
     var network: NetworkMonitor?
     var control: ControlAPI?
+    /// Calls and their media.
+    let media: RTPMediaProvider
+    private(set) var calls: CallManager!
     var httpServer: HTTPServer?
     /// POST /register settings, on top of the file, for this session.
     var overrides: [String: String] = [:]
@@ -37,8 +40,21 @@ final class EndpointService: @unchecked Sendable {
                                                families: config.families, kinds: [.udp, .tcp], limits: SIPParserLimits(maxMessageSize: config.maxMessageSize),
                                                streamIdleTimeout: config.streamIncompleteTimeout)
         transport.tls = tls
+        let userAgent = "sipendpointd/\(DaemonVersion.string)"
         self.stack = SIPStack(transport: transport, timers: config.timers,
-                              capabilities: UASCapabilities(userAgent: "sipendpointd/\(DaemonVersion.string)"), logger: logger)
+                              capabilities: UASCapabilities(allowed: CallPolicy.allowedMethods, userAgent: userAgent), logger: logger)
+        media = RTPMediaProvider(settings: config.calls)
+        var policy = config.calls.policy
+        policy.userAgent = userAgent
+        policy.t1 = config.timers.t1
+        policy.t2 = config.timers.t2
+        calls = CallManager(stack: stack, media: media, policy: policy, user: config.user, logger: logger,
+                            wallClock: { Date().timeIntervalSince1970 })
+        stack.router = calls
+        calls.onEvent = { [weak self] event in
+            guard let self else { return }
+            self.control?.queue.async { self.control?.broadcast(call: event) }
+        }
     }
 
     /// Binds, starts registering, and handles SIGTERM/SIGINT. Throws when
@@ -131,6 +147,8 @@ final class EndpointService: @unchecked Sendable {
             }
         }
         network?.stop()
+        // Calls end with BYE before the registrations go.
+        calls.hangupAll()
         guard let continuity else { return finish("nothing registered") }
         continuity.stop { finish("done") }
         stack.queue.asyncAfter(deadline: .now() + config.shutdownTimeout.dispatch) { finish("timed out") }

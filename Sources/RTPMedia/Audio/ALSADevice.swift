@@ -24,11 +24,12 @@ public final class ALSADevice: @unchecked Sendable {
         var handle: OpaquePointer?
         var rc = snd_pcm_open(&handle, name, direction == .capture ? csip_alsa_capture() : csip_alsa_playback(), 0)
         guard rc == 0, let handle else { throw MediaError(.noDevice, "ALSA \(direction) device '\(name)': \(Self.text(rc))") }
-        // Latency = a few periods: low delay, yet room for the thread's scheduling jitter.
-        rc = snd_pcm_set_params(handle, csip_alsa_s16_le(), csip_alsa_rw_interleaved(), 1, UInt32(sampleRate), 1, UInt32(periodMs * 1000 * 3))
-        guard rc == 0 else {
+        // One period is one frame of audio (20 ms): devices paced by a
+        // producer that writes whole frames (and USB headsets) then never
+        // see a partial read; the buffer holds three periods.
+        if let problem = Self.configure(handle, rate: sampleRate, periodFrames: sampleRate * periodMs / 1000) {
             snd_pcm_close(handle)
-            throw MediaError(.noDevice, "ALSA \(direction) device '\(name)' refuses S16_LE mono \(sampleRate) Hz: \(Self.text(rc))")
+            throw MediaError(.noDevice, "ALSA \(direction) device '\(name)' refuses S16_LE mono \(sampleRate) Hz, \(periodMs) ms periods: \(problem)")
         }
         pcm = handle
     }
@@ -72,6 +73,28 @@ public final class ALSADevice: @unchecked Sendable {
             p += Int(n)
         }
         return left == 0
+    }
+
+    /// Hardware parameters: interleaved S16_LE mono at `rate`, resampled by ALSA when
+    /// the device needs it, periods of `periodFrames`, three of them buffered.
+    static func configure(_ pcm: OpaquePointer, rate: Int, periodFrames: Int) -> String? {
+        var hw: OpaquePointer?
+        guard snd_pcm_hw_params_malloc(&hw) == 0, let hw else { return "out of memory" }
+        defer { snd_pcm_hw_params_free(hw) }
+        var r = UInt32(rate), dir: Int32 = 0
+        var period = snd_pcm_uframes_t(periodFrames), buffer = snd_pcm_uframes_t(periodFrames * 3)
+        var rc = snd_pcm_hw_params_any(pcm, hw)
+        if rc >= 0 { rc = snd_pcm_hw_params_set_rate_resample(pcm, hw, 1) }
+        if rc >= 0 { rc = snd_pcm_hw_params_set_access(pcm, hw, csip_alsa_rw_interleaved()) }
+        if rc >= 0 { rc = snd_pcm_hw_params_set_format(pcm, hw, csip_alsa_s16_le()) }
+        if rc >= 0 { rc = snd_pcm_hw_params_set_channels(pcm, hw, 1) }
+        if rc >= 0 { rc = snd_pcm_hw_params_set_rate_near(pcm, hw, &r, &dir) }
+        if rc >= 0 { rc = snd_pcm_hw_params_set_period_size_near(pcm, hw, &period, &dir) }
+        if rc >= 0 { rc = snd_pcm_hw_params_set_buffer_size_near(pcm, hw, &buffer) }
+        if rc >= 0 { rc = snd_pcm_hw_params(pcm, hw) }
+        if rc < 0 { return text(rc) }
+        if Int(r) != rate { return "rate \(r) Hz instead of \(rate)" }
+        return snd_pcm_prepare(pcm) < 0 ? "prepare failed" : nil
     }
 
     static func text(_ rc: Int32) -> String { snd_strerror(rc).map { String(cString: $0) } ?? "error \(rc)" }

@@ -63,17 +63,29 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
 
     /// Gives the headset to `stream` (nil: nobody; the devices close).
     public func activate(_ stream: MediaStream?) {
-        queue.async { [self] in
-            active.withLock { $0 = stream }
-            reconcile()
-        }
+        active.withLock { $0 = stream }
+        queue.async { [self] in reconcile() }
     }
 
     /// The stream that has the headset now.
     public var activeStream: MediaStream? { active.withLock { $0 } }
 
+    /// The period runs under the slot's lock, so once `deactivate` returns no
+    /// period is still using the stream it removed (the lock is the audio
+    /// thread's alone but for that rare moment).
     public func audioPeriod(captured: UnsafeBufferPointer<Int16>, playback: UnsafeMutableBufferPointer<Int16>) {
-        active.withLock { $0 }?.audioPeriod(captured: captured, playback: playback)
+        active.withLock { $0?.audioPeriod(captured: captured, playback: playback) }
+    }
+
+    /// Takes the headset from `stream` now (synchronously): after this the
+    /// audio thread no longer touches it, so it may be closed.
+    public func deactivate(_ stream: MediaStream) {
+        let removed = active.withLock { s -> Bool in
+            guard s === stream else { return false }
+            s = nil
+            return true
+        }
+        if removed { queue.async { [self] in reconcile() } }
     }
 
     /// New device settings (reload): the audio moves at once if it is running.

@@ -5,8 +5,8 @@
 public protocol CallMediaProvider: AnyObject, Sendable {
     /// What we offer and accept (codecs by priority, SRTP policy).
     var capabilities: MediaCapabilities { get }
-    /// Opens a stream for one call, reachable over `family`.
-    func openSession(family: SDPAddress.Family) throws(SDPError) -> CallMediaSession
+    /// Opens a stream for one call on `localIP` (the address the far end reaches us at).
+    func openSession(localIP: String) throws(SDPError) -> CallMediaSession
     /// False when the policy says calls need a headset and none is present.
     var headsetPresent: Bool { get }
 }
@@ -21,6 +21,10 @@ public protocol CallMediaSession: AnyObject, Sendable {
     /// Whether this call has the headset (only the one active call does).
     func setActive(_ active: Bool)
     func close()
+    /// Figures now (nil before media flows).
+    var statistics: CallMediaStatistics? { get }
+    /// Called (on any queue) when the media is dead: no RTP for the inactivity timeout.
+    var onDead: (@Sendable (String) -> Void)? { get set }
 }
 
 /// Media that exists only as values: for the pure call tests.
@@ -38,14 +42,34 @@ public final class InMemoryCallMedia: CallMediaProvider, @unchecked Sendable {
         public func apply(_ stream: NegotiatedStream) { applied.append(stream) }
         public func setActive(_ a: Bool) { active = a }
         public func close() { closed = true }
+        public var statistics: CallMediaStatistics? { nil }
+        public var onDead: (@Sendable (String) -> Void)?
     }
 
     public init(capabilities: MediaCapabilities) { self.capabilities = capabilities }
 
-    public func openSession(family: SDPAddress.Family) -> CallMediaSession {
+    public func openSession(localIP: String) -> CallMediaSession {
+        let family: SDPAddress.Family = localIP.contains(":") ? .ipv6 : .ipv4
         let keys = Dictionary(uniqueKeysWithValues: SDESCrypto.Suite.allCases.map { ($0, [UInt8](repeating: UInt8(sessions.count + 1), count: $0.keyMaterialLength)) })
-        let s = Session(local: LocalMediaEndpoint(address: SDPAddress(family, family == .ipv4 ? "127.0.0.1" : "::1"), rtpPort: UInt16(20000 + sessions.count * 2), keys: keys))
+        let s = Session(local: LocalMediaEndpoint(address: SDPAddress(family, localIP), rtpPort: UInt16(20000 + sessions.count * 2), keys: keys))
         sessions.append(s)
         return s
     }
+}
+
+/// A call's media figures for the control API (from RTCP, the jitter buffer and the E-model).
+public struct CallMediaStatistics: Sendable, Hashable, Codable {
+    public var packetsSent = 0
+    public var packetsReceived = 0
+    public var packetsLost = 0
+    public var jitterMs = 0.0
+    public var rttMs: Double?
+    public var jitterBufferMs = 0
+    public var concealedFrames = 0
+    public var localMOS = 0.0
+    public var intervalMOS = 0.0
+    /// Packets refused: from another address than negotiated, or failing SRTP.
+    public var foreignPackets = 0
+    public var srtpFailures = 0
+    public init() {}
 }

@@ -13,7 +13,9 @@ public struct CallPolicy: Sendable, Hashable {
     /// T1/T2 for 2xx retransmission (RFC 3261 §13.3.1.4).
     public var t1: Duration = .milliseconds(500)
     public var t2: Duration = .seconds(4)
-    public var allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY"
+    /// The methods an endpoint with calls takes (Allow in responses, REGISTER and OPTIONS).
+    public static let allowedMethods: [SIPMethod] = [.invite, .ack, .cancel, .bye, .options, .info, .update, .notify]
+    public var allow = CallPolicy.allowedMethods.map(\.rawValue).joined(separator: ", ")
     public var supported = "timer, replaces, norefersub"
 
     public init() {}

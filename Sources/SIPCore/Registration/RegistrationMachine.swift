@@ -275,7 +275,7 @@ public struct RegistrationMachine: Sendable {
             h.append(.contact, SIPNameAddress(uri: contact, parameters: params).description)
         }
         if let expires { h.append(.expires, String(expires)) }
-        h.append(.allow, "INVITE, ACK, CANCEL, BYE, OPTIONS")
+        h.append(.allow, CallPolicy.allowedMethods.map(\.rawValue).joined(separator: ", "))
         h.append(.userAgent, configuration.userAgent)
         if let (c, header, previous) = challenge {
             let nc = previous + 1

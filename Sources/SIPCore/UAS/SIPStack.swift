@@ -12,6 +12,9 @@ public final class SIPStack: @unchecked Sendable {
     public var capabilities: UASCapabilities
     let logger: Logger
     let random: RandomSource
+    /// The call layer: takes requests that passed the §8.2 checks (new
+    /// INVITEs, requests inside its dialogs, CANCEL) and ACKs for 2xx.
+    public weak var router: SIPRequestRouter?
 
     public init(transport configuration: TransportConfiguration, timers: TransactionTimers,
                 capabilities: UASCapabilities, random: RandomSource = .system, logger: Logger) {
@@ -46,6 +49,7 @@ public final class SIPStack: @unchecked Sendable {
             self.transport.send(response, to: inbound.replyDestination)
         }
         transactions.onStray = { [weak self] inbound in
+            if inbound.message.method == .ack, let router = self?.router, router.acknowledge(inbound) { return }
             self?.logger.debug("absorbed message outside any transaction",
                                metadata: ["from": "\(inbound.source)", "start": "\(inbound.message.startLineText)"])
         }
@@ -59,6 +63,7 @@ public final class SIPStack: @unchecked Sendable {
 
     private func serve(_ handle: ServerTransactionHandle) {
         let request = handle.request.message
+        if UASCore.check(request, capabilities: capabilities, toTag: random.hex(6)) == nil, let router, router.route(handle) { return }
         guard let response = UASCore.respond(to: request, capabilities: capabilities, toTag: random.hex(6)) else { return }
         logger.info("answered request", metadata: [
             "method": "\(request.requestLine?.method.rawValue ?? "?")", "from": "\(handle.request.source)",
@@ -82,6 +87,14 @@ public final class SIPStack: @unchecked Sendable {
         guard logger.logLevel <= .debug else { return }
         logger.debug("SIP received", metadata: ["from": "\(inbound.source)", "message": "\(SIPTrace.redacted(inbound.message))"])
     }
+}
+
+/// Where requests for calls go (the call layer implements it).
+public protocol SIPRequestRouter: AnyObject {
+    /// Handles a request that passed RFC 3261 §8.2; false lets the UAS core answer it.
+    func route(_ handle: ServerTransactionHandle) -> Bool
+    /// An ACK outside any transaction (for a 2xx); false if no call knows it.
+    func acknowledge(_ inbound: InboundMessage) -> Bool
 }
 
 extension SIPMessage {

@@ -21,13 +21,35 @@ public struct UASCapabilities: Sendable {
 public enum UASCore {
     /// The response to send, or nil when nothing is sent (ACK).
     public static func respond(to request: SIPMessage, capabilities: UASCapabilities, toTag: String) -> SIPMessage? {
+        if let refusal = check(request, capabilities: capabilities, toTag: toTag) { return refusal }
+        guard let line = request.requestLine, line.method != .ack else { return nil }
+        func reply(_ code: Int, _ reason: String, _ extra: [(SIPHeaderName, String)] = []) -> SIPMessage {
+            response(to: request, code, reason, extra, capabilities: capabilities, toTag: toTag)
+        }
+        let allow = capabilities.allowed.map(\.rawValue).joined(separator: ", ")
+        switch line.method {
+        case .options:
+            return reply(200, "OK", [(.allow, allow), (.accept, capabilities.accepted.joined(separator: ", ")),
+                                     (.supported, capabilities.supported.joined(separator: ", "))])
+        case .invite:
+            // No call layer took it (or none can take a call now).
+            return reply(480, "Temporarily Unavailable")
+        case .bye, .cancel, .notify, .info, .update:
+            return reply(481, "Call/Transaction Does Not Exist")
+        default:
+            return reply(405, "Method Not Allowed", [(.allow, allow)])
+        }
+    }
+
+    /// The RFC 3261 §8.2 checks every request passes before anything acts
+    /// on it: version, method, URI scheme, Require, content (and, for an
+    /// INVITE, an Accept that allows SDP). Returns the refusal, or nil when
+    /// the request may go on to its handler (ACK never gets a response).
+    public static func check(_ request: SIPMessage, capabilities: UASCapabilities, toTag: String) -> SIPMessage? {
         guard let line = request.requestLine else { return nil }
         if line.method == .ack { return nil }
         func reply(_ code: Int, _ reason: String, _ extra: [(SIPHeaderName, String)] = []) -> SIPMessage {
-            var r = SIPResponseBuilder.response(to: request, code: code, reason: reason, toTag: toTag)
-            for (n, v) in extra { r.headers.append(n, v) }
-            r.headers.append(.server, capabilities.userAgent)
-            return r
+            response(to: request, code, reason, extra, capabilities: capabilities, toTag: toTag)
         }
         let allow = capabilities.allowed.map(\.rawValue).joined(separator: ", ")
         if line.version != "SIP/2.0" { return reply(505, "Version Not Supported") }
@@ -61,22 +83,19 @@ public enum UASCore {
                 return reply(415, "Unsupported Media Type", [(.acceptEncoding, "identity")])
             }
         }
-        switch line.method {
-        case .options:
-            return reply(200, "OK", [(.allow, allow), (.accept, capabilities.accepted.joined(separator: ", ")),
-                                     (.supported, capabilities.supported.joined(separator: ", "))])
-        case .invite:
-            // An answer must be SDP (RFC 3261 §13.3.1.1 / RFC 4475 §3.3.15).
-            if request.headers.contains(.accept), !acceptsSDP(request.headers.values(.accept)) {
-                return reply(406, "Not Acceptable", [(.accept, capabilities.accepted.joined(separator: ", "))])
-            }
-            // Call handling is not part of this build: the agent cannot take the call.
-            return reply(480, "Temporarily Unavailable")
-        case .bye, .cancel:
-            return reply(481, "Call/Transaction Does Not Exist")
-        default:
-            return reply(405, "Method Not Allowed", [(.allow, allow)])
+        // An answer must be SDP (RFC 3261 §13.3.1.1 / RFC 4475 §3.3.15).
+        if line.method == .invite, request.headers.contains(.accept), !acceptsSDP(request.headers.values(.accept)) {
+            return reply(406, "Not Acceptable", [(.accept, capabilities.accepted.joined(separator: ", "))])
         }
+        return nil
+    }
+
+    static func response(to request: SIPMessage, _ code: Int, _ reason: String, _ extra: [(SIPHeaderName, String)],
+                         capabilities: UASCapabilities, toTag: String) -> SIPMessage {
+        var r = SIPResponseBuilder.response(to: request, code: code, reason: reason, toTag: toTag)
+        for (n, v) in extra { r.headers.append(n, v) }
+        r.headers.append(.server, capabilities.userAgent)
+        return r
     }
 
     static func acceptsSDP(_ values: [String]) -> Bool {

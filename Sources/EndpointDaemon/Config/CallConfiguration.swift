@@ -1,0 +1,124 @@
+import RTPMedia
+import SIPCore
+
+/// Calls and media settings (the `policy.session`, `policy.codecs`,
+/// `policy.device`, `policy.endpoint` and `system.security` Genesys options).
+public struct CallConfiguration: Sendable, Hashable {
+    public var policy = CallPolicy()
+    public enum DTMFMethod: String, Sendable, Hashable { case rfc2833, info, inbandRtp }
+    public var dtmfMethod = DTMFMethod.rfc2833
+    public var dtx = false
+    /// Codec priorities by Genesys key (`opus/48000/2`): 1–127, higher first; 0 = disabled.
+    public var codecPriorities: [String: Int] = ["opus/48000/2": 120, "PCMA/8000": 110, "PCMU/8000": 100, "telephone-event/8000": 1]
+    public var srtp = SRTPPolicy.disabled
+    public var audioIn: [String] = ["*"]
+    public var audioOut: [String] = ["*"]
+    public var rtpPorts: ClosedRange<UInt16> = 16384...32767
+    /// Seconds without RTP before a call is reported dead (nil = never).
+    public var rtpInactivityTimeout: Duration? = .seconds(30)
+
+    /// Codecs this build implements, by key.
+    static let implemented: [String: RTPMap] = [
+        "opus/48000/2": RTPMap(payloadType: 0, encoding: "opus", clockRate: 48000, channels: 2),
+        "pcma/8000": RTPMap(payloadType: 8, encoding: "PCMA", clockRate: 8000),
+        "pcmu/8000": RTPMap(payloadType: 0, encoding: "PCMU", clockRate: 8000),
+    ]
+
+    /// What we offer and accept, in priority order.
+    public var capabilities: MediaCapabilities {
+        let codecs = codecPriorities.filter { $0.value > 0 }.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
+            .compactMap { Self.implemented[$0.key.lowercased()] }
+        let te = (codecPriorities.first { $0.key.lowercased() == "telephone-event/8000" }?.value ?? 0) > 0
+        return MediaCapabilities(codecs: codecs, fmtp: ["opus/48000/2": "useinbandfec=1; usedtx=\(dtx ? 1 : 0); maxplaybackrate=16000; sprop-maxcapturerate=16000"],
+                                 telephoneEvent: te, srtp: srtp)
+    }
+}
+
+extension ConfigSchema {
+    static func flag(_ v: String) -> Bool? { v == "1" || v.lowercased() == "true" ? true : v == "0" || v.lowercased() == "false" ? false : nil }
+
+    static func deviceList(_ v: String) -> [String]? {
+        let names = v.split(separator: ",").map { String($0).trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
+        return names.isEmpty ? nil : names
+    }
+
+    static let callKeys: [Key] = [
+        Key(name: "sipendpoint.policy.session.auto_answer", help: "1: answer every incoming call by itself (SIP Server's auto-answer headers are always honoured; default 0)") { c, v in
+            guard let b = flag(v) else { return "must be 0 or 1" }
+            c.calls.policy.autoAnswer = b; return nil
+        },
+        Key(name: "sipendpoint.policy.session.ring_timeout", help: "seconds an unanswered incoming call rings before it is refused with 480 (default 120)") { c, v in
+            guard let n = Int(v), n >= 1, n <= 3600 else { return "must be from 1 to 3600 seconds" }
+            c.calls.policy.ringTimeout = .seconds(n); return nil
+        },
+        Key(name: "sipendpoint.policy.session.max_calls", help: "calls at once; one more is refused with 486 (default 4)") { c, v in
+            guard let n = Int(v), n >= 1, n <= 32 else { return "must be from 1 to 32" }
+            c.calls.policy.maxCalls = n; return nil
+        },
+        Key(name: "sipendpoint.policy.session.reject_session_when_headset_na", help: "1: refuse calls while no audio device is present (default 0)") { c, v in
+            guard let b = flag(v) else { return "must be 0 or 1" }
+            c.calls.policy.rejectWithoutHeadset = b; return nil
+        },
+        Key(name: "sipendpoint.policy.session.sip_code_when_headset_na", help: "SIP status for calls refused without a headset (default 480)") { c, v in
+            guard let n = Int(v), n >= 400, n <= 699 else { return "must be a SIP status from 400 to 699" }
+            c.calls.policy.codeWithoutHeadset = n; return nil
+        },
+        Key(name: "sipendpoint.policy.session.dtmf_method", help: "rfc2833, Info or InbandRtp (case-insensitive; default rfc2833)") { c, v in
+            switch v.lowercased() {
+            case "rfc2833": c.calls.dtmfMethod = .rfc2833
+            case "info": c.calls.dtmfMethod = .info
+            case "inbandrtp": c.calls.dtmfMethod = .inbandRtp
+            default: return "must be rfc2833, Info or InbandRtp"
+            }
+            return nil
+        },
+        Key(name: "sipendpoint.policy.session.dtx_mode", help: "1: Opus discontinuous transmission (default 0)") { c, v in
+            guard let b = flag(v) else { return "must be 0 or 1" }
+            c.calls.dtx = b; return nil
+        },
+        Key(name: "sipendpoint.system.security.use_srtp", help: "disabled, optional or mandatory (0 = disabled, 1 = mandatory; default disabled)") { c, v in
+            switch v.lowercased() {
+            case "disabled", "0", "false": c.calls.srtp = .disabled
+            case "optional": c.calls.srtp = .optional
+            case "mandatory", "1", "true": c.calls.srtp = .mandatory
+            default: return "must be disabled, optional, mandatory, 0 or 1"
+            }
+            return nil
+        },
+        Key(name: "sipendpoint.policy.device.audio_in_device", help: "capture device: ALSA PCM names, comma-separated, first present wins; * = the ALSA default (default *)") { c, v in
+            guard let l = deviceList(v) else { return "must name at least one ALSA device or *" }
+            c.calls.audioIn = l; return nil
+        },
+        Key(name: "sipendpoint.policy.device.audio_out_device", help: "playback device: ALSA PCM names, comma-separated, first present wins; * = the ALSA default (default *)") { c, v in
+            guard let l = deviceList(v) else { return "must name at least one ALSA device or *" }
+            c.calls.audioOut = l; return nil
+        },
+        Key(name: "sipendpoint.policy.endpoint.rtp_port_min", help: "lowest RTP port (default 16384)") { c, v in
+            guard let n = UInt16(v), n >= 1024 else { return "must be a port from 1024 to 65535" }
+            c.calls.rtpPorts = n...max(n, c.calls.rtpPorts.upperBound); return nil
+        },
+        Key(name: "sipendpoint.policy.endpoint.rtp_port_max", help: "highest RTP port (default 32767)") { c, v in
+            guard let n = UInt16(v), n >= 1026 else { return "must be a port from 1026 to 65535" }
+            c.calls.rtpPorts = min(c.calls.rtpPorts.lowerBound, n)...n; return nil
+        },
+        Key(name: "sipendpoint.policy.endpoint.rtp_inactivity_timeout", help: "seconds without RTP before a call is ended as dead; 0 = never (default 30)") { c, v in
+            guard let n = Int(v), n >= 0, n <= 3600 else { return "must be from 0 to 3600 seconds" }
+            c.calls.rtpInactivityTimeout = n == 0 ? nil : .seconds(n); return nil
+        },
+    ] + ["opus/48000/2", "PCMA/8000", "PCMU/8000", "telephone-event/8000"].map { codec in
+        Key(name: "sipendpoint.policy.codecs.\(codec)", help: "priority of \(codec): 1-127, higher first; 0 = disabled") { c, v in codecPriority(&c, codec, v) }
+    }
+
+    /// `sipendpoint.policy.codecs.<encoding>/<rate>[/<channels>]` = priority; codecs this build lacks are accepted and ignored.
+    static func codecPriority(_ c: inout EndpointConfiguration, _ codec: String, _ v: String) -> String? {
+        guard let n = Int(v), n >= 0, n <= 127 else { return "must be a priority from 0 (disabled) to 127" }
+        let parts = codec.split(separator: "/")
+        guard parts.count >= 2, parts.count <= 3, !parts[0].isEmpty, Int(parts[1]) != nil else {
+            return "codec must be written <encoding>/<rate>[/<channels>]"
+        }
+        c.calls.codecPriorities[codec] = n
+        return nil
+    }
+
+    static let codecPrefix = "sipendpoint.policy.codecs."
+}

@@ -1,0 +1,63 @@
+import Foundation
+import SIPCore
+
+/// The call routes: `GET /v1/calls`, per-call actions, Connector `DELETE /calls`.
+extension ControlAPI {
+    /// A route path with `{id}` segments matches any one segment there.
+    static func matches(template: String, path: String) -> Bool {
+        let t = template.split(separator: "/"), p = path.split(separator: "/")
+        guard t.count == p.count else { return false }
+        return zip(t, p).allSatisfy { $0 == $1 || ($0.hasPrefix("{") && !$1.isEmpty) }
+    }
+
+    func callRoute(_ r: HTTPRequest) -> HTTPResponse? {
+        let parts = r.path.split(separator: "/").map(String.init)
+        switch (r.method, parts.count) {
+        case ("GET", 2) where parts == ["v1", "calls"]:
+            return .json(200, "{\"calls\":[\(calls().map(Self.callJSON).joined(separator: ","))]}")
+        case ("DELETE", 1) where parts == ["calls"]:
+            let n = service.queue.sync { () -> Int in
+                let n = service.calls.count
+                service.calls.hangupAll()
+                return n
+            }
+            return .json(200, "{\"released\":\(n)}")
+        case ("DELETE", 3) where parts[0] == "v1" && parts[1] == "calls":
+            return perform(parts[2]) { $0.hangup(parts[2]) }
+        case ("POST", 4) where parts[0] == "v1" && parts[1] == "calls":
+            let id = parts[2]
+            switch parts[3] {
+            case "answer": return perform(id) { $0.answer(id) }
+            case "hangup": return perform(id) { $0.hangup(id) }
+            case "hold": return perform(id) { $0.hold(id, true) }
+            case "resume": return perform(id) { $0.hold(id, false) }
+            default: return nil
+            }
+        default:
+            return nil
+        }
+    }
+
+    private func perform(_ id: String, _ body: @escaping (CallManager) -> Bool) -> HTTPResponse {
+        let done = service.queue.sync { body(service.calls) }
+        return done ? .json(200, "{\"id\":\(JSON.string(id)),\"result\":\"ok\"}") : .error(404, "no such call: \(id)")
+    }
+
+    func calls() -> [CallSnapshot] { service.queue.sync { service.calls.snapshot } }
+
+    static func callJSON(_ c: CallSnapshot) -> String {
+        var media = "null"
+        if let m = c.media {
+            media = "{\"packets_sent\":\(m.packetsSent),\"packets_received\":\(m.packetsReceived),\"packets_lost\":\(m.packetsLost),"
+                + "\"jitter_ms\":\(Self.number(m.jitterMs)),\"rtt_ms\":\(m.rttMs.map(Self.number) ?? "null"),\"jitter_buffer_ms\":\(m.jitterBufferMs),"
+                + "\"concealed_frames\":\(m.concealedFrames),\"local_mos\":\(Self.number(m.localMOS)),\"local_inter_mos\":\(Self.number(m.intervalMOS)),"
+                + "\"foreign_packets\":\(m.foreignPackets),\"srtp_failures\":\(m.srtpFailures)}"
+        }
+        return "{\"id\":\(JSON.string(c.id)),\"uuid\":\(JSON.string(c.id)),\"state\":\(JSON.string(c.state)),\"direction\":\(JSON.string(c.direction)),"
+            + "\"remote\":\(JSON.string(c.remote)),\"genesys_call_uuid\":\(JSON.optional(c.genesysCallUUID)),"
+            + "\"held\":\(c.heldLocally || c.heldRemotely),\"held_locally\":\(c.heldLocally),\"held_remotely\":\(c.heldRemotely),"
+            + "\"codec\":\(JSON.optional(c.codec)),\"srtp\":\(JSON.optional(c.srtp)),\"since\":\(JSON.string(rfc3339(c.since))),\"media\":\(media)}"
+    }
+
+    static func number(_ d: Double) -> String { d.isFinite ? String(format: "%.3f", d) : "null" }
+}

@@ -1,0 +1,297 @@
+import Dispatch
+import Logging
+
+/// A call as the control API and the event stream see it.
+public struct CallSnapshot: Sendable, Hashable, Codable {
+    public var id: String
+    public var state: String
+    public var direction: String
+    public var remote: String
+    public var genesysCallUUID: String?
+    public var heldLocally: Bool
+    public var heldRemotely: Bool
+    public var codec: String?
+    public var srtp: String?
+    /// Wall-clock seconds since the epoch when the call began.
+    public var since: Double
+    public var media: CallMediaStatistics?
+}
+
+/// What happened to a call, for SSE events and logs.
+public struct CallEvent: Sendable, Hashable {
+    public enum Kind: String, Sendable { case ringing, answered, held, resumed, ended, dtmf }
+    public var kind: Kind
+    public var call: CallSnapshot
+    public var detail: String?
+}
+
+/// Drives the calls: takes new INVITEs and in-dialog requests from the
+/// stack, runs each call's ``CallMachine``, carries its actions (responses
+/// through their server transactions, in-dialog requests through client
+/// transactions, timers, media), and gives the headset to the one active
+/// call. Calls live in their dialogs: registrations coming and going never
+/// touch them.
+///
+/// `@unchecked Sendable` boundary: every member is used only on the stack's queue.
+public final class CallManager: SIPRequestRouter, @unchecked Sendable {
+    final class Call {
+        let id: String
+        var machine: CallMachine
+        let media: CallMediaSession
+        /// The INVITE's flow: in-dialog requests go back along it when the target is a name.
+        let flow: InboundMessage
+        /// Server transactions waiting for the machine's response, by Via branch + method.
+        var pending: [String: ServerTransactionHandle] = [:]
+        let since: Double
+        init(id: String, machine: CallMachine, media: CallMediaSession, flow: InboundMessage, since: Double) {
+            self.id = id
+            self.machine = machine
+            self.media = media
+            self.flow = flow
+            self.since = since
+        }
+    }
+
+    public let stack: SIPStack
+    public var policy: CallPolicy
+    public let media: CallMediaProvider
+    private let user: String
+    private let random: RandomSource
+    private let logger: Logger
+    private let wallClock: @Sendable () -> Double
+    private var calls: [String: Call] = [:]
+    private lazy var timers = TimerScheduler<String>(queue: stack.queue)
+    private var activeID: String?
+    /// Calls that ended, by outcome (metrics).
+    public private(set) var endedByOutcome: [String: Int] = [:]
+
+    /// Every call event (on the stack's queue).
+    public var onEvent: ((CallEvent) -> Void)?
+
+    public init(stack: SIPStack, media: CallMediaProvider, policy: CallPolicy, user: String, random: RandomSource = .system, logger: Logger,
+                wallClock: @escaping @Sendable () -> Double) {
+        self.stack = stack
+        self.media = media
+        self.policy = policy
+        self.user = user
+        self.random = random
+        self.logger = logger
+        self.wallClock = wallClock
+    }
+
+    // MARK: SIPRequestRouter
+
+    public func route(_ handle: ServerTransactionHandle) -> Bool {
+        let r = handle.request.message
+        guard let method = r.method else { return false }
+        if method == .invite, r.to?.tag == nil { return newCall(handle) }
+        if method == .cancel {
+            guard let call = calls.values.first(where: { $0.flow.message.callID == r.callID && $0.flow.message.topVia?.branch == r.topVia?.branch }) else { return false }
+            remember(handle, in: call)
+            feed(call, .request(r))
+            return true
+        }
+        guard r.to?.tag != nil, let call = calls.values.first(where: { $0.machine.dialog.matches(r) }) else { return false }
+        remember(handle, in: call)
+        feed(call, .request(r))
+        return true
+    }
+
+    public func acknowledge(_ inbound: InboundMessage) -> Bool {
+        guard let call = calls.values.first(where: { $0.machine.dialog.matches(inbound.message) }) else { return false }
+        feed(call, .request(inbound.message))
+        return true
+    }
+
+    // MARK: Control (on the stack's queue)
+
+    public var snapshot: [CallSnapshot] { calls.values.sorted { $0.since < $1.since }.map(snapshot) }
+
+    @discardableResult public func answer(_ id: String) -> Bool { act(id, .answer) }
+    @discardableResult public func hangup(_ id: String) -> Bool { act(id, .hangup) }
+    @discardableResult public func hold(_ id: String, _ on: Bool) -> Bool { act(id, .hold(on)) }
+
+    /// Ends every call (Connector `DELETE /calls`, unregister, shutdown).
+    public func hangupAll() { for id in Array(calls.keys) { _ = act(id, .hangup) } }
+
+    public var count: Int { calls.count }
+
+    private func act(_ id: String, _ e: CallMachine.Event) -> Bool {
+        guard let call = calls[id] else { return false }
+        feed(call, e)
+        return true
+    }
+
+    // MARK: Driving
+
+    private func newCall(_ handle: ServerTransactionHandle) -> Bool {
+        let invite = handle.request.message
+        let inbound = handle.request
+        if calls.count >= policy.maxCalls {
+            respond(handle, invite, 486, "Busy Here")
+            return true
+        }
+        if policy.rejectWithoutHeadset && !media.headsetPresent {
+            respond(handle, invite, policy.codeWithoutHeadset, "Temporarily Unavailable - no headset")
+            return true
+        }
+        let session: CallMediaSession
+        do throws(SDPError) {
+            session = try media.openSession(localIP: stack.transport.advertisedAddress(toward: inbound.source).ip)
+        } catch {
+            respond(handle, invite, 503, "Service Unavailable - \(error.reason)")
+            return true
+        }
+        let negotiator = SDPNegotiator(capabilities: media.capabilities)
+        let autoAnswer = AutoAnswer.delay(in: invite) ?? (policy.autoAnswer ? 0 : nil)
+        do {
+            let (machine, actions) = try CallMachine.incoming(invite, local: session.local, negotiator: negotiator, contact: contact(for: inbound),
+                                                              policy: policy, autoAnswerAfter: autoAnswer, random: random)
+            let call = Call(id: invite.callID ?? random.hex(8), machine: machine, media: session, flow: inbound, since: wallClock())
+            calls[call.id] = call
+            let id = call.id, queue = stack.queue
+            session.onDead = { [weak self] why in
+                queue.async { [weak self] in
+                    guard let self else { return }
+                    self.logger.warning("call media dead: hanging up", metadata: ["call_id": "\(id)", "reason": "\(why)"])
+                    self.hangup(id)
+                }
+            }
+            remember(handle, in: call)
+            logger.notice("incoming call", metadata: ["call_id": "\(call.id)", "from": "\(invite.from?.uri.description ?? "?")",
+                                                     "auto_answer": "\(autoAnswer.map { "\($0) s" } ?? "no")"])
+            run(actions, for: call)
+        } catch {
+            session.close()
+            respond(handle, invite, 400, "Bad Request - \(error.reason)")
+        }
+        return true
+    }
+
+    private func respond(_ handle: ServerTransactionHandle, _ request: SIPMessage, _ code: Int, _ reason: String) {
+        var r = SIPResponseBuilder.response(to: request, code: code, reason: reason, toTag: random.hex(6))
+        r.headers.append(.server, policy.userAgent)
+        logger.notice("refused call", metadata: ["call_id": "\(request.callID ?? "?")", "status": "\(code) \(reason)"])
+        handle.respond(r)
+    }
+
+    private func remember(_ handle: ServerTransactionHandle, in call: Call) {
+        let r = handle.request.message
+        call.pending[Self.key(branch: r.topVia?.branch, method: r.method)] = handle
+    }
+
+    private static func key(branch: String?, method: SIPMethod?) -> String { "\(branch ?? "")|\(method?.rawValue ?? "")" }
+
+    private func feed(_ call: Call, _ event: CallMachine.Event) {
+        let actions = call.machine.handle(event)
+        run(actions, for: call)
+    }
+
+    private func run(_ actions: [CallMachine.Action], for call: Call) {
+        for action in actions {
+            switch action {
+            case .respond(let r):
+                let key = Self.key(branch: r.topVia?.branch, method: try? r.cseq.method)
+                guard let handle = call.pending[key] else { continue }
+                handle.respond(r)
+                // Keep an INVITE's handle while its 2xx may be retransmitted.
+                if (r.statusCode ?? 0) >= 300 || (try? r.cseq.method) != .invite { call.pending[key] = nil }
+            case .send(let request):
+                send(request, in: call)
+            case .media(let stream):
+                do throws(SDPError) { try call.media.apply(stream) } catch {
+                    logger.error("media could not follow the negotiation", metadata: ["call_id": "\(call.id)", "reason": "\(error.reason)"])
+                }
+            case .schedule(let t, let after):
+                timers.schedule("\(call.id)|\(t)", after: after) { [weak self, weak call] in
+                    guard let self, let call else { return }
+                    self.feed(call, .timer(t))
+                }
+            case .cancel(let t):
+                timers.cancel("\(call.id)|\(t)")
+            case .state(let s):
+                logger.notice("call \(s.rawValue)", metadata: ["call_id": "\(call.id)"])
+                switch s {
+                case .ringing: emit(.ringing, call)
+                case .connecting: emit(.answered, call)
+                default: break
+                }
+            case .held(let local, let remote):
+                emit(local || remote ? .held : .resumed, call, detail: local ? "local" : remote ? "remote" : nil)
+            case .dtmf(let d):
+                emit(.dtmf, call, detail: String(d))
+            case .ended(let cause):
+                logger.notice("call ended", metadata: ["call_id": "\(call.id)", "cause": "\(cause)"])
+                call.media.close()
+                calls[call.id] = nil
+                timers.cancelAll { $0.hasPrefix("\(call.id)|") }
+                endedByOutcome[cause.code.map { "\($0)" } ?? (cause.remote ? "remote_bye" : "local_bye"), default: 0] += 1
+                emit(.ended, call, detail: cause.description)
+            }
+        }
+        updateHeadset()
+    }
+
+    /// The most recent established call not held by us has the headset.
+    private func updateHeadset() {
+        let candidate = calls.values.filter { $0.machine.state == .established && !$0.machine.localHold }.max { $0.since < $1.since }
+        guard candidate?.id != activeID else { return }
+        if let old = activeID, let c = calls[old] { c.media.setActive(false) }
+        activeID = candidate?.id
+        candidate?.media.setActive(true)
+    }
+
+    /// Sends an in-dialog request: Via for the flow, to the next hop (an IP
+    /// literal), else back along the INVITE's flow.
+    private func send(_ request: SIPMessage, in call: Call) {
+        var request = request
+        let destination = nextHop(for: call)
+        let local = stack.transport.advertisedAddress(toward: destination.address)
+        if let via = request.topVia {
+            let v = SIPVia(transport: destination.kind.viaToken, host: local.ip, port: local.port, parameters: via.parameters)
+            request.headers.replaceFirst(.via, with: v.description)
+        }
+        if request.method == .ack {
+            stack.transport.send(request, to: destination)
+            return
+        }
+        let method = request.method ?? .bye
+        stack.transactions.sendRequest(request, to: destination) { [weak self, weak call] result in
+            guard let self, let call, self.calls[call.id] != nil else { return }
+            switch result {
+            case .provisional: break
+            case .final(let r): self.feed(call, .response(r))
+            case .timeout: self.feed(call, .requestFailed(method, "timeout"))
+            case .transportError(let e): self.feed(call, .requestFailed(method, e.description))
+            }
+        }
+    }
+
+    private func nextHop(for call: Call) -> TransportDestination {
+        let flow = call.flow
+        if let uri = call.machine.dialog.nextHop, let address = SocketAddress(ip: uri.host, port: uri.port ?? (uri.scheme == .sips ? 5061 : 5060)) {
+            let kind: SIPTransportKind = uri.scheme == .sips ? .tls : (uri.transportParameter == "tcp" ? .tcp : uri.transportParameter == "tls" ? .tls : flow.kind)
+            return TransportDestination(kind: kind, address: address, connectionID: address == flow.source && kind == flow.kind ? flow.connectionID : nil)
+        }
+        return TransportDestination(kind: flow.kind, address: flow.source, connectionID: flow.connectionID)
+    }
+
+    private func contact(for inbound: InboundMessage) -> SIPURI {
+        let local = stack.transport.advertisedAddress(toward: inbound.source)
+        var uri = SIPURI(scheme: inbound.kind == .tls ? .sips : .sip, user: user, host: local.ip, port: local.port)
+        if inbound.kind == .tcp { uri.parameters.set("transport", "tcp") }
+        if inbound.kind == .tls { uri.parameters.set("transport", "tls") }
+        return uri
+    }
+
+    private func snapshot(_ c: Call) -> CallSnapshot {
+        let m = c.machine
+        return CallSnapshot(id: c.id, state: m.state.rawValue, direction: "incoming", remote: m.dialog.remoteURI.uri.description,
+                            genesysCallUUID: m.genesysCallUUID, heldLocally: m.localHold, heldRemotely: m.remoteHold,
+                            codec: m.stream?.codec.description, srtp: m.stream?.srtp?.suite.rawValue, since: c.since, media: c.media.statistics)
+    }
+
+    private func emit(_ kind: CallEvent.Kind, _ call: Call, detail: String? = nil) {
+        onEvent?(CallEvent(kind: kind, call: snapshot(call), detail: detail))
+    }
+}

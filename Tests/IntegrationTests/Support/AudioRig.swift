@@ -1,0 +1,110 @@
+import Foundation
+
+/// Real audio without a sound card: ALSA `type file` PCMs over FIFOs, paced
+/// by testing/audio/pump.py (one 20 ms chunk per 20 ms, as a sound card
+/// would), speech made by espeak-ng, and PESQ (testing/audio/score.py).
+/// The agent (sipendpointd) captures `agent.raw` and plays into
+/// `agent_out.raw`; the far end (baresip) captures `far.raw` and plays into
+/// `far_out.raw`. Each rig is a directory used as HOME (its .asoundrc).
+struct AudioRig {
+    let dir: URL
+    static let rate = 16000
+
+    /// The two speech samples (16 kHz S16_LE), made once per test run.
+    static let speech = Task { () throws -> URL in
+        let dir = Paths.tempDirectory("speech")
+        let lines = [("agent", "en", "Hello, this is the agent speaking. Your order number is four five six, and the parcel will arrive on Tuesday morning."),
+                     ("far", "en+f3", "Good afternoon. I am calling about my account. Could you please check the last payment that I made last week?")]
+        for (name, voice, text) in lines {
+            let wav = dir.appendingPathComponent("\(name).wav").path
+            let (s1, o1) = try await runCommand("/usr/bin/espeak-ng", ["-v", voice, "-s", "150", "-w", wav, text])
+            guard s1 == 0 else { throw KamailioError(reason: "espeak-ng failed: \(o1)") }
+            let (s2, o2) = try await runCommand("/usr/bin/sox", [wav, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer",
+                                                                  dir.appendingPathComponent("\(name).raw").path])
+            guard s2 == 0 else { throw KamailioError(reason: "sox failed: \(o2)") }
+        }
+        return dir
+    }
+
+    init(_ name: String) async throws {
+        dir = Paths.tempDirectory("audio-\(name)")
+        let speech = try await Self.speech.value
+        for f in ["agent.raw", "far.raw"] {
+            try FileManager.default.copyItem(at: speech.appendingPathComponent(f), to: dir.appendingPathComponent(f))
+        }
+        for f in ["agent_in.fifo", "far_in.fifo", "far_out.fifo"] {
+            guard mkfifo(dir.appendingPathComponent(f).path, 0o600) == 0 else { throw KamailioError(reason: "mkfifo \(f) failed") }
+        }
+        func pcm(_ name: String, input: String?, output: String) -> String {
+            let file = "pcm.\(name)_raw { type file; slave.pcm \"null\"; file \"\(output)\"; format \"raw\"" + (input.map { "; infile \"\($0)\"" } ?? "") + " }\n"
+            return file + "pcm.\(name) { type plug; slave { pcm \"\(name)_raw\"; rate \(Self.rate); format S16_LE; channels 1 } }\n"
+        }
+        let rc = pcm("agent_in", input: path("agent_in.fifo"), output: "/dev/null") + pcm("agent_out", input: nil, output: path("agent_out.raw"))
+            + pcm("far_in", input: path("far_in.fifo"), output: "/dev/null") + pcm("far_out", input: nil, output: path("far_out.fifo"))
+        try rc.write(to: dir.appendingPathComponent(".asoundrc"), atomically: true, encoding: .utf8)
+    }
+
+    func path(_ f: String) -> String { dir.appendingPathComponent(f).path }
+
+    /// The environment for processes that open the rig's PCMs.
+    var environment: [String: String] {
+        var e = ProcessInfo.processInfo.environment
+        e["HOME"] = dir.path
+        return e
+    }
+
+    /// Daemon settings that use the rig's devices.
+    func agentSettings(_ base: [String: String]) -> [String: String] {
+        var s = base
+        s["sipendpoint.policy.device.audio_in_device"] = "agent_in"
+        s["sipendpoint.policy.device.audio_out_device"] = "agent_out"
+        return s
+    }
+
+    /// Feeds both microphones and drains the far end's speaker for `seconds`.
+    func startPumps(seconds: Double) throws -> [ChildProcess] {
+        let pump = Paths.root.appendingPathComponent("testing/audio/pump.py").path
+        return try [("feed", "agent_in.fifo", "agent.raw"), ("feed", "far_in.fifo", "far.raw"), ("drain", "far_out.fifo", "far_out.raw")].map {
+            try ChildProcess("/usr/bin/env", ["python3", pump, $0.0, path($0.1), path($0.2), String(seconds)])
+        }
+    }
+
+    /// baresip as the far end: its own audio through the rig, `codecs` as
+    /// baresip spells them, SDES when `srtp`; dials `target` at once and
+    /// hangs up after `seconds` (0: waits to be called, answers by itself).
+    func baresip(sipPort: UInt16, codecs: String, srtp: Bool, dial target: String?, seconds: Int) throws -> ChildProcess {
+        let conf = dir.appendingPathComponent("baresip")
+        try FileManager.default.createDirectory(at: conf, withIntermediateDirectories: true)
+        try """
+        poll_method epoll
+        sip_listen 127.0.0.1:\(sipPort)
+        net_interface 127.0.0.1
+        audio_player alsa,far_out
+        audio_source alsa,far_in
+        audio_alert alsa,far_out
+        module_path /usr/lib/baresip/modules
+        module g711.so
+        module opus.so
+        module srtp.so
+        module alsa.so
+        module account.so
+        module menu.so
+        rtp_ports 40000-40999
+
+        """.write(to: conf.appendingPathComponent("config"), atomically: true, encoding: .utf8)
+        try "<sip:far@127.0.0.1:\(sipPort)>;regint=0;answermode=auto;audio_codecs=\(codecs)\(srtp ? ";mediaenc=srtp-mand" : "")\n"
+            .write(to: conf.appendingPathComponent("accounts"), atomically: true, encoding: .utf8)
+        var args = ["-f", conf.path, "-t", String(seconds)]
+        if let target { args += ["-e", "/dial \(target)"] }
+        return try ChildProcess("/usr/bin/baresip", args, environment: environment)
+    }
+
+    /// PESQ of `degraded` against `reference` (both 16 kHz raw), `mode` wb or nb.
+    func pesq(reference: String, degraded: String, mode: String) async throws -> Double {
+        let (status, out) = try await runCommand("/usr/bin/env", ["python3", Paths.root.appendingPathComponent("testing/audio/score.py").path,
+                                                                      path(reference), path(degraded), mode])
+        guard status == 0, let line = out.split(separator: "\n").last(where: { $0.hasPrefix("PESQ") }),
+              let score = Double(line.split(separator: " ")[2]) else { throw KamailioError(reason: "PESQ failed: \(out)") }
+        return score
+    }
+}

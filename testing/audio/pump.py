@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Paced audio for ALSA `type file` PCMs (no sound card here).
+
+feed FIFO RAW SECONDS  -- writes RAW (S16_LE mono, 16 kHz) into FIFO, one 20 ms
+                          chunk every 20 ms, then silence, for SECONDS in all.
+drain FIFO OUT SECONDS -- reads FIFO one 20 ms chunk every 20 ms (as a sound
+                          card would), appending to OUT, for SECONDS.
+Both open the FIFO first (blocking until the other side opens it) and keep
+time with a monotonic clock, so they never drift or burst."""
+import os, sys, time
+
+RATE = 16000
+CHUNK = RATE // 50 * 2  # 20 ms of S16_LE mono
+
+
+def paced(seconds, step):
+    start = time.monotonic()
+    n = 0
+    while n * 0.02 < seconds:
+        step(n)
+        n += 1
+        delay = start + n * 0.02 - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+
+def feed(fifo, raw, seconds):
+    data = open(raw, "rb").read()
+    fd = os.open(fifo, os.O_WRONLY)
+    try:
+        def step(n):
+            chunk = data[n * CHUNK:(n + 1) * CHUNK]
+            os.write(fd, chunk + b"\0" * (CHUNK - len(chunk)))
+        paced(seconds, step)
+    except BrokenPipeError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def drain(fifo, out, seconds):
+    # Blocks until the player opens the FIFO, then takes exactly one chunk
+    # per 20 ms: the player is held to real time by the full pipe, as by a sound card.
+    fd = os.open(fifo, os.O_RDONLY)
+    with open(out, "wb") as f:
+        def step(n):
+            b = b""
+            while len(b) < CHUNK:
+                part = os.read(fd, CHUNK - len(b))
+                if not part:
+                    raise EOFError
+                b += part
+            f.write(b)
+        try:
+            paced(seconds, step)
+        except EOFError:
+            pass
+    os.close(fd)
+
+
+if __name__ == "__main__":
+    mode, fifo, path, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+    (feed if mode == "feed" else drain)(fifo, path, seconds)
