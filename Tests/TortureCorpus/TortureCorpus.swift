@@ -38,8 +38,10 @@ public enum TortureCorpus {
         Case(file: "invalid/\(f).sip", wellFormed: wellFormed, udp: udp, closesStream: closes)
     }
 
-    /// Every message in the corpus. INVITE is answered 480 after the §8.2
-    /// checks (this build has no call handling); REGISTER 405 (not a registrar).
+    /// Every message in the corpus. A valid INVITE passes the §8.2 checks and
+    /// reaches the call layer, which the tests' daemon has refuse every call
+    /// with 480 (no audio device, and calls need one); REGISTER gets 405 (not
+    /// a registrar).
     public static let cases: [Case] = [
         v("wsinv", .respond(480)), v("intmeth", .respond(501)), v("esc01", .respond(480)),
         v("escnull", .respond(405)), v("esc02", .respond(501)), v("lwsdisp", .respond(200)),

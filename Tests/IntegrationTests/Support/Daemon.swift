@@ -51,6 +51,17 @@ final class Daemon: @unchecked Sendable {
         ]
     }
 
+    /// Settings whose calls are refused 480 by the call layer (no audio
+    /// device, and calls need one): an INVITE answered 480 has passed the
+    /// RFC 3261 §8.2 checks and reached the call layer.
+    static func refusingCalls(_ s: [String: String]) -> [String: String] {
+        var s = s
+        s["sipendpoint.policy.device.audio_in_device"] = "no-such-device"
+        s["sipendpoint.policy.device.audio_out_device"] = "no-such-device"
+        s["sipendpoint.policy.session.reject_session_when_headset_na"] = "1"
+        return s
+    }
+
     func stop() async -> Int32? {
         child.signal(SIGTERM)
         let status = await child.waitForExit(timeout: .seconds(10))
