@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// Real calls with real audio both ways: baresip (Debian baresip-core) as
-/// the far end calls the agent, sipendpointd answers by itself, speech goes
+/// the far end calls the agent's DN through kamailio (registrar and
+/// record-routing proxy), sipendpointd answers by itself, speech goes
 /// through ALSA file PCMs on both sides, and PESQ scores each direction.
 /// Floors fail for broken, silent, clipped or time-warped audio; the figures
 /// themselves are printed as MEASURED lines.
@@ -39,8 +40,9 @@ import Testing
         let control = UInt16(s["sipendpoint.control-port"]!)!
         #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "\(d.log.text)")
         let pumps = try rig.startPumps(seconds: 13)
-        let far = try rig.baresip(sipPort: freePort(), codecs: c.baresipCodecs, srtp: c.srtp, dial: "sip:7001@127.0.0.1:\(d.sipPort)", seconds: 11)
+        let far = try rig.baresip(sipPort: freePort(), codecs: c.baresipCodecs, srtp: c.srtp, dial: "sip:7001@\(kam.address):\(kam.port)", seconds: 11)
         #expect(await d.log.waitFor("call established", timeout: .seconds(10)), "\(d.log.text)\n\(far.log.text)")
+        #expect(await kam.log.waitFor("INVITE-ROUTED", timeout: .seconds(3)))
         // Mid-call: the control API shows the call, its codec, SRTP and live
         // figures (polled until 100 packets went each way, for at most 8 s).
         var call: [String: Any] = [:], media: [String: Any] = [:]
