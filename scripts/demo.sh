@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The local demo: a real kamailio registrar on 127.0.0.1, sipendpointd
-# registering agent DN 7001 to it, the binding shown at the registrar, then
-# a clean stop that removes the binding.
+# The local demo: a real kamailio registrar/proxy on 127.0.0.1, sipendpointd
+# registering agent DN 7001 to it, then a real call: baresip (the customer)
+# calls 7001 through kamailio with Opus and SRTP, sipendpointd answers by
+# itself, speech (espeak-ng) goes both ways through ALSA file PCMs (no sound
+# card needed), the call's codec, SRTP suite, MOS and RTT are read from the
+# control port, and PESQ scores what each side heard. Then a clean stop that
+# removes the binding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -37,10 +41,43 @@ sipendpoint.proxies.proxy0.reg_timeout = 60
 sipendpoint.local-address = $addr
 sipendpoint.state-directory = $work/state
 sipendpoint.control-port = ${DEMO_CONTROL_PORT:-18200}
+sipendpoint.policy.session.auto_answer = 1
+sipendpoint.system.security.use_srtp = optional
+sipendpoint.policy.device.audio_in_device = agent_in
+sipendpoint.policy.device.audio_out_device = agent_out
 CONF
 
+# Audio without a sound card: ALSA file PCMs over FIFOs, paced in real time.
+espeak-ng -s 150 -w "$work/agent.wav" "Hello, this is the agent speaking. Your order number is four five six, and the parcel will arrive on Tuesday morning."
+espeak-ng -v en+f3 -s 150 -w "$work/far.wav" "Good afternoon. I am calling about my account. Could you please check the last payment that I made last week?"
+for n in agent far; do sox "$work/$n.wav" -r 16000 -c 1 -b 16 -e signed-integer "$work/$n.raw"; done
+mkfifo "$work/agent_in.fifo" "$work/far_in.fifo" "$work/far_out.fifo"
+pcm() { # name infile outfile
+  echo "pcm.$1_raw { type file; slave.pcm \"null\"; file \"$3\"; format \"raw\"${2:+; infile \"$2\"} }"
+  echo "pcm.$1 { type plug; slave { pcm \"$1_raw\"; rate 16000; format S16_LE; channels 1 } }"
+}
+{ pcm agent_in "$work/agent_in.fifo" /dev/null; pcm agent_out "" "$work/agent_out.raw"
+  pcm far_in "$work/far_in.fifo" /dev/null; pcm far_out "" "$work/far_out.fifo"; } > "$work/.asoundrc"
+mkdir -p "$work/baresip"
+cat > "$work/baresip/config" <<BCONF
+poll_method epoll
+sip_listen 127.0.0.1:${DEMO_FAR_PORT:-5072}
+net_interface 127.0.0.1
+audio_player alsa,far_out
+audio_source alsa,far_in
+audio_alert alsa,far_out
+module_path /usr/lib/baresip/modules
+module g711.so
+module opus.so
+module srtp.so
+module alsa.so
+module account.so
+module menu.so
+BCONF
+echo "<sip:customer@127.0.0.1:${DEMO_FAR_PORT:-5072}>;regint=0;answermode=auto;audio_codecs=opus/48000/1;mediaenc=srtp-mand" > "$work/baresip/accounts"
+
 echo "== sipendpointd --config $work/sipendpointd.conf"
-"$bin" --config "$work/sipendpointd.conf" > "$work/sipendpointd.log" 2>&1 &
+HOME="$work" "$bin" --config "$work/sipendpointd.conf" > "$work/sipendpointd.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 1 100); do grep -q "registration registered" "$work/sipendpointd.log" && break; sleep 0.1; done
 cat "$work/sipendpointd.log"
@@ -50,6 +87,28 @@ echo "== sipendpointd status (from its HTTP control port)"
 "$bin" status --config "$work/sipendpointd.conf"
 echo "== GET /v1/status"
 "$bin" status --json --config "$work/sipendpointd.conf"; echo
+
+echo "== a customer (baresip) calls 7001 through kamailio: Opus + SRTP, 10 s of speech both ways"
+pump="python3 testing/audio/pump.py"
+$pump feed "$work/agent_in.fifo" "$work/agent.raw" 12 & $pump feed "$work/far_in.fifo" "$work/far.raw" 12 &
+$pump drain "$work/far_out.fifo" "$work/far_out.raw" 12 &
+HOME="$work" timeout 30 baresip -f "$work/baresip" -e "/dial sip:7001@$addr:$port" -t 11 > "$work/baresip.log" 2>&1 &
+for _ in $(seq 1 100); do grep -q "call established" "$work/sipendpointd.log" && break; sleep 0.1; done
+sleep 7
+echo "== GET /v1/calls (mid-call)"
+curl -s "http://127.0.0.1:${DEMO_CONTROL_PORT:-18200}/v1/calls" | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["calls"]:
+    m = c["media"] or {}
+    print("   call %s: %s, codec %s, SRTP %s" % (c["id"], c["state"], c["codec"], c["srtp"]))
+    print("   packets sent %s, received %s, lost %s; jitter %s ms; RTT %s ms; MOS %s (interval %s)" % (
+        m.get("packets_sent"), m.get("packets_received"), m.get("packets_lost"), m.get("jitter_ms"), m.get("rtt_ms"), m.get("local_mos"), m.get("local_inter_mos")))'
+for _ in $(seq 1 100); do grep -q "call ended" "$work/sipendpointd.log" && break; sleep 0.1; done
+wait $(jobs -p | grep -v -e "^$daemon_pid\$" -e "^$kam_pid\$") 2>/dev/null || true
+grep -E "incoming call|call established|call ended" "$work/sipendpointd.log" | sed 's/^/   /'
+echo "== what each side heard (PESQ, ITU-T P.862.2 wideband)"
+echo "   agent → customer: $(python3 testing/audio/score.py "$work/agent.raw" "$work/far_out.raw" wb)"
+echo "   customer → agent: $(python3 testing/audio/score.py "$work/far.raw" "$work/agent_out.raw" wb)"
 
 echo "== binding at the registrar (kamcmd ul.dump)"
 kamcmd -s "unix:$work/kamailio/ctl.sock" ul.dump | grep -E "AoR|Address|Expires|User-Agent" || true
