@@ -21,6 +21,7 @@ public final class ALSADevice: @unchecked Sendable {
         self.name = name
         self.direction = direction
         self.sampleRate = sampleRate
+        _ = Self.quiet
         var handle: OpaquePointer?
         var rc = snd_pcm_open(&handle, name, direction == .capture ? csip_alsa_capture() : csip_alsa_playback(), 0)
         guard rc == 0, let handle else { throw MediaError(.noDevice, "ALSA \(direction) device '\(name)': \(Self.text(rc))") }
@@ -96,6 +97,9 @@ public final class ALSADevice: @unchecked Sendable {
         if Int(r) != rate { return "rate \(r) Hz instead of \(rate)" }
         return snd_pcm_prepare(pcm) < 0 ? "prepare failed" : nil
     }
+
+    /// Mutes alsa-lib's own stderr messages, once.
+    static let quiet: Void = csip_alsa_silence_errors()
 
     static func text(_ rc: Int32) -> String { snd_strerror(rc).map { String(cString: $0) } ?? "error \(rc)" }
 }

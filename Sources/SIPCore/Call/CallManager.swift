@@ -34,7 +34,8 @@ public struct CallEvent: Sendable, Hashable {
 ///
 /// `@unchecked Sendable` boundary: every member is used only on the stack's queue.
 public final class CallManager: SIPRequestRouter, @unchecked Sendable {
-    final class Call {
+    /// `@unchecked Sendable` boundary: used only on the stack's queue.
+    final class Call: @unchecked Sendable {
         let id: String
         var machine: CallMachine
         let media: CallMediaSession
@@ -197,7 +198,9 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
                 // Keep an INVITE's handle while its 2xx may be retransmitted.
                 if (r.statusCode ?? 0) >= 300 || (try? r.cseq.method) != .invite { call.pending[key] = nil }
             case .send(let request):
-                send(request, in: call)
+                // After the responses queued before it (a NOTIFY's 200 goes out before our re-INVITE).
+                // The call is held until then: a BYE is sent after the call left the table.
+                stack.queue.async { [weak self] in self?.send(request, in: call) }
             case .media(let stream):
                 do throws(SDPError) { try call.media.apply(stream) } catch {
                     logger.error("media could not follow the negotiation", metadata: ["call_id": "\(call.id)", "reason": "\(error.reason)"])

@@ -73,7 +73,9 @@ public final class SIPStack: @unchecked Sendable {
     }
 
     private func parseError(_ error: SIPParseError, reply: TransportDestination) {
-        guard error.isRequest, let headers = error.partialHeaders, SIPResponseBuilder.canRespond(headers) else {
+        // An ACK is never answered, not even a malformed one (RFC 3261 §17.2.1).
+        let isACK = error.partialHeaders?[.cseq].map { $0.uppercased().hasSuffix(" ACK") } ?? false
+        guard error.isRequest, !isACK, let headers = error.partialHeaders, SIPResponseBuilder.canRespond(headers) else {
             logger.notice("dropped malformed message", metadata: ["from": "\(reply.address)", "error": "\(error)"])
             return
         }

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+/// sipp plays Genesys SIP Server against the endpoint (third-party call
+/// control): each scenario under testing/sipp/ss checks every response and
+/// request the endpoint sends (codes, SDP direction, port, o= line, headers).
+@Suite(.serialized) struct SipServerScenarioTests {
+    static let udp = ["autoanswer-callinfo", "autoanswer-alertinfo", "ring-notify-talk", "hold-zero-retrieve-sdpless", "reinvite-directions",
+                      "makecall-delayed-offer", "cancel-ringing", "notify-hold-talk", "unknown-dialog-and-488", "endpoint-hangs-up"]
+    static let tcp = ["autoanswer-callinfo", "hold-zero-retrieve-sdpless", "notify-hold-talk", "endpoint-hangs-up"]
+
+    func sipp(_ scenario: String, daemonPort: UInt16, transport: String) throws -> (ChildProcess, URL) {
+        let ip = LoopbackAddresses.next()
+        let work = Paths.tempDirectory("sipp-ss")
+        var args = ["-sf", Paths.root.appendingPathComponent("testing/sipp/ss/\(scenario).xml").path, "127.0.0.1:\(daemonPort)",
+                    "-i", ip, "-p", String(freePort()), "-m", "1", "-timeout", "20s", "-timeout_error", "-nostdin",
+                    "-trace_err", "-error_file", work.appendingPathComponent("errors.log").path, "-mi", ip, "-mp", String(freePort())]
+        if transport == "TCP" { args += ["-t", "t1"] }
+        return (try ChildProcess("/usr/bin/sipp", args), work)
+    }
+
+    @Test(arguments: ["UDP", "TCP"])
+    func scenarios(_ transport: String) async throws {
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        var s = Daemon.settings(registrar: kam, transport: transport)
+        let control = freePort()
+        s["sipendpoint.control-port"] = String(control)
+        s["sipendpoint.log-level"] = "info"
+        let d = try await Daemon(s)
+        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        var ended = 0
+        for scenario in transport == "UDP" ? Self.udp : Self.tcp {
+            let (child, work) = try sipp(scenario, daemonPort: d.sipPort, transport: transport)
+            if scenario == "endpoint-hangs-up" {
+                // The agent hangs up from the control API once the call stands.
+                let established = d.log.count("call established")
+                #expect(await d.log.waitFor("call established", count: established + 1, timeout: .seconds(10)), "\(d.log.text)")
+                let list = try await http("GET", "/v1/calls", port: control)
+                let calls = (try JSONSerialization.jsonObject(with: Data(list.body.utf8)) as? [String: Any])?["calls"] as? [[String: Any]] ?? []
+                let id = try #require(calls.last?["id"] as? String, "\(list.body)")
+                #expect(calls.last?["genesys_call_uuid"] as? String == "0HKR3S8OQH5VJ1DL1TVSG3DAES000001")
+                #expect(try await http("DELETE", "/v1/calls/\(id)", port: control).status == 200)
+            }
+            let status = await child.waitForExit(timeout: .seconds(30))
+            let errors = (try? String(contentsOf: work.appendingPathComponent("errors.log"), encoding: .utf8)) ?? ""
+            #expect(status == 0, "\(transport) \(scenario): sipp \(String(describing: status))\n\(child.log.text.suffix(1500))\n\(errors.suffix(1500))")
+            if scenario != "unknown-dialog-and-488" {
+                ended += 1
+                #expect(await d.log.waitFor("call ended", count: ended, timeout: .seconds(5)), "\(scenario)\n\(d.log.text.suffix(3000))")
+            }
+        }
+        // Nothing left behind; the registration was never disturbed.
+        #expect(try await http("GET", "/v1/calls", port: control).body.contains("\"calls\":[]"))
+        #expect(!d.log.text.contains("registration retrying"))
+        #expect(await d.stop() == 0)
+    }
+}
