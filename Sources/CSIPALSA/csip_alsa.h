@@ -10,6 +10,7 @@ static void csip_alsa_quiet(const char *file, int line, const char *function, in
 }
 static inline void csip_alsa_silence_errors(void) { snd_lib_error_set_handler(csip_alsa_quiet); }
 
+static inline int csip_alsa_nonblock(void) { return SND_PCM_NONBLOCK; }
 static inline snd_pcm_format_t csip_alsa_s16_le(void) { return SND_PCM_FORMAT_S16_LE; }
 static inline snd_pcm_access_t csip_alsa_rw_interleaved(void) { return SND_PCM_ACCESS_RW_INTERLEAVED; }
 static inline snd_pcm_stream_t csip_alsa_playback(void) { return SND_PCM_STREAM_PLAYBACK; }

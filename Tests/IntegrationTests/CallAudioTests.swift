@@ -72,4 +72,60 @@ import Testing
         #expect(d.log.text.contains("far end hung up"))
         #expect(await d.stop() == 0)
     }
+
+    /// Two agents: 7001 calls 7002 with `POST /v1/calls` through kamailio
+    /// (outbound proxy = its registrar), 7002 answers by itself, speech
+    /// both ways, 7001 hangs up. Both ends are sipendpointd, so the scores
+    /// are this engine's own, in both directions.
+    @Test(arguments: [("Opus+SRTP", "wb", "opus/48000/2"), ("PCMA", "nb", "PCMA/8000")])
+    func agentCallsAgent(_ c: (name: String, mode: String, codec: String)) async throws {
+        let rig = try await AudioRig("a2a-" + c.name.replacingOccurrences(of: "+", with: "-"))
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        var sa = rig.agentSettings(Daemon.settings(registrar: kam))
+        var sb = Daemon.settings(user: "7002", registrar: kam)
+        sb["sipendpoint.policy.device.audio_in_device"] = "far_in"
+        sb["sipendpoint.policy.device.audio_out_device"] = "far_out"
+        sb["sipendpoint.policy.session.auto_answer"] = "1"
+        for k in ["sipendpoint.log-level"] { sa[k] = "info"; sb[k] = "info" }
+        if c.codec == "PCMA/8000" { sb["sipendpoint.policy.codecs.opus/48000/2"] = "0" } else {
+            sa["sipendpoint.system.security.use_srtp"] = "optional"
+            sb["sipendpoint.system.security.use_srtp"] = "mandatory"
+        }
+        let control = freePort()
+        sa["sipendpoint.control-port"] = String(control)
+        let a = try await Daemon(sa, environment: rig.environment)
+        let b = try await Daemon(sb, environment: rig.environment)
+        #expect(await a.log.waitFor("registration registered", timeout: .seconds(10)))
+        #expect(await b.log.waitFor("registration registered", timeout: .seconds(10)))
+        let pumps = try rig.startPumps(seconds: 12)
+        let placed = try await http("POST", "/v1/calls", port: control, body: "{\"to\":\"sip:7002@\(kam.address)\"}")
+        #expect(placed.status == 201, "\(placed.body)")
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(placed.body.utf8)) as? [String: Any])?["id"] as? String)
+        #expect(await b.log.waitFor("call established", timeout: .seconds(10)), "\(b.log.text)")
+        #expect(await a.log.waitFor("call established", timeout: .seconds(10)), "\(a.log.text)")
+        // The call's figures while it runs (polled until audio flowed both ways, at most 8 s).
+        var call: [String: Any] = [:], media: [String: Any] = [:]
+        for _ in 0..<80 {
+            let json = try JSONSerialization.jsonObject(with: Data(try await http("GET", "/v1/calls", port: control).body.utf8)) as? [String: Any]
+            call = (json?["calls"] as? [[String: Any]])?.first ?? [:]
+            media = call["media"] as? [String: Any] ?? [:]
+            if (media["packets_received"] as? Int ?? 0) > 100 && (media["packets_sent"] as? Int ?? 0) > 100 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(call["direction"] as? String == "outgoing" && call["codec"] as? String == c.codec)
+        #expect((call["srtp"] as? String != nil) == (c.codec != "PCMA/8000"))
+        // Let the speech play out, then 7001 hangs up (BYE along the record-route).
+        for p in pumps.prefix(2) { _ = await p.waitForExit(timeout: .seconds(20)) }
+        #expect(try await http("DELETE", "/v1/calls/\(id)", port: control).status == 200)
+        #expect(await b.log.waitFor("far end hung up", timeout: .seconds(5)), "\(b.log.text.suffix(3000))\n\(a.log.text.suffix(3000))\n\(kam.log.text.suffix(3000))")
+        _ = await pumps[2].waitForExit(timeout: .seconds(10))
+        let tx = try await rig.pesq(reference: "agent.raw", degraded: "far_out.raw", mode: c.mode)
+        let rx = try await rig.pesq(reference: "far.raw", degraded: "agent_out.raw", mode: c.mode)
+        print(String(format: "MEASURED agent-to-agent %@ PESQ-%@: 7001→7002 %.2f, 7002→7001 %.2f; MOS (E-model) %@, RTT %@ ms", c.name, c.mode.uppercased(), tx, rx,
+                     "\(media["local_mos"] ?? "?")", "\(media["rtt_ms"] ?? "?")"))
+        #expect(tx >= 3.5 && rx >= 3.5, "PESQ \(tx) / \(rx)")
+        #expect(await a.stop() == 0)
+        #expect(await b.stop() == 0)
+    }
 }

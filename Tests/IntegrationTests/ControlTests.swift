@@ -153,6 +153,9 @@ import Testing
             if parts[1].contains("{id}") {
                 // A call route, with no such call: 404 naming the call, not an unknown route.
                 #expect(r.status == 404 && r.body.contains("no such call"), "\(route): \(r.status) \(r.body)")
+            } else if route == "POST /v1/calls" {
+                // Placing a call needs a body: refused with 400, not an unknown route.
+                #expect(r.status == 400, "\(route): \(r.status)")
             } else {
                 #expect(r.status == 200, "\(route): \(r.status)")
             }

@@ -83,6 +83,8 @@ import Testing
         #expect(stream.srtp?.local == Self.keys[.aesCM128HmacSha1_80])
         #expect(answer.media[0].cryptos.first?.tag == 3 && answer.media[0].proto == "RTP/SAVP")
         #expect(throws: SDPError.self) { try negotiator(.mandatory).answer(plain, local: Self.local, origin: Self.origin) }
+        // mandatory also takes RTP/AVP with usable keys (an "optional" peer's best-effort SDES): SRTP is then used.
+        #expect(try negotiator(.mandatory).answer(plainWithKeys, local: Self.local, origin: Self.origin).1.srtp?.suite == .aeadAES256GCM)
         // optional: either; best-effort keys on RTP/AVP are used.
         #expect(try negotiator(.optional).answer(plain, local: Self.local, origin: Self.origin).1.srtp == nil)
         #expect(try negotiator(.optional).answer(plainWithKeys, local: Self.local, origin: Self.origin).1.srtp?.suite == .aeadAES256GCM)

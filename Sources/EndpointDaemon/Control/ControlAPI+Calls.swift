@@ -13,6 +13,16 @@ extension ControlAPI {
     func callRoute(_ r: HTTPRequest) -> HTTPResponse? {
         let parts = r.path.split(separator: "/").map(String.init)
         switch (r.method, parts.count) {
+        case ("POST", 2) where parts == ["v1", "calls"]:
+            guard let object = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any], let to = object["to"] as? String,
+                  let uri = try? SIPURI(to), uri.isSIP else {
+                return .error(400, "body must be {\"to\": \"sip:user@host\"}")
+            }
+            let result = service.queue.sync { service.calls.dial(uri) }
+            switch result {
+            case .success(let id): return .json(201, "{\"id\":\(JSON.string(id))}")
+            case .failure(let e): return .error(409, e.reason)
+            }
         case ("GET", 2) where parts == ["v1", "calls"]:
             return .json(200, "{\"calls\":[\(calls().map(Self.callJSON).joined(separator: ","))]}")
         case ("DELETE", 1) where parts == ["calls"]:

@@ -51,6 +51,12 @@ final class EndpointService: @unchecked Sendable {
         calls = CallManager(stack: stack, media: media, policy: policy, user: config.user, logger: logger,
                             wallClock: { Date().timeIntervalSince1970 })
         stack.router = calls
+        calls.outbound = { [weak self] in
+            guard let self, let target = self.continuity?.activeClient?.currentTarget else { return nil }
+            let c = self.config
+            return (target, SIPURI(user: c.user, host: c.aorDomain.trimmingCharacters(in: "[]")),
+                    DigestCredentials(username: c.authUser ?? c.user, password: c.password ?? ""))
+        }
         calls.onEvent = { [weak self] event in
             guard let self else { return }
             self.control?.queue.async { self.control?.broadcast(call: event) }
@@ -62,6 +68,8 @@ final class EndpointService: @unchecked Sendable {
     func start() throws {
         // Signals first: a SIGTERM that arrives while starting must still
         // mean "unregister and exit 0", never the default kill.
+        // A peer that closes a socket or pipe must not kill the daemon (the write just fails).
+        signal(SIGPIPE, SIG_IGN)
         for sig in [SIGTERM, SIGINT, SIGHUP] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: stack.queue)

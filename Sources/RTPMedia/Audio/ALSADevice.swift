@@ -2,8 +2,11 @@ import CSIPALSA
 
 /// One ALSA PCM (capture or playback), S16_LE mono at the codec's rate:
 /// ALSA's plug layer converts to what the device really takes, so no DSP
-/// is written here. Blocking reads/writes of one period, on the audio
-/// thread only; xruns are recovered with `snd_pcm_recover` and counted.
+/// is written here. Reads/writes of one period on the audio thread only,
+/// waiting at most `stallLimit` for the device (nonblocking handle plus
+/// `snd_pcm_wait`): a device that stops moving — unplugged, or a pipe
+/// nobody reads — is a failed device, never a thread stuck for good. Xruns
+/// are recovered with `snd_pcm_recover` and counted.
 ///
 /// `@unchecked Sendable` boundary: the handle is used by the audio thread
 /// that opened it, and closed once after that thread stopped.
@@ -23,7 +26,7 @@ public final class ALSADevice: @unchecked Sendable {
         self.sampleRate = sampleRate
         _ = Self.quiet
         var handle: OpaquePointer?
-        var rc = snd_pcm_open(&handle, name, direction == .capture ? csip_alsa_capture() : csip_alsa_playback(), 0)
+        var rc = snd_pcm_open(&handle, name, direction == .capture ? csip_alsa_capture() : csip_alsa_playback(), csip_alsa_nonblock())
         guard rc == 0, let handle else { throw MediaError(.noDevice, "ALSA \(direction) device '\(name)': \(Self.text(rc))") }
         // One period is one frame of audio (20 ms): devices paced by a
         // producer that writes whole frames (and USB headsets) then never
@@ -42,38 +45,44 @@ public final class ALSADevice: @unchecked Sendable {
         pcm = nil
     }
 
-    /// Reads exactly `buffer.count` frames (blocking); false if the device failed for good.
+    /// The longest the device may stand still before it counts as failed, ms.
+    public var stallLimitMs: Int32 = 500
+
+    /// Reads exactly `buffer.count` frames; false if the device failed.
     public func read(_ buffer: UnsafeMutableBufferPointer<Int16>) -> Bool {
-        guard let pcm, var p = buffer.baseAddress else { return false }
-        var left = buffer.count
-        for _ in 0..<8 where left > 0 {
-            let n = snd_pcm_readi(pcm, p, snd_pcm_uframes_t(left))
-            if n < 0 {
-                xruns += 1
-                if snd_pcm_recover(pcm, Int32(n), 1) < 0 { return false }
-                continue
-            }
-            left -= Int(n)
-            p += Int(n)
-        }
-        return left == 0
+        guard let base = buffer.baseAddress else { return false }
+        return transfer(buffer.count) { pcm, done, left in snd_pcm_readi(pcm, base + done, snd_pcm_uframes_t(left)) }
     }
 
-    /// Writes `buffer` (blocking); false if the device failed for good.
+    /// Writes `buffer`; false if the device failed.
     public func write(_ buffer: UnsafeBufferPointer<Int16>) -> Bool {
-        guard let pcm, var p = buffer.baseAddress else { return false }
-        var left = buffer.count
-        for _ in 0..<8 where left > 0 {
-            let n = snd_pcm_writei(pcm, p, snd_pcm_uframes_t(left))
+        guard let base = buffer.baseAddress else { return false }
+        return transfer(buffer.count) { pcm, done, left in snd_pcm_writei(pcm, base + done, snd_pcm_uframes_t(left)) }
+    }
+
+    /// Moves `frames` frames with `step`, waiting for the device between
+    /// partial transfers; recovers xruns; gives up after `stallLimitMs` of no progress.
+    private func transfer(_ frames: Int, _ step: (OpaquePointer, Int, Int) -> snd_pcm_sframes_t) -> Bool {
+        guard let pcm else { return false }
+        var done = 0
+        var stalled: Int32 = 0
+        for _ in 0..<64 where done < frames {
+            let n = step(pcm, done, frames - done)
+            if n == -snd_pcm_sframes_t(EAGAIN) || n == 0 {
+                // Nothing yet: wait for the device, at most 50 ms at a time.
+                if snd_pcm_wait(pcm, 50) == 0 { stalled += 50 }
+                if stalled >= stallLimitMs { return false }
+                continue
+            }
             if n < 0 {
                 xruns += 1
                 if snd_pcm_recover(pcm, Int32(n), 1) < 0 { return false }
                 continue
             }
-            left -= Int(n)
-            p += Int(n)
+            done += Int(n)
+            stalled = 0
         }
-        return left == 0
+        return done == frames
     }
 
     /// Hardware parameters: interleaved S16_LE mono at `rate`, resampled by ALSA when

@@ -52,14 +52,15 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
     /// Whether a capture and a playback device can be opened now (for the
     /// "reject when no headset" policy). Opens and closes them at once.
     public func headsetPresent(sampleRate: Int = 8000) -> Bool {
-        queue.sync {
-            if thread != nil { return true }
-            guard let (c, p) = try? openDevices(rate: sampleRate) else { return false }
-            c.close()
-            p.close()
-            return true
-        }
+        if running.load(ordering: .acquiring) { return true }
+        guard let (c, p) = try? Self.open(devices, rate: sampleRate) else { return false }
+        c.close()
+        p.close()
+        return true
     }
+
+    /// True while the audio thread runs (read from any thread).
+    private let running = Atomic<Bool>(false)
 
     /// Gives the headset to `stream` (nil: nobody; the devices close).
     public func activate(_ stream: MediaStream?) {
@@ -110,6 +111,7 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
             let t = AudioThread(capture: c, playback: p, periodFrames: rate / 50, handler: self)
             try t.start()
             thread = t
+            running.store(true, ordering: .releasing)
             threadRate = rate
             lastDeviceError = nil
         } catch {
@@ -120,23 +122,32 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
     }
 
     private func openDevices(rate: Int) throws(MediaError) -> (ALSADevice, ALSADevice) {
+        do throws(MediaError) {
+            let (c, p) = try Self.open(devices, rate: rate)
+            captureInUse = c.name
+            playbackInUse = p.name
+            return (c, p)
+        } catch {
+            captureInUse = nil
+            playbackInUse = nil
+            throw error
+        }
+    }
+
+    /// The first capture and playback devices of `devices` that open.
+    private static func open(_ devices: AudioDeviceSettings, rate: Int) throws(MediaError) -> (ALSADevice, ALSADevice) {
         var errors: [String] = []
         for name in devices.capture.map(AudioDeviceSettings.alsaName) {
             do throws(MediaError) {
                 let c = try ALSADevice(name: name, direction: .capture, sampleRate: rate)
                 for out in devices.playback.map(AudioDeviceSettings.alsaName) {
                     do throws(MediaError) {
-                        let p = try ALSADevice(name: out, direction: .playback, sampleRate: rate)
-                        captureInUse = name
-                        playbackInUse = out
-                        return (c, p)
+                        return (c, try ALSADevice(name: out, direction: .playback, sampleRate: rate))
                     } catch { errors.append(error.reason) }
                 }
                 c.close()
             } catch { errors.append(error.reason) }
         }
-        captureInUse = nil
-        playbackInUse = nil
         throw MediaError(.noDevice, errors.isEmpty ? "no audio device configured" : errors.joined(separator: "; "))
     }
 
@@ -146,6 +157,7 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
         t.capture.close()
         t.playback.close()
         thread = nil
+        running.store(false, ordering: .releasing)
         captureInUse = nil
         playbackInUse = nil
     }

@@ -12,7 +12,7 @@ public final class OpusCodec: AudioCodec, @unchecked Sendable {
         public var inbandFEC = true
         public var dtx = false
         /// Expected loss the encoder plans FEC for, percent.
-        public var packetLossPercent = 10
+        public var packetLossPercent = 3
         public var maxPlaybackRate = 48000
         public init() {}
 
@@ -54,7 +54,7 @@ public final class OpusCodec: AudioCodec, @unchecked Sendable {
         _ = csip_opus_set_inband_fec(e, s.inbandFEC ? 1 : 0)
         _ = csip_opus_set_packet_loss_perc(e, Int32(s.inbandFEC ? s.packetLossPercent : 0))
         _ = csip_opus_set_dtx(e, s.dtx ? 1 : 0)
-        _ = csip_opus_set_complexity(e, 5)
+        _ = csip_opus_set_complexity(e, 8)
         _ = csip_opus_set_max_bandwidth_for_rate(e, Int32(s.maxPlaybackRate))
     }
 

@@ -153,7 +153,15 @@ public struct JitterBuffer: Sendable {
         if !started {
             guard let oldest = oldestBuffered(), bufferedSince(oldest) >= targetDelayMs else { return .silence }
             started = true
-            playTimestamp = oldest
+            // Start at the target delay behind the newest packet: a backlog
+            // that piled up before playout began (call set-up, the device
+            // opening) is skipped now, silently, rather than dropped frame by
+            // frame later, which would be heard.
+            let targetTicks = Int64(targetDelayMs) * Int64(configuration.clockRate) / 1000
+            let back = UInt32(max(0, (targetTicks / configuration.frameTicks) - 1) * configuration.frameTicks)
+            let fromNewest = newestTimestamp &- back
+            playTimestamp = Int32(bitPattern: fromNewest &- oldest) > 0 ? fromNewest : oldest
+            for i in 0..<slotUsed.count where slotUsed[i] && Int32(bitPattern: slotTimestamp[i] &- playTimestamp) < 0 { slotUsed[i] = false }
         }
         if let slot = find(playTimestamp) {
             recordWait(nowMicros - slotArrival[slot])

@@ -421,9 +421,12 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         return s
     }
 
-    /// Sends RTCP BYE and closes the sockets. Call after the audio thread let go of the stream.
+    /// Sends RTCP BYE and closes the sockets, on the stream's queue (the
+    /// caller never waits for the media side). Call after the audio thread
+    /// let go of the stream.
     public func close() {
-        queue.sync {
+        audio.withLock { $0 = nil }
+        queue.async { [self] in
             rtcpTimer?.cancel()
             rtcpTimer = nil
             var out: [UInt8] = []
@@ -436,7 +439,6 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
             rtp.shutdown()
             rtcp.shutdown()
         }
-        audio.withLock { $0 = nil }
     }
 
     deinit { receiveBuffer.deallocate() }

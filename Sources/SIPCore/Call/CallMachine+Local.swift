@@ -3,6 +3,8 @@
 extension CallMachine {
     mutating func hangup() -> [Action] {
         switch state {
+        case .dialing, .alerting:
+            return cancelOutgoing()
         case .ringing:
             guard let invite else { return end(CallEndCause(reason: "hung up", remote: false)) }
             return end(CallEndCause(code: 486, reason: "declined", remote: false), extra: [.respond(response(to: invite, 486, "Busy Here"))])
@@ -29,7 +31,11 @@ extension CallMachine {
     }
 
     mutating func response(_ r: SIPMessage) -> [Action] {
-        guard let code = r.statusCode, let cseq = try? r.cseq, code >= 200 else { return [] }
+        guard let code = r.statusCode, let cseq = try? r.cseq else { return [] }
+        if direction == .outgoing, cseq.method == .invite, let ours = ourInvite, (try? ours.cseq.number) == cseq.number {
+            return outgoingResponse(r, code: code)
+        }
+        guard code >= 200 else { return [] }
         guard cseq.method == .invite, let ours = ourReinvite, ours.cseq == cseq.number else { return [] }
         ourReinvite = nil
         var actions: [Action] = []
@@ -63,6 +69,9 @@ extension CallMachine {
     }
 
     mutating func requestFailed(_ method: SIPMethod, _ why: String) -> [Action] {
+        if method == .invite, state == .dialing || state == .alerting {
+            return end(CallEndCause(code: 408, reason: "INVITE failed: \(why)", remote: false))
+        }
         guard method == .invite, ourReinvite != nil else { return [] }
         ourReinvite = nil
         // §14.1: a re-INVITE that times out ends the dialog.

@@ -8,8 +8,11 @@
 /// messages and timers and gives the media side what negotiation decides.
 public struct CallMachine: Sendable {
     public enum State: String, Sendable {
-        case ringing, connecting, established, terminated
+        /// Incoming: ringing here. Outgoing: INVITE sent / the far end rings.
+        case ringing, dialing, alerting, connecting, established, terminated
     }
+
+    public enum Direction: String, Sendable { case incoming, outgoing }
 
     public enum Timer: Sendable, Hashable { case autoAnswer, ring, retransmit2xx, ackTimeout, glare }
 
@@ -67,6 +70,13 @@ public struct CallMachine: Sendable {
     var byeAfterAck = false
     /// X-Genesys-CallUUID of the INVITE, reported with the call.
     public let genesysCallUUID: String?
+    public internal(set) var direction = Direction.incoming
+    // Outgoing calls: our INVITE, its offer, the ACK of the 2xx, digest.
+    var ourInvite: SIPMessage?
+    var initialOffer: SessionDescription?
+    var lastACK: SIPMessage?
+    var credentials: DigestCredentials?
+    var authenticated = false
 
     /// A new incoming call from `invite`; returns the machine and its first
     /// actions (180 or 200, or a refusal that ends it at once).

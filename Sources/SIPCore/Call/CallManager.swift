@@ -39,16 +39,20 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
         let id: String
         var machine: CallMachine
         let media: CallMediaSession
-        /// The INVITE's flow: in-dialog requests go back along it when the target is a name.
-        let flow: InboundMessage
+        /// The flow the call came in on (or went out on): in-dialog requests
+        /// go along it when the next hop is a name rather than an address.
+        let flow: TransportDestination
+        /// The INVITE's Via branch (CANCEL matching) for incoming calls.
+        let inviteBranch: String?
         /// Server transactions waiting for the machine's response, by Via branch + method.
         var pending: [String: ServerTransactionHandle] = [:]
         let since: Double
-        init(id: String, machine: CallMachine, media: CallMediaSession, flow: InboundMessage, since: Double) {
+        init(id: String, machine: CallMachine, media: CallMediaSession, flow: TransportDestination, inviteBranch: String?, since: Double) {
             self.id = id
             self.machine = machine
             self.media = media
             self.flow = flow
+            self.inviteBranch = inviteBranch
             self.since = since
         }
     }
@@ -87,7 +91,7 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
         guard let method = r.method else { return false }
         if method == .invite, r.to?.tag == nil { return newCall(handle) }
         if method == .cancel {
-            guard let call = calls.values.first(where: { $0.flow.message.callID == r.callID && $0.flow.message.topVia?.branch == r.topVia?.branch }) else { return false }
+            guard let call = calls.values.first(where: { $0.machine.dialog.callID == r.callID && $0.inviteBranch == r.topVia?.branch }) else { return false }
             remember(handle, in: call)
             feed(call, .request(r))
             return true
@@ -146,9 +150,12 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
         let negotiator = SDPNegotiator(capabilities: media.capabilities)
         let autoAnswer = AutoAnswer.delay(in: invite) ?? (policy.autoAnswer ? 0 : nil)
         do {
-            let (machine, actions) = try CallMachine.incoming(invite, local: session.local, negotiator: negotiator, contact: contact(for: inbound),
+            let (machine, actions) = try CallMachine.incoming(invite, local: session.local, negotiator: negotiator,
+                                                              contact: contact(toward: inbound.source, kind: inbound.kind),
                                                               policy: policy, autoAnswerAfter: autoAnswer, random: random)
-            let call = Call(id: invite.callID ?? random.hex(8), machine: machine, media: session, flow: inbound, since: wallClock())
+            let call = Call(id: invite.callID ?? random.hex(8), machine: machine, media: session,
+                            flow: TransportDestination(kind: inbound.kind, address: inbound.source, connectionID: inbound.connectionID),
+                            inviteBranch: invite.topVia?.branch, since: wallClock())
             calls[call.id] = call
             let id = call.id, queue = stack.queue
             session.onDead = { [weak self] why in
@@ -262,8 +269,7 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
         stack.transactions.sendRequest(request, to: destination) { [weak self, weak call] result in
             guard let self, let call, self.calls[call.id] != nil else { return }
             switch result {
-            case .provisional: break
-            case .final(let r): self.feed(call, .response(r))
+            case .provisional(let r), .final(let r): self.feed(call, .response(r))
             case .timeout: self.feed(call, .requestFailed(method, "timeout"))
             case .transportError(let e): self.feed(call, .requestFailed(method, e.description))
             }
@@ -274,22 +280,53 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
         let flow = call.flow
         if let uri = call.machine.dialog.nextHop, let address = SocketAddress(ip: uri.host, port: uri.port ?? (uri.scheme == .sips ? 5061 : 5060)) {
             let kind: SIPTransportKind = uri.scheme == .sips ? .tls : (uri.transportParameter == "tcp" ? .tcp : uri.transportParameter == "tls" ? .tls : flow.kind)
-            return TransportDestination(kind: kind, address: address, connectionID: address == flow.source && kind == flow.kind ? flow.connectionID : nil)
+            return TransportDestination(kind: kind, address: address, connectionID: address == flow.address && kind == flow.kind ? flow.connectionID : nil,
+                                        serverName: address == flow.address ? flow.serverName : nil)
         }
-        return TransportDestination(kind: flow.kind, address: flow.source, connectionID: flow.connectionID)
+        return flow
     }
 
-    private func contact(for inbound: InboundMessage) -> SIPURI {
-        let local = stack.transport.advertisedAddress(toward: inbound.source)
-        var uri = SIPURI(scheme: inbound.kind == .tls ? .sips : .sip, user: user, host: local.ip, port: local.port)
-        if inbound.kind == .tcp { uri.parameters.set("transport", "tcp") }
-        if inbound.kind == .tls { uri.parameters.set("transport", "tls") }
+    private func contact(toward remote: SocketAddress, kind: SIPTransportKind) -> SIPURI {
+        let local = stack.transport.advertisedAddress(toward: remote)
+        var uri = SIPURI(scheme: kind == .tls ? .sips : .sip, user: user, host: local.ip, port: local.port)
+        if kind == .tcp { uri.parameters.set("transport", "tcp") }
+        if kind == .tls { uri.parameters.set("transport", "tls") }
         return uri
+    }
+
+    /// Where first-party calls go and as whom: the active site's flow, the
+    /// AOR, the digest credentials (set by the daemon; nil while not registered).
+    public var outbound: (() -> (target: SIPTarget, aor: SIPURI, credentials: DigestCredentials)?)?
+
+    /// Places a call to `target` through the active site (its registrar or
+    /// SBC as outbound proxy, a loose route). Returns the call id, or why not.
+    public func dial(_ target: SIPURI) -> Result<String, SDPError> {
+        guard calls.count < policy.maxCalls else { return .failure(SDPError(.notAcceptable, "\(policy.maxCalls) calls already")) }
+        guard let site = outbound?() else { return .failure(SDPError(.notAcceptable, "no registration stands: no site to call through")) }
+        let flow = TransportDestination(kind: site.target.kind, address: site.target.address, serverName: site.target.serverName)
+        let session: CallMediaSession
+        do throws(SDPError) {
+            session = try media.openSession(localIP: stack.transport.advertisedAddress(toward: site.target.address).ip)
+        } catch {
+            return .failure(error)
+        }
+        var proxy = SIPURI(scheme: site.target.kind == .tls ? .sips : .sip, host: site.target.address.ip, port: site.target.address.port)
+        proxy.parameters.set("lr", nil)
+        if site.target.kind == .tcp { proxy.parameters.set("transport", "tcp") }
+        let (machine, actions) = CallMachine.outgoing(to: target, from: SIPNameAddress(uri: site.aor), local: session.local,
+                                                      negotiator: SDPNegotiator(capabilities: media.capabilities),
+                                                      contact: contact(toward: site.target.address, kind: site.target.kind), policy: policy,
+                                                      routeSet: ["<\(proxy)>"], credentials: site.credentials, random: random)
+        let call = Call(id: machine.dialog.callID, machine: machine, media: session, flow: flow, inviteBranch: nil, since: wallClock())
+        calls[call.id] = call
+        logger.notice("outgoing call", metadata: ["call_id": "\(call.id)", "to": "\(target)", "via": "\(site.target)"])
+        run(actions, for: call)
+        return .success(call.id)
     }
 
     private func snapshot(_ c: Call) -> CallSnapshot {
         let m = c.machine
-        return CallSnapshot(id: c.id, state: m.state.rawValue, direction: "incoming", remote: m.dialog.remoteURI.uri.description,
+        return CallSnapshot(id: c.id, state: m.state.rawValue, direction: m.direction.rawValue, remote: m.dialog.remoteURI.uri.description,
                             genesysCallUUID: m.genesysCallUUID, heldLocally: m.localHold, heldRemotely: m.remoteHold,
                             codec: m.stream?.codec.description, srtp: m.stream?.srtp?.suite.rawValue, since: c.since, media: c.media.statistics)
     }

@@ -11,7 +11,7 @@ public struct Dialog: Sendable, Hashable {
     /// Where in-dialog requests go: the peer's Contact, updated by target refreshes.
     public var remoteTarget: SIPURI
     /// Record-Route of the dialog-creating request, in the order we use it.
-    public let routeSet: [String]
+    public private(set) var routeSet: [String]
     public private(set) var localCSeq: UInt32
     public private(set) var remoteCSeq: UInt32?
     public var confirmed = false
@@ -50,6 +50,20 @@ public struct Dialog: Sendable, Hashable {
         localCSeq = initialCSeq
     }
 
+    /// §12.1.2: a UAC dialog confirmed (or made early) by a response with a
+    /// To tag: remote tag, remote target from Contact, route set from the
+    /// Record-Route read backwards.
+    public mutating func establish(from response: SIPMessage) {
+        guard let tag = response.to?.tag else { return }
+        if remoteTag == nil || !confirmed {
+            remoteTag = tag
+            let rr = response.headers.values(.recordRoute)
+            if !rr.isEmpty { routeSet = rr.reversed() }
+        }
+        refreshTarget(from: response)
+        if (200..<300).contains(response.statusCode ?? 0) { confirmed = true }
+    }
+
     /// True when `m` (request or response) belongs to this dialog.
     public func matches(_ m: SIPMessage) -> Bool {
         guard m.callID == callID else { return false }
@@ -72,7 +86,8 @@ public struct Dialog: Sendable, Hashable {
 
     /// §12.2.1.1: an in-dialog request; the driver fills the Via sent-by.
     /// ACK for a 2xx reuses the INVITE's CSeq number (`cseq`).
-    public mutating func request(_ method: SIPMethod, branch: String, contact: SIPURI?, userAgent: String, cseq: UInt32? = nil) -> SIPMessage {
+    public mutating func request(_ method: SIPMethod, branch: String, contact: SIPURI?, userAgent: String, cseq: UInt32? = nil,
+                                 requestURI: SIPURI? = nil) -> SIPMessage {
         let number: UInt32
         if let cseq { number = cseq } else { localCSeq += 1; number = localCSeq }
         var h = SIPHeaders()
@@ -88,7 +103,7 @@ public struct Dialog: Sendable, Hashable {
         h.append(.cseq, "\(number) \(method)")
         if let contact, method == .invite || method == .update { h.append(.contact, SIPNameAddress(uri: contact).description) }
         h.append(.userAgent, userAgent)
-        return .request(method, uri: remoteTarget, headers: h)
+        return .request(method, uri: requestURI ?? remoteTarget, headers: h)
     }
 
     /// The next hop of in-dialog requests: the first route, or the remote target.

@@ -54,9 +54,9 @@ public struct SDPNegotiator: Sendable {
         switch (m.isSecureProfile, capabilities.srtp) {
         case (true, .disabled):
             throw SDPError(.notAcceptable, "SRTP (\(m.proto)) offered but use_srtp is disabled")
-        case (false, .mandatory):
+        case (false, .mandatory) where usable == nil:
             throw SDPError(.notAcceptable, "plain RTP offered but use_srtp is mandatory")
-        case (true, _), (false, .optional):
+        case (true, _), (false, .optional), (false, .mandatory):
             if let c = usable, let suite = c.suite, let ours = local.keys[suite] {
                 keys = SRTPKeys(suite: suite, local: ours, remote: c.keyMaterial)
                 answerCrypto = SDESCrypto(tag: c.tag, suite: suite, keyMaterial: ours)

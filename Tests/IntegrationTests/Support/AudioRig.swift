@@ -61,11 +61,14 @@ struct AudioRig {
         return s
     }
 
-    /// Feeds both microphones and drains the far end's speaker for `seconds`.
+    /// Feeds both microphones for `seconds` (the first two processes) and
+    /// drains the far end's speaker 4 s longer, so a call hung up once the
+    /// feeds end still has a speaker until it is gone.
     func startPumps(seconds: Double) throws -> [ChildProcess] {
         let pump = Paths.root.appendingPathComponent("testing/audio/pump.py").path
-        return try [("feed", "agent_in.fifo", "agent.raw"), ("feed", "far_in.fifo", "far.raw"), ("drain", "far_out.fifo", "far_out.raw")].map {
-            try ChildProcess("/usr/bin/env", ["python3", pump, $0.0, path($0.1), path($0.2), String(seconds)])
+        return try [("feed", "agent_in.fifo", "agent.raw", seconds), ("feed", "far_in.fifo", "far.raw", seconds),
+                    ("drain", "far_out.fifo", "far_out.raw", seconds + 4)].map {
+            try ChildProcess("/usr/bin/env", ["python3", pump, $0.0, path($0.1), path($0.2), String($0.3)])
         }
     }
 
