@@ -71,6 +71,11 @@ let package = Package(
             dependencies: ["SIPCore"],
             path: "Benchmarks/SIPParseBench"
         ),
+        .executableTarget(
+            name: "MediaBench",
+            dependencies: ["RTPMedia"],
+            path: "Benchmarks/MediaBench"
+        ),
         // The RFC 4475/5118 corpus index shared by the unit and integration tests.
         .target(
             name: "TortureCorpus",

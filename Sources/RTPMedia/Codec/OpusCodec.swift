@@ -14,6 +14,8 @@ public final class OpusCodec: AudioCodec, @unchecked Sendable {
         /// Expected loss the encoder plans FEC for, percent.
         public var packetLossPercent = 3
         public var maxPlaybackRate = 48000
+        /// Encoder complexity 0–10: quality against CPU (MediaBench measures it).
+        public var complexity = 8
         public init() {}
 
         /// Applies an `a=fmtp` line of the far end (what it wants to receive).
@@ -54,7 +56,7 @@ public final class OpusCodec: AudioCodec, @unchecked Sendable {
         _ = csip_opus_set_inband_fec(e, s.inbandFEC ? 1 : 0)
         _ = csip_opus_set_packet_loss_perc(e, Int32(s.inbandFEC ? s.packetLossPercent : 0))
         _ = csip_opus_set_dtx(e, s.dtx ? 1 : 0)
-        _ = csip_opus_set_complexity(e, 8)
+        _ = csip_opus_set_complexity(e, Int32(max(0, min(10, s.complexity))))
         _ = csip_opus_set_max_bandwidth_for_rate(e, Int32(s.maxPlaybackRate))
     }
 

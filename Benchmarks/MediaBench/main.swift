@@ -1,0 +1,94 @@
+// Media benchmark: CPU per call for the per-frame work of one call, both
+// directions (capture → encode → RTP → SRTP protect, and SRTP unprotect →
+// RTP parse → jitter buffer → decode), at 50 packets/s each way, as a
+// percentage of one core; and how many such calls one core carries.
+// Run: swift run -c release MediaBench [seconds-of-audio]
+import RTPMedia
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `v` with `digits` decimals (no Foundation here).
+func fixed(_ v: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let r = (v * scale).rounded() / scale
+    let whole = Int(r), frac = Int(((r - Double(whole)) * scale).rounded())
+    let f = String(frac)
+    return digits == 0 ? String(whole) : "\(whole)." + String(repeating: "0", count: max(0, digits - f.count)) + f
+}
+
+func cpuSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// A speech-like test signal: a few harmonics with a slow envelope.
+func fill(_ pcm: inout [Int16], frame: Int, rate: Int) {
+    for i in 0..<pcm.count {
+        let t = Double(frame * pcm.count + i) / Double(rate)
+        let env: Double = 0.5 + 0.5 * sin(2 * Double.pi * 3 * t)
+        let h1: Double = sin(2 * Double.pi * 180 * t)
+        let h2: Double = 0.5 * sin(2 * Double.pi * 360 * t)
+        let h3: Double = 0.25 * sin(2 * Double.pi * 1100 * t)
+        let v: Double = (h1 + h2 + h3) * 6000 * env
+        pcm[i] = Int16(max(-32768, min(32767, v)))
+    }
+}
+
+func run(_ name: String, seconds: Int, makeCodec: () throws -> AudioCodec, payloadType: UInt8, srtp: Bool) throws {
+    let tx = try makeCodec(), rx = try makeCodec()
+    let rate = tx.sampleRate, frame = rate / 50, ticks = UInt32(tx.rtpClockRate / 50)
+    let key = (0..<30).map { UInt8($0) }
+    let protect = srtp ? try SRTPSession(suite: .aesCM128HmacSha1_80, key: key, inbound: false) : nil
+    let unprotect = srtp ? try SRTPSession(suite: .aesCM128HmacSha1_80, key: key, inbound: true) : nil
+    var jb = JitterBuffer(.init(clockRate: tx.rtpClockRate))
+    var pcm = [Int16](repeating: 0, count: frame), out = [Int16](repeating: 0, count: frame * 3)
+    var packet = [UInt8](repeating: 0, count: 1600)
+    let frames = seconds * 50
+    // The test signal is made before timing: the capture side does not compute it.
+    var signal: [[Int16]] = []
+    for f in 0..<50 { fill(&pcm, frame: f, rate: rate); signal.append(pcm) }
+    let start = cpuSeconds()
+    var bytes = 0
+    for f in 0..<frames {
+        var length = 0
+        try packet.withUnsafeMutableBytes { p in
+            RTPHeader(payloadType: payloadType, sequenceNumber: UInt16(truncatingIfNeeded: f), timestamp: UInt32(f) &* ticks, ssrc: 0x1234).write(to: p)
+            let n = try signal[f % 50].withUnsafeBufferPointer { try tx.encode($0, into: UnsafeMutableRawBufferPointer(rebasing: p[12..<1500])) }
+            length = 12 + n
+            if let protect { length = try protect.protect(p, length: length) }
+            bytes += length
+            if let unprotect { length = try unprotect.unprotect(p, length: length) }
+            let h = try RTPHeader(parsing: UnsafeRawBufferPointer(rebasing: p[0..<length]))
+            _ = jb.insert(timestamp: h.timestamp, payload: UnsafeRawBufferPointer(rebasing: p[h.payloadOffset..<(h.payloadOffset + h.payloadLength)]),
+                          arrivalMicros: Int64(f) * 20_000)
+        }
+        if case .play(let slot) = jb.pull(nowMicros: Int64(f) * 20_000 + 10_000) {
+            out.withUnsafeMutableBufferPointer { o in
+                jb.withPayload(slot: slot) { payload in _ = try? rx.decode(payload, into: o) }
+            }
+        }
+    }
+    let cpu = cpuSeconds() - start
+    // One direction per loop: a call is two.
+    let percent = 2 * cpu / Double(seconds) * 100
+    let calls = Int(100 / percent), kbps = Double(bytes) * 8 / Double(seconds) / 1000
+    print("\(name): \(fixed(percent, 3)) % of one core per call (both directions), \(calls) calls per core; \(fixed(kbps, 1)) kbit/s on the wire each way")
+}
+
+let seconds = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 60 : 60
+var opus = OpusCodec.Settings()
+opus.sampleRate = 16000
+do {
+    for complexity in [8, 5, 3, 1] {
+        opus.complexity = complexity
+        try run("Opus 16 kHz complexity \(complexity) + SRTP", seconds: seconds, makeCodec: { try OpusCodec(opus) }, payloadType: 111, srtp: true)
+    }
+    try run("PCMA + SRTP", seconds: seconds, makeCodec: { G711Codec(law: .a) }, payloadType: 8, srtp: true)
+    try run("PCMU (plain RTP)", seconds: seconds, makeCodec: { G711Codec(law: .mu) }, payloadType: 0, srtp: false)
+} catch {
+    print("MediaBench failed: \(error)")
+    exit(1)
+}
