@@ -56,3 +56,39 @@ import Testing
         #expect(await d.stop() == 0)
     }
 }
+
+/// Calls live in their dialogs, not in the registrations: a call set up
+/// while the preferred site is active survives that site's registrar dying
+/// (Business Continuity moves to the peer), and in-dialog requests (a
+/// re-INVITE, the BYE) are still served.
+@Suite(.serialized) struct CallSurvivesFailoverTests {
+    @Test func callOutlivesThePreferredSite() async throws {
+        let sites = try await SitePair(transport: "UDP")
+        defer { Task { await sites.stop() } }
+        var s = sites.settings
+        let control = freePort()
+        s["sipendpoint.control-port"] = String(control)
+        s["sipendpoint.log-level"] = "info"
+        let d = try await sites.startDaemon(s)
+        let work = Paths.tempDirectory("sipp-bc")
+        let ip = LoopbackAddresses.next()
+        let sipp = try ChildProcess("/usr/bin/sipp", ["-sf", Paths.root.appendingPathComponent("testing/sipp/ss/long-call.xml").path, "127.0.0.1:\(d.sipPort)",
+                                                      "-i", ip, "-p", String(freePort()), "-m", "1", "-timeout", "25s", "-timeout_error", "-nostdin",
+                                                      "-trace_err", "-error_file", work.appendingPathComponent("errors.log").path, "-mi", ip, "-mp", String(freePort())])
+        #expect(await d.log.waitFor("call established", timeout: .seconds(10)), "\(d.log.text)")
+        let peerBefore = d.log.count("active site peer")
+        sites.preferred.child.kill9()
+        _ = await sites.preferred.child.waitForExit(timeout: .seconds(5))
+        #expect(await d.log.waitFor("active site peer", count: peerBefore + 1, timeout: .seconds(5)), "\(d.log.text)")
+        // The call is still there after the failover.
+        let calls = try await http("GET", "/v1/calls", port: control)
+        #expect(calls.body.contains("\"state\":\"established\""), "\(calls.body)")
+        // sipp's re-INVITE and BYE after the failover are answered (sipp exits 0).
+        let status = await sipp.waitForExit(timeout: .seconds(30))
+        let errors = (try? String(contentsOf: work.appendingPathComponent("errors.log"), encoding: .utf8)) ?? ""
+        #expect(status == 0, "\(sipp.log.text.suffix(1500))\n\(errors.suffix(1500))")
+        #expect(await d.log.waitFor("call ended", timeout: .seconds(5)))
+        #expect(d.log.text.contains("far end hung up"))
+        #expect(await d.stop() == 0)
+    }
+}

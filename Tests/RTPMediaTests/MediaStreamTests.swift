@@ -49,6 +49,43 @@ import NetSupport
         #expect(sb.localMOS > 4.0)
     }
 
+    /// Hold (sends = false): no RTP leaves; retrieve: it flows again, same
+    /// SSRC and sequence continuing; new keys and a new port in a re-INVITE
+    /// keep the audio going.
+    @Test func holdStopsSendingAndRetrieveResumes() async throws {
+        let q = DispatchQueue(label: "media-test-3")
+        let a = try MediaStream(address: Self.loopback, ports: 45000...49999, queue: q)
+        let b = try MediaStream(address: Self.loopback, ports: 45000...49999, queue: q)
+        defer { a.close(); b.close() }
+        let k1 = (0..<30).map { UInt8($0) }, k2 = (0..<30).map { UInt8($0 + 1) }
+        var toB = StreamParameters(remote: b.localRTP, remoteRTCP: b.localRTCP, rtcpMux: false, codec: .pcmu, payloadType: 0, srtp: (.aesCM128HmacSha1_80, k1, k2))
+        try a.apply(toB)
+        try b.apply(StreamParameters(remote: a.localRTP, remoteRTCP: a.localRTCP, rtcpMux: false, codec: .pcmu, payloadType: 0, srtp: (.aesCM128HmacSha1_80, k2, k1)))
+        let tone = [Int16](repeating: 3000, count: 160)
+        var out = [Int16](repeating: 0, count: 160)
+        func periods(_ n: Int) async throws {
+            for _ in 0..<n {
+                tone.withUnsafeBufferPointer { t in out.withUnsafeMutableBufferPointer { a.audioPeriod(captured: t, playback: $0) } }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        try await periods(10)
+        #expect(a.statistics().packetsSent == 10)
+        toB.sends = false
+        try a.apply(toB)
+        try await periods(10)
+        #expect(a.statistics().packetsSent == 10) // nothing left while held
+        toB.sends = true
+        toB.srtp = (.aesCM128HmacSha1_80, (0..<30).map { UInt8($0 + 7) }, k2) // a re-INVITE with new keys for what we send
+        try a.apply(toB)
+        try b.apply(StreamParameters(remote: a.localRTP, remoteRTCP: a.localRTCP, rtcpMux: false, codec: .pcmu, payloadType: 0,
+                                     srtp: (.aesCM128HmacSha1_80, k2, (0..<30).map { UInt8($0 + 7) })))
+        try await periods(10)
+        #expect(a.statistics().packetsSent == 20)
+        for _ in 0..<50 where b.statistics().packetsReceived < 20 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(b.statistics().packetsReceived == 20 && b.statistics().srtpFailures == 0)
+    }
+
     /// Packets from an address other than the negotiated one are dropped.
     @Test func foreignSourceIsIgnored() async throws {
         let q = DispatchQueue(label: "media-test-2")

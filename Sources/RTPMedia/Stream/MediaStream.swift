@@ -289,12 +289,14 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         }
     }
 
+    /// RFC 4733 event codes 0–15.
+    static let dtmfDigits: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#", "A", "B", "C", "D"]
+
     /// RFC 4733: report a digit once, at its first end packet.
     private func dtmf(_ payload: UnsafeRawBufferPointer, timestamp: UInt32, state n: inout Network) {
         guard payload.count >= 4, payload[1] & 0x80 != 0, n.lastDTMFTimestamp != timestamp else { return }
         n.lastDTMFTimestamp = timestamp
-        let digits: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#", "A", "B", "C", "D"]
-        if Int(payload[0]) < digits.count { onDTMF?(digits[Int(payload[0])]) }
+        if Int(payload[0]) < Self.dtmfDigits.count { onDTMF?(Self.dtmfDigits[Int(payload[0])]) }
     }
 
     private func handleRTCP(_ packet: UnsafeMutableRawBufferPointer, from: SocketAddress) {
