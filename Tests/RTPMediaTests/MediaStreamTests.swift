@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -84,6 +85,30 @@ import NetSupport
         #expect(a.statistics().packetsSent == 20)
         for _ in 0..<50 where b.statistics().packetsReceived < 20 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(b.statistics().packetsReceived == 20 && b.statistics().srtpFailures == 0)
+    }
+
+    /// RFC 4733 out and in: each digit reaches the far end once (100 ms
+    /// events, end packet sent three times), audio carries on around them.
+    @Test func dtmfEventsCrossTheStream() async throws {
+        let q = DispatchQueue(label: "media-test-4")
+        let a = try MediaStream(address: Self.loopback, ports: 50000...54999, queue: q)
+        let b = try MediaStream(address: Self.loopback, ports: 50000...54999, queue: q)
+        defer { a.close(); b.close() }
+        try a.apply(StreamParameters(remote: b.localRTP, remoteRTCP: b.localRTCP, rtcpMux: false, codec: .pcmu, payloadType: 0, telephoneEventPayloadType: 101))
+        try b.apply(StreamParameters(remote: a.localRTP, remoteRTCP: a.localRTCP, rtcpMux: false, codec: .pcmu, payloadType: 0, telephoneEventPayloadType: 101))
+        let heard = Mutex<[Character]>([])
+        b.onDTMF = { d in heard.withLock { $0.append(d) } }
+        a.sendDTMF("1#9")
+        let tone = [Int16](repeating: 1000, count: 160)
+        var out = [Int16](repeating: 0, count: 160)
+        for _ in 0..<30 {
+            tone.withUnsafeBufferPointer { t in out.withUnsafeMutableBufferPointer { a.audioPeriod(captured: t, playback: $0) } }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        for _ in 0..<50 where heard.withLock({ $0.count }) < 3 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(heard.withLock { $0 } == ["1", "#", "9"])
+        // 3 digits × (4 + 3 end packets) plus audio in the 2-period gaps and after.
+        #expect(a.statistics().packetsSent == 3 * 7 + 2 * 2 + (30 - 3 * 5 - 2 * 2) + 0)
     }
 
     /// Packets from an address other than the negotiated one are dropped.

@@ -155,6 +155,18 @@ import Testing
         #expect(r.statusCode == 488 && r.headers[.warning]?.contains("no common codec") == true && m.state == .terminated)
     }
 
+    @Test func dtmfOutByEventsOrInfo() throws {
+        var (m, _) = try Self.start(Self.request(.invite, cseq: 1, body: Self.offer), autoAnswer: 0)
+        _ = m.handle(.request(Self.request(.ack, cseq: 1, toTag: m.dialog.localTag, branch: "z9hG4bK-a1")))
+        // PCMU with telephone-event: RFC 4733 in the stream (invalid characters dropped).
+        #expect(m.handle(.sendDTMF("1x#", method: .rfc2833)) == [.mediaDTMF("1#")])
+        // INFO: one dtmf-relay request per digit.
+        let infos = Self.sent(m.handle(.sendDTMF("12", method: .info)))
+        #expect(infos.map(\.method) == [.info, .info])
+        #expect(String(decoding: infos[1].body, as: UTF8.self).hasPrefix("Signal=2"))
+        #expect(infos[0].headers[.contentType] == "application/dtmf-relay")
+    }
+
     @Test func infoDTMF() throws {
         var (m, _) = try Self.start(Self.request(.invite, cseq: 1, body: Self.offer), autoAnswer: 0)
         _ = m.handle(.request(Self.request(.ack, cseq: 1, toTag: m.dialog.localTag, branch: "z9hG4bK-a1")))

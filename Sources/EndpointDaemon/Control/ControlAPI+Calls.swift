@@ -41,6 +41,12 @@ extension ControlAPI {
             case "hangup": return perform(id) { $0.hangup(id) }
             case "hold": return perform(id) { $0.hold(id, true) }
             case "resume": return perform(id) { $0.hold(id, false) }
+            case "dtmf":
+                guard let object = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any], let digits = object["digits"] as? String,
+                      !digits.isEmpty, digits.count <= 64, digits.uppercased().allSatisfy({ "0123456789*#ABCD".contains($0) }) else {
+                    return .error(400, "body must be {\"digits\": \"...\"} with 0-9, *, #, A-D (at most 64)")
+                }
+                return perform(id) { $0.sendDTMF(id, digits) }
             default: return nil
             }
         default:

@@ -24,7 +24,7 @@ final class ControlAPI: @unchecked Sendable {
         ("GET", "/session"), ("DELETE", "/session"), ("POST", "/register"), ("DELETE", "/register"),
         ("POST", "/audio"), ("DELETE", "/calls"), ("GET", "/v1/status"), ("GET", "/v1/events"),
         ("GET", "/v1/config"), ("GET", "/metrics"), ("GET", "/v1/calls"), ("POST", "/v1/calls"), ("DELETE", "/v1/calls/{id}"),
-        ("POST", "/v1/calls/{id}/answer"), ("POST", "/v1/calls/{id}/hangup"), ("POST", "/v1/calls/{id}/hold"), ("POST", "/v1/calls/{id}/resume"),
+        ("POST", "/v1/calls/{id}/answer"), ("POST", "/v1/calls/{id}/hangup"), ("POST", "/v1/calls/{id}/hold"), ("POST", "/v1/calls/{id}/resume"), ("POST", "/v1/calls/{id}/dtmf"),
     ]
 
     init(service: EndpointService, queue: DispatchQueue) {

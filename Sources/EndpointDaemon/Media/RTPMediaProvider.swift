@@ -32,6 +32,12 @@ final class RTPMediaProvider: CallMediaProvider, @unchecked Sendable {
         let stream: MediaStream
         let engine: MediaEngine
         let local: LocalMediaEndpoint
+        var onDTMF: (@Sendable (Character) -> Void)? {
+            didSet { stream.onDTMF = onDTMF }
+        }
+
+        func sendDTMF(_ digits: String) { stream.sendDTMF(digits) }
+
         var onDead: (@Sendable (String) -> Void)? {
             didSet {
                 let timeout = stream.inactivityTimeout

@@ -51,6 +51,7 @@ final class EndpointService: @unchecked Sendable {
         calls = CallManager(stack: stack, media: media, policy: policy, user: config.user, logger: logger,
                             wallClock: { Date().timeIntervalSince1970 })
         stack.router = calls
+        calls.dtmfMethod = CallMachine.DTMFMethod(rawValue: config.calls.dtmfMethod.rawValue) ?? .rfc2833
         calls.outbound = { [weak self] in
             guard let self, let target = self.continuity?.activeClient?.currentTarget else { return nil }
             let c = self.config

@@ -54,6 +54,10 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: 1600, alignment: 16)
         let pcm: UnsafeMutableBufferPointer<Int16>
         let frameSamples: Int
+        /// The RFC 4733 event being sent: code, its start timestamp, periods so far.
+        var event: (code: UInt8, start: UInt32, periods: Int)?
+        /// Periods of ordinary audio left between two digits.
+        var gap = 0
         init(_ p: StreamParameters, codec: AudioCodec, outbound: SRTPSession?, sequence: UInt16, timestamp: UInt32) {
             parameters = p
             self.codec = codec
@@ -78,6 +82,8 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
     private let srtpFailures = Atomic<Int>(0)
     /// Muted microphone: silence is sent (the stream keeps its timing).
     public let muted = Atomic<Bool>(false)
+    /// Digits waiting to go out as RFC 4733 events.
+    private let dtmfOut = Mutex<[UInt8]>([])
     private var rtcpTimer: DispatchSourceTimer?
     private var inactivityReported = false
 
@@ -182,8 +188,10 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
             guard pt == p.payloadType else { return }
             _ = a.jitter.insert(timestamp: ts, payload: payload, arrivalMicros: arrival)
         }
-        // Send the captured frame.
-        if p.sends {
+        // Send the captured frame, or the DTMF event in progress.
+        if p.sends, p.telephoneEventPayloadType != nil, sendingEvent(a) {
+            // The event replaced this period's audio.
+        } else if p.sends {
             let frame = a.frameSamples
             let input = UnsafeBufferPointer(rebasing: captured[0..<min(frame, captured.count)])
             if muted.load(ordering: .relaxed) {
@@ -217,24 +225,62 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         bufferDelay.store(a.jitter.bufferedMs, ordering: .relaxed)
     }
 
+    /// Queues digits to send as RFC 4733 events (100 ms each, 40 ms apart).
+    public func sendDTMF(_ digits: String) {
+        let codes = digits.compactMap { d in Self.dtmfDigits.firstIndex(of: Character(d.uppercased())).map { UInt8($0) } }
+        dtmfOut.withLock { $0 += codes }
+    }
+
+    /// One period of the current (or next) event; false when there is none to send.
+    private func sendingEvent(_ a: Audio) -> Bool {
+        let ticks = UInt32(a.parameters.rtpClockRate * a.parameters.ptimeMs / 1000)
+        if a.event == nil {
+            if a.gap > 0 { a.gap -= 1; return false }
+            guard let code = dtmfOut.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return false }
+            a.event = (code, a.timestamp, 0)
+        }
+        guard var e = a.event, let pt = a.parameters.telephoneEventPayloadType else { return false }
+        e.periods += 1
+        let ending = e.periods >= 5
+        let duration = UInt16(truncatingIfNeeded: UInt32(e.periods) * ticks)
+        // RFC 4733 §2.5.1.4: the end packet goes three times.
+        for _ in 0..<(ending ? 3 : 1) {
+            let header = RTPHeader(marker: e.periods == 1, payloadType: pt, sequenceNumber: a.sequence, timestamp: e.start, ssrc: ssrc)
+            header.write(to: a.packet)
+            a.packet[12] = e.code
+            a.packet[13] = (ending ? 0x80 : 0) | 10 // E bit, volume −10 dBm0
+            a.packet[14] = UInt8(duration >> 8)
+            a.packet[15] = UInt8(truncatingIfNeeded: duration)
+            transmit(a, length: 16)
+            a.sequence &+= 1
+        }
+        a.timestamp &+= ticks
+        a.event = ending ? nil : e
+        if ending { a.gap = 2 }
+        return true
+    }
+
+    /// Protects (SRTP) and sends the `length` bytes at the start of the audio packet buffer.
+    private func transmit(_ a: Audio, length: Int) {
+        var length = length
+        if let srtp = a.outbound {
+            guard let l = try? srtp.protect(a.packet, length: length) else { return }
+            length = l
+        }
+        let rc = a.parameters.remote.withSockAddr { sendto(rtp.fd, a.packet.baseAddress, length, Int32(MSG_DONTWAIT), $0, $1) }
+        if rc > 0 { sent.add(1, ordering: .relaxed) }
+    }
+
     private func send(_ a: Audio, _ pcm: UnsafeBufferPointer<Int16>) {
         let p = a.parameters
         let header = RTPHeader(payloadType: p.payloadType, sequenceNumber: a.sequence, timestamp: a.timestamp, ssrc: ssrc)
         header.write(to: a.packet)
         let body = UnsafeMutableRawBufferPointer(rebasing: a.packet[RTPHeader.size..<(a.packet.count - 64)])
         guard let n = try? a.codec.encode(pcm, into: body) else { return }
-        var length = RTPHeader.size + n
-        if let srtp = a.outbound {
-            guard let l = try? srtp.protect(a.packet, length: length) else { return }
-            length = l
-        }
+        transmit(a, length: RTPHeader.size + n)
+        sentOctets.add(n, ordering: .relaxed)
         a.sequence &+= 1
         a.timestamp &+= UInt32(p.rtpClockRate * p.ptimeMs / 1000)
-        let rc = p.remote.withSockAddr { sendto(rtp.fd, a.packet.baseAddress, length, Int32(MSG_DONTWAIT), $0, $1) }
-        if rc > 0 {
-            sent.add(1, ordering: .relaxed)
-            sentOctets.add(n, ordering: .relaxed)
-        }
     }
 
     // MARK: Network queue

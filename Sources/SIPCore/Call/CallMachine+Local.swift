@@ -17,6 +17,24 @@ extension CallMachine {
         }
     }
 
+    /// DTMF out: RFC 4733 events when negotiated on an 8 kHz audio clock;
+    /// otherwise (INFO configured, no telephone-event, or a wideband clock
+    /// where event timing would not match the audio's) SIP INFO dtmf-relay,
+    /// one request per digit. In-band tones are not generated: such calls get RFC 4733.
+    mutating func sendDTMF(_ digits: String, method: DTMFMethod) -> [Action] {
+        let valid = digits.uppercased().filter { "0123456789*#ABCD".contains($0) }
+        guard state == .established, !valid.isEmpty else { return [] }
+        if method != .info, let s = stream, s.telephoneEventPayloadType != nil, s.codec.clockRate == 8000 {
+            return [.mediaDTMF(valid)]
+        }
+        return valid.map { d in
+            var info = sendInDialog(.info)
+            info.headers.append(.contentType, "application/dtmf-relay")
+            info.body = Array("Signal=\(d)\r\nDuration=160\r\n".utf8)
+            return .send(info)
+        }
+    }
+
     /// Hold or retrieve with our own re-INVITE (sendonly / sendrecv).
     mutating func hold(_ on: Bool) -> [Action] {
         guard state == .established, on != localHold || ourReinvite != nil else { return [] }

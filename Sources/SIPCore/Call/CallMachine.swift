@@ -22,6 +22,8 @@ public struct CallMachine: Sendable {
         case hangup
         /// Hold (true) or retrieve (false) by our own re-INVITE.
         case hold(Bool)
+        /// Send DTMF digits (0-9, *, #, A-D) by `method`.
+        case sendDTMF(String, method: DTMFMethod)
         /// A request of the dialog (or CANCEL/ACK for the INVITE).
         case request(SIPMessage)
         /// A response to a request we sent.
@@ -44,8 +46,13 @@ public struct CallMachine: Sendable {
         /// Hold flags changed.
         case held(local: Bool, remote: Bool)
         case dtmf(Character)
+        /// Send these digits as RFC 4733 events in the media stream.
+        case mediaDTMF(String)
         case ended(CallEndCause)
     }
+
+    /// How DTMF is sent (`policy.session.dtmf_method`). All are received.
+    public enum DTMFMethod: String, Sendable { case rfc2833, info, inbandRtp }
 
     public internal(set) var state: State = .ringing
     public internal(set) var dialog: Dialog
@@ -135,6 +142,8 @@ public struct CallMachine: Sendable {
             return hangup()
         case .hold(let on):
             return hold(on)
+        case .sendDTMF(let digits, let method):
+            return sendDTMF(digits, method: method)
         case .request(let r):
             return request(r)
         case .response(let r):

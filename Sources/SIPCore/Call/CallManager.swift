@@ -115,6 +115,9 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
     @discardableResult public func answer(_ id: String) -> Bool { act(id, .answer) }
     @discardableResult public func hangup(_ id: String) -> Bool { act(id, .hangup) }
     @discardableResult public func hold(_ id: String, _ on: Bool) -> Bool { act(id, .hold(on)) }
+    /// How DTMF is sent (`policy.session.dtmf_method`).
+    public var dtmfMethod = CallMachine.DTMFMethod.rfc2833
+    @discardableResult public func sendDTMF(_ id: String, _ digits: String) -> Bool { act(id, .sendDTMF(digits, method: dtmfMethod)) }
 
     /// Ends every call (Connector `DELETE /calls`, unregister, shutdown).
     public func hangupAll() { for id in Array(calls.keys) { _ = act(id, .hangup) } }
@@ -158,6 +161,12 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
                             inviteBranch: invite.topVia?.branch, since: wallClock())
             calls[call.id] = call
             let id = call.id, queue = stack.queue
+            session.onDTMF = { [weak self] digit in
+                queue.async { [weak self] in
+                    guard let self, let call = self.calls[id] else { return }
+                    self.emit(.dtmf, call, detail: String(digit))
+                }
+            }
             session.onDead = { [weak self] why in
                 queue.async { [weak self] in
                     guard let self else { return }
@@ -230,6 +239,8 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
                 emit(local || remote ? .held : .resumed, call, detail: local ? "local" : remote ? "remote" : nil)
             case .dtmf(let d):
                 emit(.dtmf, call, detail: String(d))
+            case .mediaDTMF(let digits):
+                call.media.sendDTMF(digits)
             case .ended(let cause):
                 logger.notice("call ended", metadata: ["call_id": "\(call.id)", "cause": "\(cause)"])
                 call.media.close()

@@ -25,6 +25,10 @@ public protocol CallMediaSession: AnyObject, Sendable {
     var statistics: CallMediaStatistics? { get }
     /// Called (on any queue) when the media is dead: no RTP for the inactivity timeout.
     var onDead: (@Sendable (String) -> Void)? { get set }
+    /// Called (on any queue) for each RFC 4733 digit received.
+    var onDTMF: (@Sendable (Character) -> Void)? { get set }
+    /// Sends digits as RFC 4733 events in the stream.
+    func sendDTMF(_ digits: String)
 }
 
 /// Media that exists only as values: for the pure call tests.
@@ -44,6 +48,9 @@ public final class InMemoryCallMedia: CallMediaProvider, @unchecked Sendable {
         public func close() { closed = true }
         public var statistics: CallMediaStatistics? { nil }
         public var onDead: (@Sendable (String) -> Void)?
+        public var onDTMF: (@Sendable (Character) -> Void)?
+        public private(set) var dtmfSent = ""
+        public func sendDTMF(_ digits: String) { dtmfSent += digits }
     }
 
     public init(capabilities: MediaCapabilities) { self.capabilities = capabilities }
