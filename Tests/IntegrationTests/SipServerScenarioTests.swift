@@ -50,6 +50,11 @@ import Testing
                 #expect(await d.log.waitFor("call ended", count: ended, timeout: .seconds(5)), "\(scenario)\n\(d.log.text.suffix(3000))")
             }
         }
+        // Outcomes counted for the admin's dashboards.
+        let metrics = try await http("GET", "/metrics", port: control).body
+        for outcome in ["remote_bye", "local_bye", "487"] {
+            #expect(metrics.contains("sipendpoint_calls_ended_total{outcome=\"\(outcome)\"}"), "\(outcome)\n\(metrics)")
+        }
         // Nothing left behind; the registration was never disturbed.
         #expect(try await http("GET", "/v1/calls", port: control).body.contains("\"calls\":[]"))
         #expect(!d.log.text.contains("registration retrying"))

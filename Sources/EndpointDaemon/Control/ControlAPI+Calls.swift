@@ -75,5 +75,20 @@ extension ControlAPI {
             + "\"codec\":\(JSON.optional(c.codec)),\"srtp\":\(JSON.optional(c.srtp)),\"since\":\(JSON.string(rfc3339(c.since))),\"media\":\(media)}"
     }
 
+    /// Calls ended by outcome, and the live quality of each call.
+    func callMetrics() -> String {
+        let (ended, list) = service.queue.sync { (service.calls.endedByOutcome, service.calls.snapshot) }
+        var out = "# HELP sipendpoint_calls_ended_total Calls ended, by outcome (SIP code, remote_bye, local_bye).\n# TYPE sipendpoint_calls_ended_total counter\n"
+        for (outcome, n) in ended.sorted(by: { $0.key < $1.key }) { out += "sipendpoint_calls_ended_total{outcome=\"\(outcome)\"} \(n)\n" }
+        out += "# HELP sipendpoint_call_mos E-model MOS of each call (whole call and last interval).\n# TYPE sipendpoint_call_mos gauge\n"
+        for c in list { if let m = c.media {
+            out += "sipendpoint_call_mos{call=\"\(c.id)\",period=\"call\"} \(Self.number(m.localMOS))\n"
+            out += "sipendpoint_call_mos{call=\"\(c.id)\",period=\"interval\"} \(Self.number(m.intervalMOS))\n"
+        } }
+        out += "# HELP sipendpoint_call_packets_lost_total RTP packets lost per call.\n# TYPE sipendpoint_call_packets_lost_total counter\n"
+        for c in list { if let m = c.media { out += "sipendpoint_call_packets_lost_total{call=\"\(c.id)\"} \(m.packetsLost)\n" } }
+        return out
+    }
+
     static func number(_ d: Double) -> String { d.isFinite ? String(format: "%.3f", d) : "null" }
 }

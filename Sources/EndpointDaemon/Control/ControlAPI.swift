@@ -230,7 +230,7 @@ final class ControlAPI: @unchecked Sendable {
         out += "# HELP sipendpoint_keepalive_misses_total Unanswered keep-alives.\n# TYPE sipendpoint_keepalive_misses_total counter\n"
         for (site, _, _, misses) in snapshot.1 { out += "sipendpoint_keepalive_misses_total{site=\"\(site)\"} \(misses)\n" }
         out += "# HELP sipendpoint_calls Calls in progress.\n# TYPE sipendpoint_calls gauge\nsipendpoint_calls \(calls().count)\n"
-        return out
+        return out + callMetrics()
     }
 
     /// Pushes a call event to every event stream; call on `queue`.
