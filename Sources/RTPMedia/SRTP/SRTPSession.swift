@@ -58,49 +58,45 @@ public final class SRTPSession: @unchecked Sendable {
 
     /// Protects an RTP packet of `length` bytes in `buffer`; returns the new length.
     public func protect(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(MediaError) -> Int {
-        guard length + suite.rtpOverhead <= buffer.count, let base = buffer.baseAddress else {
-            throw MediaError(.unsupported, "no room for the SRTP tag")
-        }
-        var len = Int32(length)
-        let rc = srtp_protect(session, base, &len)
-        guard rc == srtp_err_status_ok else { throw MediaError(.library, "srtp_protect failed (\(rc.rawValue))") }
-        return Int(len)
+        try outbound(buffer, length, room: suite.rtpOverhead, what: "SRTP") { srtp_protect($0, $1, $2) }
+    }
+
+    public func protectRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(MediaError) -> Int {
+        try outbound(buffer, length, room: suite.rtcpOverhead, what: "SRTCP") { srtp_protect_rtcp($0, $1, $2) }
     }
 
     /// Checks and decrypts an SRTP packet in place; returns the RTP length.
     public func unprotect(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(MediaError) -> Int {
-        guard let base = buffer.baseAddress, length <= buffer.count else { throw MediaError(.truncated, "SRTP packet exceeds its buffer") }
-        var len = Int32(length)
-        let rc = srtp_unprotect(session, base, &len)
-        switch rc {
-        case srtp_err_status_ok: return Int(len)
-        case srtp_err_status_replay_fail, srtp_err_status_replay_old:
-            replays += 1
-            throw MediaError(.unauthentic, "SRTP replay refused")
-        default:
-            authenticationFailures += 1
-            throw MediaError(.unauthentic, "SRTP packet refused (libsrtp \(rc.rawValue))")
-        }
-    }
-
-    public func protectRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(MediaError) -> Int {
-        guard length + suite.rtcpOverhead <= buffer.count, let base = buffer.baseAddress else {
-            throw MediaError(.unsupported, "no room for the SRTCP tag")
-        }
-        var len = Int32(length)
-        let rc = srtp_protect_rtcp(session, base, &len)
-        guard rc == srtp_err_status_ok else { throw MediaError(.library, "srtp_protect_rtcp failed (\(rc.rawValue))") }
-        return Int(len)
+        try inbound(buffer, length, what: "SRTP") { srtp_unprotect($0, $1, $2) }
     }
 
     public func unprotectRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(MediaError) -> Int {
-        guard let base = buffer.baseAddress, length <= buffer.count else { throw MediaError(.truncated, "SRTCP packet exceeds its buffer") }
+        try inbound(buffer, length, what: "SRTCP") { srtp_unprotect_rtcp($0, $1, $2) }
+    }
+
+    private typealias Transform = (srtp_t?, UnsafeMutableRawPointer, UnsafeMutablePointer<Int32>) -> srtp_err_status_t
+
+    private func outbound(_ buffer: UnsafeMutableRawBufferPointer, _ length: Int, room: Int, what: String, _ fn: Transform) throws(MediaError) -> Int {
+        guard length + room <= buffer.count, let base = buffer.baseAddress else { throw MediaError(.unsupported, "no room for the \(what) tag") }
         var len = Int32(length)
-        let rc = srtp_unprotect_rtcp(session, base, &len)
-        guard rc == srtp_err_status_ok else {
-            authenticationFailures += 1
-            throw MediaError(.unauthentic, "SRTCP packet refused (libsrtp \(rc.rawValue))")
-        }
+        let rc = fn(session, base, &len)
+        guard rc == srtp_err_status_ok else { throw MediaError(.library, "\(what) protect failed (\(rc.rawValue))") }
         return Int(len)
+    }
+
+    private func inbound(_ buffer: UnsafeMutableRawBufferPointer, _ length: Int, what: String, _ fn: Transform) throws(MediaError) -> Int {
+        guard let base = buffer.baseAddress, length <= buffer.count else { throw MediaError(.truncated, "\(what) packet exceeds its buffer") }
+        var len = Int32(length)
+        let rc = fn(session, base, &len)
+        switch rc {
+        case srtp_err_status_ok:
+            return Int(len)
+        case srtp_err_status_replay_fail, srtp_err_status_replay_old:
+            replays += 1
+            throw MediaError(.unauthentic, "\(what) replay refused")
+        default:
+            authenticationFailures += 1
+            throw MediaError(.unauthentic, "\(what) packet refused (libsrtp \(rc.rawValue))")
+        }
     }
 }

@@ -309,17 +309,7 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
     private func handleRTP(_ packet: UnsafeMutableRawBufferPointer, from: SocketAddress) {
         let now = clock()
         network.withLock { n in
-            guard let p = n.parameters else { return }
-            // No media hijack: only the negotiated address may feed the call.
-            guard from.ip == p.remote.ip else { n.foreign += 1; return }
-            var length = packet.count
-            if let srtp = n.inbound {
-                guard let l = try? srtp.unprotect(packet, length: length) else {
-                    srtpFailures.add(1, ordering: .relaxed)
-                    return
-                }
-                length = l
-            }
+            guard let p = n.parameters, let length = admit(packet, from: from, rtcp: false, &n) else { return }
             let bytes = UnsafeRawBufferPointer(rebasing: packet[0..<length])
             guard let h = try? RTPHeader(parsing: bytes) else { return }
             n.lastPacketAt = now
@@ -335,6 +325,19 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         }
     }
 
+    /// The checks every packet passes: from the negotiated address (no media
+    /// hijack), and authentic under SRTP/SRTCP. Returns the plain length.
+    private func admit(_ packet: UnsafeMutableRawBufferPointer, from: SocketAddress, rtcp: Bool, _ n: inout Network) -> Int? {
+        guard let p = n.parameters, from.ip == p.remote.ip else {
+            n.foreign += 1
+            return nil
+        }
+        guard let srtp = n.inbound else { return packet.count }
+        let length = rtcp ? try? srtp.unprotectRTCP(packet, length: packet.count) : try? srtp.unprotect(packet, length: packet.count)
+        if length == nil { srtpFailures.add(1, ordering: .relaxed) }
+        return length
+    }
+
     /// RFC 4733 event codes 0–15.
     static let dtmfDigits: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#", "A", "B", "C", "D"]
 
@@ -348,15 +351,7 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
     private func handleRTCP(_ packet: UnsafeMutableRawBufferPointer, from: SocketAddress) {
         let nowNTP = Self.ntpNow()
         network.withLock { n in
-            guard let p = n.parameters, from.ip == p.remote.ip else { n.foreign += 1; return }
-            var length = packet.count
-            if let srtp = n.inbound {
-                guard let l = try? srtp.unprotectRTCP(packet, length: length) else {
-                    srtpFailures.add(1, ordering: .relaxed)
-                    return
-                }
-                length = l
-            }
+            guard let length = admit(packet, from: from, rtcp: true, &n) else { return }
             guard let list = try? RTCPPacket.parseCompound(UnsafeRawBufferPointer(rebasing: packet[0..<length])) else { return }
             for item in list {
                 var blocks: [RTCPReportBlock] = []
