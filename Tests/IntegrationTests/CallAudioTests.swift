@@ -74,6 +74,62 @@ import Testing
         #expect(await d.stop() == 0)
     }
 
+    /// The same agent-to-agent call through the impairment relay
+    /// (testing/audio/relay.py): 40 ± 20 ms of delay (packets reorder) and
+    /// 3 % loss each way, seeded. Each end advertises the relay's address
+    /// for itself. PESQ both ways, with the jitter buffer, Opus FEC/PLC and
+    /// G.711 concealment doing their work.
+    @Test(arguments: [("Opus+SRTP", "wb", "opus/48000/2"), ("PCMA+SRTP", "nb", "PCMA/8000")])
+    func agentCallsAgentThroughImpairment(_ c: (name: String, mode: String, codec: String)) async throws {
+        let rig = try await AudioRig("impaired-" + c.name.replacingOccurrences(of: "+", with: "-"))
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        let relayA = LoopbackAddresses.next(), relayB = LoopbackAddresses.next()
+        let portA = UInt16(20000 + Int(getpid() % 2000) * 4), portB = portA + 2
+        var sa = rig.agentSettings(Daemon.settings(registrar: kam))
+        var sb = Daemon.settings(user: "7002", registrar: kam)
+        sb["sipendpoint.policy.device.audio_in_device"] = "far_in"
+        sb["sipendpoint.policy.device.audio_out_device"] = "far_out"
+        sb["sipendpoint.policy.session.auto_answer"] = "1"
+        for (s, ip, port) in [(0, relayA, portA), (1, relayB, portB)] {
+            var x = s == 0 ? sa : sb
+            x["sipendpoint.log-level"] = "info"
+            x["sipendpoint.system.security.use_srtp"] = "optional"
+            x["sipendpoint.policy.endpoint.public_address"] = ip
+            x["sipendpoint.policy.endpoint.rtp_port_min"] = String(port)
+            x["sipendpoint.policy.endpoint.rtp_port_max"] = String(port + 1)
+            if c.codec == "PCMA/8000" { x["sipendpoint.policy.codecs.opus/48000/2"] = "0" }
+            if s == 0 { sa = x } else { sb = x }
+        }
+        let control = freePort()
+        sa["sipendpoint.control-port"] = String(control)
+        let relay = try ChildProcess("/usr/bin/env", ["python3", Paths.root.appendingPathComponent("testing/audio/relay.py").path,
+                                                      relayA, String(portA), relayB, String(portB), "40", "20", "3", "7", "25"])
+        let a = try await Daemon(sa, environment: rig.environment)
+        let b = try await Daemon(sb, environment: rig.environment)
+        #expect(await a.log.waitFor("registration registered", timeout: .seconds(10)))
+        #expect(await b.log.waitFor("registration registered", timeout: .seconds(10)))
+        let pumps = try rig.startPumps(seconds: 12)
+        let placed = try await http("POST", "/v1/calls", port: control, body: "{\"to\":\"sip:7002@\(kam.address)\"}")
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(placed.body.utf8)) as? [String: Any])?["id"] as? String, "\(placed.body)")
+        #expect(await a.log.waitFor("call established", timeout: .seconds(10)), "\(a.log.text)")
+        for p in pumps.prefix(2) { _ = await p.waitForExit(timeout: .seconds(20)) }
+        let json = try JSONSerialization.jsonObject(with: Data(try await http("GET", "/v1/calls", port: control).body.utf8)) as? [String: Any]
+        let media = ((json?["calls"] as? [[String: Any]])?.first?["media"] as? [String: Any]) ?? [:]
+        #expect(try await http("DELETE", "/v1/calls/\(id)", port: control).status == 200)
+        _ = await pumps[2].waitForExit(timeout: .seconds(10))
+        let tx = try await rig.pesq(reference: "agent.raw", degraded: "far_out.raw", mode: c.mode)
+        let rx = try await rig.pesq(reference: "far.raw", degraded: "agent_out.raw", mode: c.mode)
+        print(String(format: "MEASURED impaired (40±20 ms, 3 %% loss) %@ PESQ-%@: 7001→7002 %.2f, 7002→7001 %.2f; lost %@, concealed %@, jitter buffer %@ ms, MOS %@",
+                     c.name, c.mode.uppercased(), tx, rx, "\(media["packets_lost"] ?? "?")", "\(media["concealed_frames"] ?? "?")",
+                     "\(media["jitter_buffer_ms"] ?? "?")", "\(media["local_mos"] ?? "?")"))
+        #expect((media["packets_lost"] as? Int ?? 0) > 0, "the relay dropped nothing? \(media)")
+        #expect(tx >= 2.5 && rx >= 2.5, "PESQ \(tx) / \(rx)")
+        #expect(await a.stop() == 0)
+        #expect(await b.stop() == 0)
+        relay.signal(SIGTERM)
+    }
+
     static func rssKB(_ pid: pid_t) -> Int {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""

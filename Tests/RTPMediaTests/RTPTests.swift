@@ -89,8 +89,9 @@ import Testing
         let r = s.intervalReport()
         #expect(r.fractionLost == 25) // 10/100 · 256
         #expect(s.jitter > 10 && s.jitter < 17)
-        // A duplicate is counted as such; a stale packet as late.
-        #expect(s.record(ssrc: 42, sequence: seq &- 1, timestamp: 0, arrival: 0) == .late)
+        // A duplicate of the newest is counted as such; an older one is reordered (the jitter buffer judges it).
+        #expect(s.record(ssrc: 42, sequence: seq &- 1, timestamp: 0, arrival: 0) == .duplicate)
+        #expect(s.record(ssrc: 42, sequence: seq &- 3, timestamp: 0, arrival: 0) == .reordered)
         #expect(s.duplicates == 1)
         // A far jump needs a second packet to be believed.
         #expect(s.record(ssrc: 42, sequence: seq &+ 20_000, timestamp: 0, arrival: 0) == .probation)

@@ -16,6 +16,9 @@ public struct CallConfiguration: Sendable, Hashable {
     public var rtpPorts: ClosedRange<UInt16> = 16384...32767
     /// Seconds without RTP before a call is reported dead (nil = never).
     public var rtpInactivityTimeout: Duration? = .seconds(30)
+    /// The address put in SDP for our media instead of the local one (a
+    /// NAT's public address, or a relay in front of this box); nil = local.
+    public var publicAddress: String?
 
     /// Codecs this build implements, by key.
     static let implemented: [String: RTPMap] = [
@@ -100,6 +103,10 @@ extension ConfigSchema {
         Key(name: "sipendpoint.policy.endpoint.rtp_port_max", help: "highest RTP port (default 32767)") { c, v in
             guard let n = UInt16(v), n >= 1026 else { return "must be a port from 1026 to 65535" }
             c.calls.rtpPorts = min(c.calls.rtpPorts.lowerBound, n)...n; return nil
+        },
+        Key(name: "sipendpoint.policy.endpoint.public_address", help: "IP address written in SDP for our media instead of the local one (NAT or relay in front of this box; default: the local address)") { c, v in
+            guard v.isEmpty || IPAddressText.isIPLiteral(v) else { return "must be empty or a numeric IP address" }
+            c.calls.publicAddress = v.isEmpty ? nil : v; return nil
         },
         Key(name: "sipendpoint.policy.endpoint.rtp_inactivity_timeout", help: "seconds without RTP before a call is ended as dead; 0 = never (default 30)") { c, v in
             guard let n = Int(v), n >= 0, n <= 3600 else { return "must be from 0 to 3600 seconds" }

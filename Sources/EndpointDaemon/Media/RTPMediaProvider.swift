@@ -22,7 +22,7 @@ final class RTPMediaProvider: CallMediaProvider, @unchecked Sendable {
         do throws(MediaError) {
             let stream = try engine.openStream(address: address)
             stream.inactivityTimeout = settings.rtpInactivityTimeout
-            return Session(stream: stream, engine: engine, family: address.family == .ipv6 ? .ipv6 : .ipv4)
+            return Session(stream: stream, engine: engine, family: address.family == .ipv6 ? .ipv6 : .ipv4, advertised: settings.publicAddress)
         } catch {
             throw SDPError(.notAcceptable, error.reason)
         }
@@ -45,13 +45,13 @@ final class RTPMediaProvider: CallMediaProvider, @unchecked Sendable {
             }
         }
 
-        init(stream: MediaStream, engine: MediaEngine, family: SDPAddress.Family) {
+        init(stream: MediaStream, engine: MediaEngine, family: SDPAddress.Family, advertised: String?) {
             self.stream = stream
             self.engine = engine
             var keys: [SDESCrypto.Suite: [UInt8]] = [:]
             var rng = SystemRandomNumberGenerator()
             for suite in SDESCrypto.Suite.allCases { keys[suite] = (0..<suite.keyMaterialLength).map { _ in UInt8.random(in: 0...255, using: &rng) } }
-            local = LocalMediaEndpoint(address: SDPAddress(family, stream.localRTP.ip), rtpPort: stream.localRTP.port, keys: keys)
+            local = LocalMediaEndpoint(address: SDPAddress(family, advertised ?? stream.localRTP.ip), rtpPort: stream.localRTP.port, keys: keys)
         }
 
         func apply(_ s: NegotiatedStream) throws(SDPError) {

@@ -35,8 +35,11 @@ public struct RTPReceiveStatistics: Sendable {
 
     public enum Verdict: Sendable, Equatable {
         case accepted
-        /// Much older than the newest: already played or never to be played.
-        case late
+        /// Older than the newest (reordered in the network): still for the
+        /// jitter buffer, which knows whether it can be played.
+        case reordered
+        /// The same sequence number as the newest again.
+        case duplicate
         /// A big jump: ignored until the next packet confirms it (RFC 3550 A.1).
         case probation
     }
@@ -55,7 +58,7 @@ public struct RTPReceiveStatistics: Sendable {
         let delta = sequence &- maxSequence
         if delta == 0 {
             duplicates += 1
-            return .late
+            return .duplicate
         } else if delta < Self.maxDropout {
             if sequence < maxSequence { cycles &+= 1 << 16 }
             maxSequence = sequence
@@ -69,9 +72,9 @@ public struct RTPReceiveStatistics: Sendable {
                 return .probation
             }
         } else {
-            // Reordered or duplicate within the misorder window.
+            // Reordered within the misorder window.
             received += 1
-            return .late
+            return .reordered
         }
         received += 1
         updateJitter(timestamp: timestamp, arrival: arrival)

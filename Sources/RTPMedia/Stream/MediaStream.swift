@@ -320,7 +320,10 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
             }
             guard h.payloadType == p.payloadType, p.receives else { return }
             let arrivalTicks = now * Int64(p.rtpClockRate) / 1_000_000
-            guard n.stats.record(ssrc: h.ssrc, sequence: h.sequenceNumber, timestamp: h.timestamp, arrival: arrivalTicks) == .accepted else { return }
+            switch n.stats.record(ssrc: h.ssrc, sequence: h.sequenceNumber, timestamp: h.timestamp, arrival: arrivalTicks) {
+            case .accepted, .reordered: break
+            case .duplicate, .probation: return
+            }
             packets.push(payload, timestamp: h.timestamp, payloadType: h.payloadType, arrival: now)
         }
     }
