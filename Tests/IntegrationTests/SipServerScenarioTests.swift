@@ -9,16 +9,6 @@ import Testing
                       "makecall-delayed-offer", "cancel-ringing", "notify-hold-talk", "unknown-dialog-and-488", "endpoint-hangs-up"]
     static let tcp = ["autoanswer-callinfo", "hold-zero-retrieve-sdpless", "notify-hold-talk", "endpoint-hangs-up"]
 
-    func sipp(_ scenario: String, daemonPort: UInt16, transport: String) throws -> (ChildProcess, URL) {
-        let ip = LoopbackAddresses.next()
-        let work = Paths.tempDirectory("sipp-ss")
-        var args = ["-sf", Paths.root.appendingPathComponent("testing/sipp/ss/\(scenario).xml").path, "127.0.0.1:\(daemonPort)",
-                    "-i", ip, "-p", String(freePort()), "-m", "1", "-timeout", "20s", "-timeout_error", "-nostdin",
-                    "-trace_err", "-error_file", work.appendingPathComponent("errors.log").path, "-mi", ip, "-mp", String(freePort())]
-        if transport == "TCP" { args += ["-t", "t1"] }
-        return (try ChildProcess("/usr/bin/sipp", args), work)
-    }
-
     @Test(arguments: ["UDP", "TCP"])
     func scenarios(_ transport: String) async throws {
         let kam = try await Kamailio()
@@ -31,7 +21,7 @@ import Testing
         #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
         var ended = 0
         for scenario in transport == "UDP" ? Self.udp : Self.tcp {
-            let (child, work) = try sipp(scenario, daemonPort: d.sipPort, transport: transport)
+            let sipp = try Sipp("ss/\(scenario).xml", daemonPort: d.sipPort, transport: transport)
             if scenario == "endpoint-hangs-up" {
                 // The agent hangs up from the control API once the call stands.
                 let established = d.log.count("call established")
@@ -42,9 +32,8 @@ import Testing
                 #expect(calls.last?["genesys_call_uuid"] as? String == "0HKR3S8OQH5VJ1DL1TVSG3DAES000001")
                 #expect(try await http("DELETE", "/v1/calls/\(id)", port: control).status == 200)
             }
-            let status = await child.waitForExit(timeout: .seconds(30))
-            let errors = (try? String(contentsOf: work.appendingPathComponent("errors.log"), encoding: .utf8)) ?? ""
-            #expect(status == 0, "\(transport) \(scenario): sipp \(String(describing: status))\n\(child.log.text.suffix(1500))\n\(errors.suffix(1500))")
+            let (status, said) = await sipp.finish()
+            #expect(status == 0, "\(transport) \(scenario): sipp \(String(describing: status))\n\(said)")
             if scenario != "unknown-dialog-and-488" {
                 ended += 1
                 #expect(await d.log.waitFor("call ended", count: ended, timeout: .seconds(5)), "\(scenario)\n\(d.log.text.suffix(3000))")
@@ -75,11 +64,7 @@ import Testing
         s["sipendpoint.control-port"] = String(control)
         s["sipendpoint.log-level"] = "info"
         let d = try await sites.startDaemon(s)
-        let work = Paths.tempDirectory("sipp-bc")
-        let ip = LoopbackAddresses.next()
-        let sipp = try ChildProcess("/usr/bin/sipp", ["-sf", Paths.root.appendingPathComponent("testing/sipp/ss/long-call.xml").path, "127.0.0.1:\(d.sipPort)",
-                                                      "-i", ip, "-p", String(freePort()), "-m", "1", "-timeout", "25s", "-timeout_error", "-nostdin",
-                                                      "-trace_err", "-error_file", work.appendingPathComponent("errors.log").path, "-mi", ip, "-mp", String(freePort())])
+        let sipp = try Sipp("ss/long-call.xml", daemonPort: d.sipPort, timeout: 25)
         #expect(await d.log.waitFor("call established", timeout: .seconds(10)), "\(d.log.text)")
         let peerBefore = d.log.count("active site peer")
         sites.preferred.child.kill9()
@@ -89,9 +74,8 @@ import Testing
         let calls = try await http("GET", "/v1/calls", port: control)
         #expect(calls.body.contains("\"state\":\"established\""), "\(calls.body)")
         // sipp's re-INVITE and BYE after the failover are answered (sipp exits 0).
-        let status = await sipp.waitForExit(timeout: .seconds(30))
-        let errors = (try? String(contentsOf: work.appendingPathComponent("errors.log"), encoding: .utf8)) ?? ""
-        #expect(status == 0, "\(sipp.log.text.suffix(1500))\n\(errors.suffix(1500))")
+        let (status, said) = await sipp.finish()
+        #expect(status == 0, "\(said)")
         #expect(await d.log.waitFor("call ended", timeout: .seconds(5)))
         #expect(d.log.text.contains("far end hung up"))
         #expect(await d.stop() == 0)

@@ -3,16 +3,8 @@ import Testing
 
 /// sipp (Debian's sip-tester) as a real SIP peer talking to the daemon.
 @Suite(.serialized) struct SippTests {
-    func sipp(_ scenario: String, daemonPort: UInt16, transport: String) async throws -> (Int32, String) {
-        let ip = LoopbackAddresses.next()
-        let work = Paths.tempDirectory("sipp")
-        var args = ["-sf", Paths.root.appendingPathComponent("testing/sipp/\(scenario)").path, "127.0.0.1:\(daemonPort)",
-                    "-i", ip, "-p", String(freePort()), "-m", "1", "-timeout", "15s", "-timeout_error", "-nostdin",
-                    "-trace_err", "-error_file", work.appendingPathComponent("errors.log").path, "-mi", ip, "-mp", String(freePort())]
-        if transport == "TCP" { args += ["-t", "t1"] }
-        let (status, out) = try await runCommand("/usr/bin/sipp", args)
-        let errors = (try? String(contentsOf: work.appendingPathComponent("errors.log"), encoding: .utf8)) ?? ""
-        return (status, out + errors)
+    func sipp(_ scenario: String, daemonPort: UInt16, transport: String) async throws -> (Int32?, String) {
+        await (try Sipp(scenario, daemonPort: daemonPort, transport: transport, timeout: 15)).finish()
     }
 
     @Test(arguments: ["UDP", "TCP"])

@@ -39,7 +39,7 @@ import Testing
         var frame = [Int16](repeating: 0, count: 160)
         var t = 0
         for _ in 0..<5 {
-            for i in 0..<160 { frame[i] = Int16(10_000 * sinApprox(Double(t + i) * 2 * .pi / 40)) }
+            for i in 0..<160 { frame[i] = Int16(10_000 * Signal.sine(Double(t + i) * 2 * .pi / 40)) }
             t += 160
             frame.withUnsafeMutableBufferPointer { plc.good($0) }
         }
@@ -53,13 +53,6 @@ import Testing
         #expect(lost.allSatisfy { abs(Int($0)) < 200 })
     }
 
-    func sinApprox(_ x: Double) -> Double {
-        var y = x.truncatingRemainder(dividingBy: 2 * .pi)
-        if y > .pi { y -= 2 * .pi }
-        var term = y, sum = y
-        for k in 1..<10 { term *= -y * y / Double((2 * k) * (2 * k + 1)); sum += term }
-        return sum
-    }
 }
 
 @Suite struct EModelTests {

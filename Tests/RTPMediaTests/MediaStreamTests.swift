@@ -31,13 +31,13 @@ import NetSupport
         var rmsB: [Double] = [], rmsA: [Double] = []
         var phase = 0
         for tick in 0..<60 {
-            for i in 0..<frame { tone[i] = Int16(8000 * Self.sine(Double(phase + i) * 2 * .pi * 400 / Double(rate))) }
+            for i in 0..<frame { tone[i] = Int16(8000 * Signal.sine(Double(phase + i) * 2 * .pi * 400 / Double(rate))) }
             phase += frame
             tone.withUnsafeBufferPointer { t in heard.withUnsafeMutableBufferPointer { a.audioPeriod(captured: t, playback: $0) } }
-            if tick > 30 { rmsA.append(Self.rms(heard)) }
+            if tick > 30 { rmsA.append(Signal.rms(heard)) }
             try await Task.sleep(for: .milliseconds(20))
             tone.withUnsafeBufferPointer { t in heard.withUnsafeMutableBufferPointer { b.audioPeriod(captured: t, playback: $0) } }
-            if tick > 30 { rmsB.append(Self.rms(heard)) }
+            if tick > 30 { rmsB.append(Signal.rms(heard)) }
             _ = silence
         }
         // 8000 peak → about 5657 RMS.
@@ -127,12 +127,4 @@ import NetSupport
         #expect(a.statistics().foreignPackets == 5 && a.statistics().packetsReceived == 0)
     }
 
-    static func rms(_ v: [Int16]) -> Double { (v.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(v.count)).squareRoot() }
-    static func sine(_ x: Double) -> Double {
-        var y = x.truncatingRemainder(dividingBy: 2 * .pi)
-        if y > .pi { y -= 2 * .pi }
-        var term = y, sum = y
-        for k in 1..<12 { term *= -y * y / Double((2 * k) * (2 * k + 1)); sum += term }
-        return sum
-    }
 }

@@ -67,7 +67,7 @@ import Testing
         var payloads: [[UInt8]] = []
         var phase = 0.0
         for _ in 0..<25 {
-            for i in 0..<960 { pcm[i] = Int16(8000 * sine(phase)); phase += 2 * .pi * 440 / 48000; _ = i }
+            for i in 0..<960 { pcm[i] = Int16(8000 * Signal.sine(phase)); phase += 2 * .pi * 440 / 48000; _ = i }
             var p = [UInt8](repeating: 0, count: 400)
             let n = try pcm.withUnsafeBufferPointer { a in try p.withUnsafeMutableBytes { try tx.encode(a, into: $0) } }
             #expect(n > 10 && n < 400)
@@ -78,11 +78,11 @@ import Testing
             if k == 20 { continue } // lost
             if k == 21 {
                 out.withUnsafeMutableBufferPointer { o in p.withUnsafeBytes { rx.recover(from: $0, into: o) } }
-                energies.append(rms(out))
+                energies.append(Signal.rms(out))
             }
             let n = try p.withUnsafeBytes { b in try out.withUnsafeMutableBufferPointer { try rx.decode(b, into: $0) } }
             #expect(n == 960)
-            if k >= 10 { energies.append(rms(out)) }
+            if k >= 10 { energies.append(Signal.rms(out)) }
         }
         // Decoded (and FEC-recovered) frames carry the tone at about its level (8000/√2 ≈ 5657).
         #expect(energies.allSatisfy { $0 > 3000 && $0 < 8000 }, "\(energies)")
@@ -90,12 +90,4 @@ import Testing
         #expect(throws: MediaError.self) { try bad.withUnsafeBytes { b in try out.withUnsafeMutableBufferPointer { try rx.decode(b, into: $0) } } }
     }
 
-    func rms(_ v: [Int16]) -> Double { (v.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(v.count)).squareRoot() }
-    func sine(_ x: Double) -> Double {
-        var y = x.truncatingRemainder(dividingBy: 2 * .pi)
-        if y > .pi { y -= 2 * .pi }
-        var term = y, sum = y
-        for k in 1..<12 { term *= -y * y / Double((2 * k) * (2 * k + 1)); sum += term }
-        return sum
-    }
 }
