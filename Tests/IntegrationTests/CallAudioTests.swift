@@ -85,7 +85,8 @@ import Testing
         let kam = try await Kamailio()
         defer { Task { await kam.stop() } }
         let relayA = LoopbackAddresses.next(), relayB = LoopbackAddresses.next()
-        let portA = UInt16(20000 + Int(getpid() % 2000) * 4), portB = portA + 2
+        // Pinned ports (the relay must know them), outside the default RTP range other tests draw from.
+        let portA = UInt16(33000 + Int(getpid() % 1500) * 4), portB = portA + 2
         var sa = rig.agentSettings(Daemon.settings(registrar: kam))
         var sb = Daemon.settings(user: "7002", registrar: kam)
         sb["sipendpoint.policy.device.audio_in_device"] = "far_in"

@@ -100,6 +100,16 @@ import Testing
         #expect(!c.description.contains("PS1u"))
     }
 
+    @Test func tracesNeverShowKeys() throws {
+        var h = SIPHeaders()
+        h.append(.via, "SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-1")
+        h.append(.cseq, "1 INVITE")
+        let sdp = "v=0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:32\r\na=crypto:2 AEAD_AES_128_GCM inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldY\r\n"
+        let trace = SIPTrace.redacted(.request(.invite, uri: try SIPURI("sip:a@b"), headers: h, body: Array(sdp.utf8)))
+        #expect(!trace.contains("PS1uQCV") && !trace.contains("QUJDREVG"))
+        #expect(trace.contains("inline:<redacted>|2^20|1:32") && trace.contains("AEAD_AES_128_GCM inline:<redacted>"))
+    }
+
     @Test func wrongKeyLengthsAndBadBase64AreRefused() {
         #expect(throws: SDPError.self) { try SDESCrypto(parsing: "1 AES_CM_128_HMAC_SHA1_80 inline:AAAA") }
         #expect(throws: SDPError.self) { try SDESCrypto(parsing: "1 AES_CM_128_HMAC_SHA1_80 inline:!!!!") }

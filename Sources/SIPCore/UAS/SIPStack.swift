@@ -121,6 +121,26 @@ public enum SIPTrace {
                 copy.headers.append(name, "\(scheme) <redacted>")
             }
         }
+        // SDES keys (a=crypto:... inline:KEY) never reach a log line either.
+        copy.body = redactKeys(copy.body)
         return copy.text
+    }
+
+    /// `inline:<key material>` → `inline:<redacted>` (up to the next space, `|` or line end).
+    static func redactKeys(_ body: [UInt8]) -> [UInt8] {
+        let marker = Array("inline:".utf8), stops: Set<UInt8> = [0x20, 0x7C, 0x0D, 0x0A]
+        var out: [UInt8] = []
+        var i = 0
+        while i < body.count {
+            if body[i] == marker[0], i + marker.count <= body.count, Array(body[i..<(i + marker.count)]) == marker {
+                out += marker + Array("<redacted>".utf8)
+                i += marker.count
+                while i < body.count, !stops.contains(body[i]) { i += 1 }
+            } else {
+                out.append(body[i])
+                i += 1
+            }
+        }
+        return out
     }
 }
