@@ -98,6 +98,20 @@ import Testing
         #expect(after <= 75 && after < during - 10, "latency after calm \(after) ms")
     }
 
+    /// A 400 ms network stall (20 packets then arrive at once) grows the
+    /// delay; once the network is steady again it is played out quickly
+    /// (five times faster than ordinary shrinking), not over twenty seconds.
+    @Test func delayAfterAStallShrinksQuickly() {
+        let o = Self.simulate(seconds: 30, warmUp: 0) { k in
+            (500..<520).contains(k) ? 30 + Double(520 - k) * 20 : 30 + Self.noise(k) * 2
+        }
+        // Latencies are per played packet, in order; packet ~500 is at index ~500.
+        let afterStall = Self.mean(Array(o.latencies[530..<560])), settled = Self.mean(Array(o.latencies[(500 + 5 * 50)..<(500 + 6 * 50)]))
+        print("jitter buffer: \(afterStall) ms just after a 400 ms stall, \(settled) ms five seconds later")
+        #expect(afterStall > 200)
+        #expect(settled < 120, "latency five seconds after the stall: \(settled) ms")
+    }
+
     @Test func reorderAndDuplicatesPlayInOrderOnce() {
         // Every 7th packet overtaken by its successor, every 10th duplicated.
         let o = Self.simulate(seconds: 20, duplicateEvery: 10) { k in k % 7 == 0 ? 45 : 30 }

@@ -166,7 +166,10 @@ public struct JitterBuffer: Sendable {
         if let slot = find(playTimestamp) {
             recordWait(nowMicros - slotArrival[slot])
             if waitCount == waits.count, let next = find(playTimestamp &+ frame), shortestWaitMs > configuration.frameMs * 3 / 2 {
-                waitCount = 0
+                // Far above what the network needs (beyond the maximum delay, or
+                // five frames of slack): shrink five times faster.
+                let far = shortestWaitMs > max(5 * configuration.frameMs, configuration.maximumDelayMs - targetDelayMs)
+                waitCount = far ? waits.count - waits.count / 5 : 0
                 droppedForDelay += 1
                 slotUsed[slot] = false
                 playTimestamp &+= frame
