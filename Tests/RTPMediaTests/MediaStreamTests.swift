@@ -111,6 +111,40 @@ import NetSupport
         #expect(a.statistics().packetsSent == 3 * 7 + 2 * 2 + (30 - 3 * 5 - 2 * 2) + 0)
     }
 
+    /// Connector `POST /audio` reaches the audio: a muted microphone sends
+    /// silence (the stream keeps its timing), volume scales, a muted speaker plays nothing.
+    @Test func muteAndVolumeApplyInTheAudioPeriod() async throws {
+        let q = DispatchQueue(label: "media-test-5")
+        let engine = MediaEngine(ports: 55000...59999, devices: AudioDeviceSettings(capture: ["no-such-device"], playback: ["no-such-device"]), queue: q)
+        let a = try engine.openStream(address: Self.loopback), b = try engine.openStream(address: Self.loopback)
+        defer { engine.deactivate(a); a.close(); b.close() }
+        try a.apply(StreamParameters(remote: b.localRTP, remoteRTCP: b.localRTCP, rtcpMux: false, codec: .pcmu, payloadType: 0))
+        try b.apply(StreamParameters(remote: a.localRTP, remoteRTCP: a.localRTCP, rtcpMux: false, codec: .pcmu, payloadType: 0))
+        engine.activate(a)
+        var tone = [Int16](repeating: 0, count: 160), heard = [Int16](repeating: 0, count: 160), spoken = [Int16](repeating: 0, count: 160)
+        func level(ticks: Int) async throws -> (heardByB: Double, playedByA: Double) {
+            var atB: [Double] = [], atA: [Double] = []
+            for t in 0..<ticks {
+                for i in 0..<160 { tone[i] = Int16(8000 * Signal.sine(Double(t * 160 + i) * 2 * .pi * 400 / 8000)) }
+                tone.withUnsafeBufferPointer { c in heard.withUnsafeMutableBufferPointer { engine.audioPeriod(captured: c, playback: $0) } }
+                atA.append(Signal.rms(heard))
+                try await Task.sleep(for: .milliseconds(20))
+                tone.withUnsafeBufferPointer { c in spoken.withUnsafeMutableBufferPointer { b.audioPeriod(captured: c, playback: $0) } }
+                atB.append(Signal.rms(spoken))
+            }
+            return (atB.suffix(10).reduce(0, +) / 10, atA.suffix(10).reduce(0, +) / 10)
+        }
+        let normal = try await level(ticks: 30)
+        #expect(normal.heardByB > 3500 && normal.playedByA > 3500, "\(normal)")
+        engine.microphoneMuted.store(true, ordering: .relaxed)
+        engine.speakerVolume.store(25, ordering: .relaxed)
+        let muted = try await level(ticks: 20)
+        #expect(muted.heardByB < 100, "B still hears A: \(muted)")
+        #expect(abs(muted.playedByA - normal.playedByA / 2) < normal.playedByA / 5, "speaker at 25: \(muted.playedByA) vs \(normal.playedByA)")
+        engine.speakerMuted.store(true, ordering: .relaxed)
+        #expect(try await level(ticks: 5).playedByA == 0)
+    }
+
     /// Packets from an address other than the negotiated one are dropped.
     @Test func foreignSourceIsIgnored() async throws {
         let q = DispatchQueue(label: "media-test-2")

@@ -134,6 +134,11 @@ final class ControlAPI: @unchecked Sendable {
                     if device == "speaker" { audio.speakerMuted = b } else { audio.microphoneMuted = b }
                 }
             }
+            let engine = service.media.engine
+            engine.microphoneMuted.store(audio.microphoneMuted, ordering: .relaxed)
+            engine.speakerMuted.store(audio.speakerMuted, ordering: .relaxed)
+            engine.microphoneVolume.store(audio.microphoneVolume, ordering: .relaxed)
+            engine.speakerVolume.store(audio.speakerVolume, ordering: .relaxed)
             broadcast()
             return .json(200, devicesJSON())
         default:
@@ -161,8 +166,11 @@ final class ControlAPI: @unchecked Sendable {
     }
 
     func devicesJSON() -> String {
-        "{\"speaker\":{\"volume\":\(audio.speakerVolume),\"name\":\"default\",\"muted\":\(audio.speakerMuted)},"
-            + "\"microphone\":{\"volume\":\(audio.microphoneVolume),\"name\":\"default\",\"muted\":\(audio.microphoneMuted)},\"headset_used\":false}"
+        let calls = service.queue.sync { service.config.calls }, engine = service.media.engine
+        let speaker = JSON.string(engine.playbackInUse ?? calls.audioOut.joined(separator: ","))
+        let microphone = JSON.string(engine.captureInUse ?? calls.audioIn.joined(separator: ","))
+        return "{\"speaker\":{\"volume\":\(audio.speakerVolume),\"name\":\(speaker),\"muted\":\(audio.speakerMuted)},"
+            + "\"microphone\":{\"volume\":\(audio.microphoneVolume),\"name\":\(microphone),\"muted\":\(audio.microphoneMuted)},\"headset_used\":\(engine.headsetInUse)}"
     }
 
     func statusJSON() -> String {

@@ -31,9 +31,10 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
     private var thread: AudioThread?
     private var threadRate = 0
     private var watchdog: DispatchSourceTimer?
-    /// Names of the devices in use (status), and what went wrong last.
-    public private(set) var captureInUse: String?
-    public private(set) var playbackInUse: String?
+    /// Names of the devices in use (status, read from any thread), and what went wrong last.
+    private let inUse = Mutex<(capture: String?, playback: String?)>((nil, nil))
+    public var captureInUse: String? { inUse.withLock { $0.capture } }
+    public var playbackInUse: String? { inUse.withLock { $0.playback } }
     public private(set) var lastDeviceError: String?
     /// Called on `queue` when the devices change (opened, lost, moved, closed).
     public var onDevicesChanged: (@Sendable () -> Void)?
@@ -71,12 +72,52 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
     /// The stream that has the headset now.
     public var activeStream: MediaStream? { active.withLock { $0 } }
 
+    /// Microphone and speaker as the agent desktop sets them (Connector
+    /// `POST /audio`): muted, and volume 0–100 where 50 is the level as
+    /// captured or received (gain = volume / 50, so 100 doubles it).
+    public let microphoneMuted = Atomic<Bool>(false)
+    public let speakerMuted = Atomic<Bool>(false)
+    public let microphoneVolume = Atomic<Int>(50)
+    public let speakerVolume = Atomic<Int>(50)
+
     /// The period runs under the slot's lock, so once `deactivate` returns no
     /// period is still using the stream it removed (the lock is the audio
-    /// thread's alone but for that rare moment).
+    /// thread's alone but for that rare moment). Mute and volume are applied
+    /// here, in place, on the thread's own buffers.
     public func audioPeriod(captured: UnsafeBufferPointer<Int16>, playback: UnsafeMutableBufferPointer<Int16>) {
-        active.withLock { $0?.audioPeriod(captured: captured, playback: playback) }
+        var input = captured
+        let muted = microphoneMuted.load(ordering: .relaxed), volume = microphoneVolume.load(ordering: .relaxed)
+        if muted || volume != 50, captured.count <= micScratch.count {
+            // A copy of the microphone's frame (the capture buffer is the thread's, not ours to change).
+            let copy = UnsafeMutableBufferPointer(rebasing: micScratch[0..<captured.count])
+            _ = copy.initialize(from: captured)
+            Self.scale(copy, muted: muted, volume: volume)
+            input = UnsafeBufferPointer(copy)
+        }
+        active.withLock { $0?.audioPeriod(captured: input, playback: playback) }
+        Self.scale(playback, muted: speakerMuted.load(ordering: .relaxed), volume: speakerVolume.load(ordering: .relaxed))
     }
+
+    static func scale(_ samples: UnsafeMutableBufferPointer<Int16>, muted: Bool, volume: Int) {
+        if muted || volume <= 0 {
+            samples.update(repeating: 0)
+        } else if volume != 50 {
+            let gain = Int32(min(volume, 100)) // in fiftieths
+            for i in 0..<samples.count { samples[i] = Int16(clamping: Int32(samples[i]) * gain / 50) }
+        }
+    }
+
+    /// Room for one frame of the microphone (48 kHz, 60 ms at most), used by the audio thread only.
+    private let micScratch: UnsafeMutableBufferPointer<Int16> = {
+        let b = UnsafeMutableBufferPointer<Int16>.allocate(capacity: 2880)
+        b.initialize(repeating: 0)
+        return b
+    }()
+
+    deinit { micScratch.deallocate() }
+
+    /// True while a capture and a playback device are open (Connector `headset_used`).
+    public var headsetInUse: Bool { running.load(ordering: .acquiring) }
 
     /// Takes the headset from `stream` now (synchronously): after this the
     /// audio thread no longer touches it, so it may be closed.
@@ -124,12 +165,10 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
     private func openDevices(rate: Int) throws(MediaError) -> (ALSADevice, ALSADevice) {
         do throws(MediaError) {
             let (c, p) = try Self.open(devices, rate: rate)
-            captureInUse = c.name
-            playbackInUse = p.name
+            inUse.withLock { $0 = (c.name, p.name) }
             return (c, p)
         } catch {
-            captureInUse = nil
-            playbackInUse = nil
+            inUse.withLock { $0 = (nil, nil) }
             throw error
         }
     }
@@ -158,8 +197,7 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
         t.playback.close()
         thread = nil
         running.store(false, ordering: .releasing)
-        captureInUse = nil
-        playbackInUse = nil
+        inUse.withLock { $0 = (nil, nil) }
     }
 
     /// While a stream is active: a lost device (or none found) is retried every 500 ms.
