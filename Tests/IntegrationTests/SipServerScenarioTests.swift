@@ -81,3 +81,25 @@ import Testing
         #expect(await d.stop() == 0)
     }
 }
+
+/// A call whose far end sends no RTP is ended by the endpoint (BYE) once
+/// `rtp_inactivity_timeout` has passed: sipp answers the BYE.
+@Suite struct DeadMediaTests {
+    @Test func callWithoutRTPIsEnded() async throws {
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        var s = Daemon.settings(registrar: kam)
+        s["sipendpoint.policy.endpoint.rtp_inactivity_timeout"] = "2"
+        s["sipendpoint.log-level"] = "info"
+        let d = try await Daemon(s)
+        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        let started = ContinuousClock.now
+        let sipp = try Sipp("ss/endpoint-hangs-up.xml", daemonPort: d.sipPort)
+        let (status, said) = await sipp.finish()
+        #expect(status == 0, "\(said)")
+        #expect(await d.log.waitFor("call media dead", timeout: .seconds(2)), "\(d.log.text)")
+        // Checked at each RTCP interval (5 s): ended 2–8 s after the call began.
+        let took = ContinuousClock.now - started
+        #expect(took > .seconds(2) && took < .seconds(12), "\(took)")
+    }
+}
