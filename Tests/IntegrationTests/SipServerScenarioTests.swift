@@ -82,6 +82,42 @@ import Testing
     }
 }
 
+/// Consultation while in a call: a second INVITE (SIP Server's consultation
+/// leg, no auto-answer) rings — it is not refused — while the first call
+/// stands; cancelling it leaves the first call alone, which sipp then
+/// re-INVITEs and ends.
+@Suite struct SecondCallTests {
+    @Test func secondCallRingsWhileTheFirstStands() async throws {
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        var s = Daemon.settings(registrar: kam)
+        s["sipendpoint.log-level"] = "info"
+        let control = freePort()
+        s["sipendpoint.control-port"] = String(control)
+        let d = try await Daemon(s)
+        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        let sipp = try Sipp("ss/long-call.xml", daemonPort: d.sipPort, timeout: 25)
+        #expect(await d.log.waitFor("call established", timeout: .seconds(10)), "\(d.log.text)")
+        let client = try SocketClient(udpTo: "127.0.0.1", port: d.sipPort)
+        let via = "SIP/2.0/UDP 127.0.0.1:\(client.localPort);branch=z9hG4bK-consult"
+        let headers = "Via: \(via)\r\nMax-Forwards: 70\r\nFrom: <sip:sipserver@127.0.0.1>;tag=c1\r\nTo: <sip:7001@127.0.0.1>\r\nCall-ID: consult-1\r\n"
+        let sdp = "v=0\r\no=ss 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\n"
+        client.send("INVITE sip:7001@127.0.0.1:\(d.sipPort) SIP/2.0\r\n\(headers)CSeq: 1 INVITE\r\nContact: <sip:sipserver@127.0.0.1:\(client.localPort)>\r\n"
+                    + "Content-Type: application/sdp\r\nContent-Length: \(sdp.utf8.count)\r\n\r\n\(sdp)")
+        let ringing = await client.receiveMessages(timeout: .seconds(3)) { $0.statusCode == 180 }
+        #expect(ringing.last?.statusCode == 180, "\(ringing.map { $0.statusCode ?? 0 })")
+        let calls = try await http("GET", "/v1/calls", port: control).body
+        #expect(calls.contains("\"state\":\"established\"") && calls.contains("\"state\":\"ringing\""), "\(calls)")
+        client.send("CANCEL sip:7001@127.0.0.1:\(d.sipPort) SIP/2.0\r\n\(headers)CSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n")
+        let finals = await client.receiveMessages(timeout: .seconds(3)) { $0.statusCode == 487 }
+        #expect(finals.compactMap(\.statusCode).contains(200) && finals.last?.statusCode == 487, "\(finals.map { $0.statusCode ?? 0 })")
+        // The first call goes on: sipp's re-INVITE and BYE are answered.
+        let (status, said) = await sipp.finish()
+        #expect(status == 0, "\(said)")
+        #expect(await d.stop() == 0)
+    }
+}
+
 /// A call whose far end sends no RTP is ended by the endpoint (BYE) once
 /// `rtp_inactivity_timeout` has passed: sipp answers the BYE.
 @Suite struct DeadMediaTests {
