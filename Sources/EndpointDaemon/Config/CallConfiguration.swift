@@ -38,7 +38,14 @@ public struct CallConfiguration: Sendable, Hashable {
 }
 
 extension ConfigSchema {
-    static func flag(_ v: String) -> Bool? { v == "1" || v.lowercased() == "true" ? true : v == "0" || v.lowercased() == "false" ? false : nil }
+    /// The one boolean reader of the config: true/1/yes, false/0/no (any case).
+    static func flag(_ v: String) -> Bool? {
+        switch v.lowercased() {
+        case "true", "1", "yes": true
+        case "false", "0", "no": false
+        default: nil
+        }
+    }
 
     static func deviceList(_ v: String) -> [String]? {
         let names = v.split(separator: ",").map { String($0).trimmingCharacters(in: " ") }.filter { !$0.isEmpty }

@@ -109,20 +109,12 @@ public enum ConfigSchema {
             c.tls.privateKeyFile = v; return nil
         },
         Key(name: "sipendpoint.tls.verify-peer", help: "verify the server certificate and host name (default true)") { c, v in
-            switch v.lowercased() {
-            case "true", "1", "yes": c.tls.verifyPeer = true
-            case "false", "0", "no": c.tls.verifyPeer = false
-            default: return "must be true or false"
-            }
-            return nil
+            guard let b = flag(v) else { return "must be true or false" }
+            c.tls.verifyPeer = b; return nil
         },
         Key(name: "sipendpoint.enable_ipv6", help: "use IPv6 too (default false)") { c, v in
-            switch v.lowercased() {
-            case "true", "1", "yes": c.enableIPv6 = true
-            case "false", "0", "no": c.enableIPv6 = false
-            default: return "must be true or false"
-            }
-            return nil
+            guard let b = flag(v) else { return "must be true or false" }
+            c.enableIPv6 = b; return nil
         },
         Key(name: "sipendpoint.ip_version", help: "4, 6, 4,6 or 6,4: families in preference order (default 4,6)") { c, v in
             switch v.replacingOccurrences(of: " ", with: "") {

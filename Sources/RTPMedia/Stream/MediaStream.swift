@@ -29,6 +29,8 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
     /// Network side (on `queue`).
     private struct Network {
         var parameters: StreamParameters?
+        /// The negotiated remote in kernel form: received sources are compared with it.
+        var remote: RawSocketAddress?
         var inbound: SRTPSession?
         var rtcpOut: SRTPSession?
         var stats = RTPReceiveStatistics()
@@ -54,6 +56,8 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: 1600, alignment: 16)
         let pcm: UnsafeMutableBufferPointer<Int16>
         let frameSamples: Int
+        /// Where RTP goes, in kernel form (built once per negotiation).
+        let destination: RawSocketAddress
         /// The RFC 4733 event being sent: code, its start timestamp, periods so far.
         var event: (code: UInt8, start: UInt32, periods: Int)?
         /// Periods of ordinary audio left between two digits.
@@ -65,6 +69,7 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
             self.sequence = sequence
             self.timestamp = timestamp
             frameSamples = p.pcmRate * p.ptimeMs / 1000
+            destination = RawSocketAddress(p.remote)
             pcm = .allocate(capacity: frameSamples * 3)
             pcm.initialize(repeating: 0)
             jitter = JitterBuffer(.init(clockRate: p.rtpClockRate, frameMs: p.ptimeMs))
@@ -166,6 +171,7 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         network.withLock { n in
             if n.parameters?.remote != p.remote { n.stats = RTPReceiveStatistics() }
             n.parameters = p
+            n.remote = RawSocketAddress(p.remote)
             if keysChanged { n.inbound = inbound; n.rtcpOut = rtcpOut }
             if n.lastPacketAt == 0 { n.lastPacketAt = clock() }
         }
@@ -267,7 +273,7 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
             guard let l = try? srtp.protect(a.packet, length: length) else { return }
             length = l
         }
-        let rc = a.parameters.remote.withSockAddr { sendto(rtp.fd, a.packet.baseAddress, length, Int32(MSG_DONTWAIT), $0, $1) }
+        let rc = a.destination.withSockAddr { sendto(rtp.fd, a.packet.baseAddress, length, Int32(MSG_DONTWAIT), $0, $1) }
         if rc > 0 { sent.add(1, ordering: .relaxed) }
     }
 
@@ -296,17 +302,18 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, receiveBuffer.baseAddress, receiveBuffer.count, 0, $0, &len) }
             }
             if n < 0 { return }
-            guard let from = withUnsafePointer(to: &ss, { SocketAddress(storage: $0) }) else { continue }
             let packet = UnsafeMutableRawBufferPointer(rebasing: receiveBuffer[0..<n])
-            if rtcpSocket || RTPHeader.isRTCP(UnsafeRawBufferPointer(packet)) {
-                handleRTCP(packet, from: from)
-            } else {
-                handleRTP(packet, from: from)
+            withUnsafePointer(to: &ss) { from in
+                if rtcpSocket || RTPHeader.isRTCP(UnsafeRawBufferPointer(packet)) {
+                    handleRTCP(packet, from: from)
+                } else {
+                    handleRTP(packet, from: from)
+                }
             }
         }
     }
 
-    private func handleRTP(_ packet: UnsafeMutableRawBufferPointer, from: SocketAddress) {
+    private func handleRTP(_ packet: UnsafeMutableRawBufferPointer, from: UnsafePointer<sockaddr_storage>) {
         let now = clock()
         network.withLock { n in
             guard let p = n.parameters, let length = admit(packet, from: from, rtcp: false, &n) else { return }
@@ -330,8 +337,8 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
 
     /// The checks every packet passes: from the negotiated address (no media
     /// hijack), and authentic under SRTP/SRTCP. Returns the plain length.
-    private func admit(_ packet: UnsafeMutableRawBufferPointer, from: SocketAddress, rtcp: Bool, _ n: inout Network) -> Int? {
-        guard let p = n.parameters, from.ip == p.remote.ip else {
+    private func admit(_ packet: UnsafeMutableRawBufferPointer, from: UnsafePointer<sockaddr_storage>, rtcp: Bool, _ n: inout Network) -> Int? {
+        guard let remote = n.remote, remote.sameHost(as: from) else {
             n.foreign += 1
             return nil
         }
@@ -351,7 +358,7 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         if Int(payload[0]) < Self.dtmfDigits.count { onDTMF?(Self.dtmfDigits[Int(payload[0])]) }
     }
 
-    private func handleRTCP(_ packet: UnsafeMutableRawBufferPointer, from: SocketAddress) {
+    private func handleRTCP(_ packet: UnsafeMutableRawBufferPointer, from: UnsafePointer<sockaddr_storage>) {
         let nowNTP = Self.ntpNow()
         network.withLock { n in
             guard let length = admit(packet, from: from, rtcp: true, &n) else { return }
