@@ -6,7 +6,7 @@ import Testing
 /// request the endpoint sends (codes, SDP direction, port, o= line, headers).
 @Suite(.serialized) struct SipServerScenarioTests {
     static let udp = ["autoanswer-callinfo", "autoanswer-alertinfo", "ring-notify-talk", "hold-zero-retrieve-sdpless", "reinvite-directions",
-                      "makecall-delayed-offer", "cancel-ringing", "notify-hold-talk", "unknown-dialog-and-488", "endpoint-hangs-up"]
+                      "makecall-delayed-offer", "cancel-ringing", "notify-hold-talk", "unknown-dialog-and-488", "reinvite-glare", "endpoint-hangs-up"]
     static let tcp = ["autoanswer-callinfo", "hold-zero-retrieve-sdpless", "notify-hold-talk", "endpoint-hangs-up"]
 
     @Test(arguments: ["UDP", "TCP"])
@@ -84,10 +84,12 @@ import Testing
 
 /// Consultation while in a call: a second INVITE (SIP Server's consultation
 /// leg, no auto-answer) rings — it is not refused — while the first call
-/// stands; cancelling it leaves the first call alone, which sipp then
-/// re-INVITEs and ends.
+/// stands, established or held by SIP Server (c=0.0.0.0, as it does before
+/// a consultation); cancelling it leaves the first call alone, which sipp
+/// then re-INVITEs (retrieve) and ends.
 @Suite struct SecondCallTests {
-    @Test func secondCallRingsWhileTheFirstStands() async throws {
+    @Test(arguments: [("long-call", "established"), ("consult-while-held", "held")])
+    func secondCallRingsWhileTheFirstStands(_ scenario: String, _ first: String) async throws {
         let kam = try await Kamailio()
         defer { Task { await kam.stop() } }
         var s = Daemon.settings(registrar: kam)
@@ -96,8 +98,8 @@ import Testing
         s["sipendpoint.control-port"] = String(control)
         let d = try await Daemon(s)
         #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
-        let sipp = try Sipp("ss/long-call.xml", daemonPort: d.sipPort, timeout: 25)
-        #expect(await d.log.waitFor("call established", timeout: .seconds(10)), "\(d.log.text)")
+        let sipp = try Sipp("ss/\(scenario).xml", daemonPort: d.sipPort, timeout: 25)
+        #expect(await d.log.waitFor(first == "held" ? "call held" : "call established", timeout: .seconds(10)), "\(d.log.text)")
         let client = try SocketClient(udpTo: "127.0.0.1", port: d.sipPort)
         let via = "SIP/2.0/UDP 127.0.0.1:\(client.localPort);branch=z9hG4bK-consult"
         let headers = "Via: \(via)\r\nMax-Forwards: 70\r\nFrom: <sip:sipserver@127.0.0.1>;tag=c1\r\nTo: <sip:7001@127.0.0.1>\r\nCall-ID: consult-1\r\n"
@@ -108,6 +110,7 @@ import Testing
         #expect(ringing.last?.statusCode == 180, "\(ringing.map { $0.statusCode ?? 0 })")
         let calls = try await http("GET", "/v1/calls", port: control).body
         #expect(calls.contains("\"state\":\"established\"") && calls.contains("\"state\":\"ringing\""), "\(calls)")
+        #expect(calls.contains("\"held_remotely\":true") == (first == "held"), "\(calls)")
         client.send("CANCEL sip:7001@127.0.0.1:\(d.sipPort) SIP/2.0\r\n\(headers)CSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n")
         let finals = await client.receiveMessages(timeout: .seconds(3)) { $0.statusCode == 487 }
         #expect(finals.compactMap(\.statusCode).contains(200) && finals.last?.statusCode == 487, "\(finals.map { $0.statusCode ?? 0 })")
@@ -137,5 +140,30 @@ import Testing
         // Checked at each RTCP interval (5 s): ended 2–8 s after the call began.
         let took = ContinuousClock.now - started
         #expect(took > .seconds(2) && took < .seconds(12), "\(took)")
+    }
+}
+
+/// RFC 4028 against sipp as SIP Server: 422 below our Min-SE, then a
+/// 90 s session with the endpoint as refresher, whose re-INVITE must come
+/// at about half the interval with the SDP unchanged. Takes ~46 s, so it
+/// runs beside the other suites rather than in the serialized one.
+@Suite struct SessionTimerScenarioTests {
+    @Test func endpointRefreshesAtHalfTheInterval() async throws {
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        var s = Daemon.settings(registrar: kam)
+        s["sipendpoint.log-level"] = "info"
+        s["sipendpoint.policy.endpoint.rtp_inactivity_timeout"] = "0" // sipp sends no RTP
+        let d = try await Daemon(s)
+        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        let sipp = try Sipp("ss/session-timer.xml", daemonPort: d.sipPort, timeout: 75)
+        #expect(await d.log.waitFor("call established", timeout: .seconds(10)), "\(d.log.text)")
+        let established = ContinuousClock.now
+        let (status, said) = await sipp.finish(timeout: .seconds(80))
+        let took = ContinuousClock.now - established
+        #expect(status == 0, "\(said)\n\(d.log.text.suffix(3000))")
+        // The refresh came at 45 s (sipp then answers it and sends BYE at once).
+        #expect(took > .seconds(44) && took < .seconds(50), "\(took)")
+        #expect(await d.stop() == 0)
     }
 }

@@ -82,6 +82,14 @@ extension ConfigSchema {
             }
             return nil
         },
+        Key(name: "sipendpoint.policy.session.session_expires", help: "RFC 4028 session interval asked for, seconds (90-86400); 0 = ask for none, still honour SIP Server's (default 1800)") { c, v in
+            guard let n = Int(v), n == 0 || (n >= 90 && n <= 86_400) else { return "must be 0 or from 90 to 86400 seconds" }
+            c.calls.policy.sessionExpires = n; return nil
+        },
+        Key(name: "sipendpoint.policy.session.min_se", help: "shortest RFC 4028 session interval accepted, seconds (90-86400); shorter requests get 422 (default 90)") { c, v in
+            guard let n = Int(v), n >= 90, n <= 86_400 else { return "must be from 90 to 86400 seconds" }
+            c.calls.policy.minSE = n; return nil
+        },
         Key(name: "sipendpoint.policy.session.dtx_mode", help: "1: Opus discontinuous transmission (default 0)") { c, v in
             guard let b = flag(v) else { return "must be 0 or 1" }
             c.calls.dtx = b; return nil

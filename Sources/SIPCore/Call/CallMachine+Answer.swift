@@ -22,11 +22,11 @@ extension CallMachine {
         }
         retransmitInterval = policy.t1
         actions += [.schedule(.retransmit2xx, retransmitInterval), .schedule(.ackTimeout, policy.t1 * 64)]
-        return actions
+        return actions + armSessionTimer()
     }
 
     mutating func send2xx(to request: SIPMessage, sdp: SessionDescription) -> SIPMessage {
-        let r = response(to: request, 200, "OK", sdp: sdp)
+        let r = response(to: request, 200, "OK", sdp: sdp, extra: acceptSessionTimer(for: request))
         final2xx = r
         return r
     }
@@ -84,6 +84,10 @@ extension CallMachine {
             guard let on = pendingHold else { return [] }
             pendingHold = nil
             return hold(on)
+        case .sessionRefresh:
+            return refreshSession()
+        case .sessionExpiry:
+            return sessionExpired()
         }
     }
 

@@ -42,7 +42,12 @@ extension CallMachine {
             pendingHold = on // after the transaction in progress
             return []
         }
-        let offer = origin.stamp(negotiator.offer(local: local, origin: origin.origin, direction: on ? .sendonly : .sendrecv))
+        return sendReinvite(hold: on)
+    }
+
+    /// Our re-INVITE offering sendonly (hold) or sendrecv; also the session refresh.
+    mutating func sendReinvite(hold on: Bool, offer again: SessionDescription? = nil) -> [Action] {
+        let offer = again ?? origin.stamp(negotiator.offer(local: local, origin: origin.origin, direction: on ? .sendonly : .sendrecv))
         let request = sendInDialog(.invite, body: offer)
         ourReinvite = ((try? request.cseq.number) ?? 0, offer, on)
         return [.send(request)]
@@ -61,6 +66,8 @@ extension CallMachine {
         case 200..<300:
             actions.append(.send(sendInDialog(.ack, cseq: cseq.number)))
             dialog.refreshTarget(from: r)
+            adoptSessionTimer(from: r, asked: sessionTimer?.interval)
+            actions += armSessionTimer()
             if let answer = try? SessionDescription(parsing: String(decoding: r.body, as: UTF8.self)),
                let s = try? negotiator.accept(answer: answer, to: ours.offer, local: local) {
                 stream = s
@@ -71,9 +78,12 @@ extension CallMachine {
                 return actions + end(CallEndCause(code: 488, reason: "re-INVITE answered without usable SDP", remote: false), extra: [.send(sendInDialog(.bye))])
             }
         case 491:
-            // §14.1: we did not create the Call-ID, so wait 0–2 s (10 ms units).
+            // §14.1: the Call-ID's owner waits 2.1–4 s, the other side 0–2 s (10 ms units).
             pendingHold = ours.hold
-            return [.schedule(.glare, .milliseconds(Int64(random.next() % 200) * 10))]
+            let wait = direction == .outgoing ? 210 + Int64(random.next() % 190) : Int64(random.next() % 200)
+            return [.schedule(.glare, .milliseconds(wait * 10))]
+        case 422 where raiseSessionInterval(after: r):
+            return sendReinvite(hold: ours.hold)
         case 408, 481:
             return end(CallEndCause(code: code, reason: "re-INVITE: \(r.statusLine?.reason ?? "")", remote: true), extra: [.send(sendInDialog(.bye))])
         default:

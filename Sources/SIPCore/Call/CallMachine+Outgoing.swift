@@ -46,11 +46,20 @@ extension CallMachine {
                 let s = try negotiator.accept(answer: answer, to: offer, local: local)
                 stream = s
                 actions.append(.media(s))
+                adoptSessionTimer(from: r, asked: sessionTimerRequestHeaders.isEmpty ? nil : sessionTimer?.interval ?? max(policy.sessionExpires, policy.minSE))
+                actions += armSessionTimer()
             } catch {
                 return actions + end(CallEndCause(code: 488, reason: error.reason, remote: false), extra: [.send(sendInDialog(.bye))])
             }
             state = .established
             return actions + [.state(.established)]
+        case 422 where state == .dialing || state == .alerting:
+            guard raiseSessionInterval(after: r) else { return end(CallEndCause(code: 422, reason: "session interval refused", remote: true)) }
+            var again = sendInDialog(.invite, body: initialOffer)
+            if let auth = ourInvite?.headers[.authorization] { again.headers.append(.authorization, auth) }
+            if let auth = ourInvite?.headers[.proxyAuthorization] { again.headers.append(.proxyAuthorization, auth) }
+            ourInvite = again
+            return [.send(again)]
         case 401, 407:
             guard let credentials, !authenticated, let invite = ourInvite,
                   let c = DigestChallenge.best(in: r.headers.lines(code == 401 ? .wwwAuthenticate : .proxyAuthenticate)) else {

@@ -44,6 +44,7 @@ extension CallMachine {
     /// re-INVITE: hold/retrieve with SDP, or SDP-less (our offer in the 200).
     mutating func reinvite(_ r: SIPMessage) -> [Action] {
         if ourReinvite != nil { return [.respond(response(to: r, 491, "Request Pending"))] }
+        if let tooSmall = sessionIntervalTooSmall(r) { return [.respond(tooSmall)] }
         if invite != nil {
             // §14.2: an INVITE of theirs is still unacknowledged.
             return [.respond(response(to: r, 500, "Server Internal Error", extra: [(.retryAfter, String(1 + random.next() % 10))]))]
@@ -70,8 +71,13 @@ extension CallMachine {
 
     /// UPDATE (RFC 3311): an offer answered in its own 200, no ACK.
     mutating func update(_ r: SIPMessage) -> [Action] {
+        if let tooSmall = sessionIntervalTooSmall(r) { return [.respond(tooSmall)] }
         dialog.refreshTarget(from: r)
-        guard !r.body.isEmpty else { return [.respond(response(to: r, 200, "OK"))] }
+        guard !r.body.isEmpty else {
+            // An UPDATE without SDP is how a session is refreshed cheaply.
+            let timer = state == .established ? acceptSessionTimer(for: r) : []
+            return [.respond(response(to: r, 200, "OK", extra: timer))] + (state == .established ? armSessionTimer() : [])
+        }
         switch answerOffer(in: r) {
         case .failure(let e):
             return refuse(r, e)
@@ -80,7 +86,9 @@ extension CallMachine {
             pendingAnswer = nil
             pendingStream = nil
             stream = s
-            var actions: [Action] = [.respond(response(to: r, 200, "OK", sdp: a)), .media(s)]
+            let timer = state == .established ? acceptSessionTimer(for: r) : []
+            var actions: [Action] = [.respond(response(to: r, 200, "OK", sdp: a, extra: timer)), .media(s)]
+            if state == .established { actions += armSessionTimer() }
             if let offer = try? SessionDescription(parsing: String(decoding: r.body, as: UTF8.self)) { updateRemoteHold(offered: offer, stream: s, into: &actions) }
             return actions
         }

@@ -14,7 +14,7 @@ public struct CallMachine: Sendable {
 
     public enum Direction: String, Sendable { case incoming, outgoing }
 
-    public enum Timer: Sendable, Hashable { case autoAnswer, ring, retransmit2xx, ackTimeout, glare }
+    public enum Timer: Sendable, Hashable { case autoAnswer, ring, retransmit2xx, ackTimeout, glare, sessionRefresh, sessionExpiry }
 
     public enum Event: Sendable {
         /// Answer now (control API, NOTIFY talk, auto-answer).
@@ -84,6 +84,8 @@ public struct CallMachine: Sendable {
     var lastACK: SIPMessage?
     var credentials: DigestCredentials?
     var authenticated = false
+    /// RFC 4028: the session timer in force, if any.
+    var sessionTimer: SessionTimer?
 
     /// A new incoming call from `invite`; returns the machine and its first
     /// actions (180 or 200, or a refusal that ends it at once).
@@ -93,6 +95,10 @@ public struct CallMachine: Sendable {
         var m = CallMachine(dialog: dialog, policy: policy, negotiator: negotiator, local: local, contact: contact, random: random,
                             genesysCallUUID: invite.headers[SIPHeaderName("X-Genesys-CallUUID")])
         m.invite = invite
+        if let tooSmall = m.sessionIntervalTooSmall(invite) {
+            let refusal = m.end(CallEndCause(code: 422, reason: "session interval below our Min-SE", remote: false), extra: [.respond(tooSmall)])
+            return (m, refusal)
+        }
         var actions: [Action] = [.state(.ringing)]
         if !invite.body.isEmpty {
             // Negotiate now: an offer we cannot take is refused before ringing.
@@ -207,12 +213,16 @@ public struct CallMachine: Sendable {
 
     mutating func end(_ cause: CallEndCause, extra: [Action] = []) -> [Action] {
         state = .terminated
-        return extra + [.cancel(.autoAnswer), .cancel(.ring), .cancel(.retransmit2xx), .cancel(.ackTimeout), .cancel(.glare), .state(.terminated), .ended(cause)]
+        return extra + [.cancel(.autoAnswer), .cancel(.ring), .cancel(.retransmit2xx), .cancel(.ackTimeout), .cancel(.glare), .cancel(.sessionRefresh), .cancel(.sessionExpiry), .state(.terminated), .ended(cause)]
     }
 
     mutating func sendInDialog(_ method: SIPMethod, body: SessionDescription? = nil, cseq: UInt32? = nil) -> SIPMessage {
         var m = dialog.request(method, branch: random.branch(), contact: contact, userAgent: policy.userAgent, cseq: cseq)
-        if method == .invite { m.headers.append(.allow, policy.allow); m.headers.append(.supported, policy.supported) }
+        if method == .invite {
+            m.headers.append(.allow, policy.allow)
+            m.headers.append(.supported, policy.supported)
+            for (n, v) in sessionTimerRequestHeaders { m.headers.append(n, v) }
+        }
         if let body {
             m.headers.append(.contentType, "application/sdp")
             m.body = Array(body.serialized.utf8)

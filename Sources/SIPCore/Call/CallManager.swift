@@ -236,6 +236,7 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
                 default: break
                 }
             case .held(let local, let remote):
+                logger.notice(local || remote ? "call held" : "call resumed", metadata: ["call_id": "\(call.id)", "by_us": "\(local)", "by_far_end": "\(remote)"])
                 emit(local || remote ? .held : .resumed, call, detail: local ? "local" : remote ? "remote" : nil)
             case .dtmf(let d):
                 emit(.dtmf, call, detail: String(d))

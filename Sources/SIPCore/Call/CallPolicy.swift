@@ -16,7 +16,14 @@ public struct CallPolicy: Sendable, Hashable {
     /// The methods an endpoint with calls takes (Allow in responses, REGISTER and OPTIONS).
     public static let allowedMethods: [SIPMethod] = [.invite, .ack, .cancel, .bye, .options, .info, .update, .notify]
     public var allow = CallPolicy.allowedMethods.map(\.rawValue).joined(separator: ", ")
-    public var supported = "timer, replaces, norefersub"
+    /// Option tags we implement (Supported; a Require naming others gets 420).
+    public static let optionTags = ["timer", "norefersub"]
+    public var supported = CallPolicy.optionTags.joined(separator: ", ")
+    /// RFC 4028: the session interval we ask for (and grant a UAC that
+    /// supports timers but asked for none), seconds; 0 = ask for none.
+    public var sessionExpires = 1800
+    /// The shortest session interval we accept (Min-SE, ≥ 90 per RFC 4028).
+    public var minSE = 90
 
     public init() {}
 }

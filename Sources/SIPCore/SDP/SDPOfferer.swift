@@ -93,6 +93,9 @@ extension SDPNegotiator {
 public struct SDPOriginTracker: Sendable {
     public private(set) var origin: SessionDescription.Origin
     private var lastBody: String?
+    /// The last description stamped (what the far end holds of us): a
+    /// session refresh re-offers it unchanged, o= version and all.
+    public private(set) var last: SessionDescription?
 
     /// `sessionID` should be random (the caller draws it: randomness is injected).
     public init(sessionID: UInt64, address: SDPAddress, username: String = "sipendpointd") {
@@ -109,6 +112,7 @@ public struct SDPOriginTracker: Sendable {
             d.origin = origin
         }
         lastBody = d.serialized
+        last = d
         return d
     }
 }
