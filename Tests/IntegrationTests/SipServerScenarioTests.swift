@@ -167,3 +167,29 @@ import Testing
         #expect(await d.stop() == 0)
     }
 }
+
+/// Make-call by REFER: sipp as SIP Server REFERs the endpoint to a second
+/// sipp (the destination) reached through kamailio; the endpoint's INVITE
+/// carries the header Refer-To embedded, and SIP Server hears 100, 180 and
+/// 200 in NOTIFYs. The destination hangs up after a second.
+@Suite struct ReferScenarioTests {
+    @Test func referMakesTheCallAndReportsItsProgress() async throws {
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        var s = Daemon.settings(registrar: kam)
+        s["sipendpoint.log-level"] = "info"
+        s["sipendpoint.policy.endpoint.rtp_inactivity_timeout"] = "0"
+        let d = try await Daemon(s)
+        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        let target = try Sipp("ss/refer-target.xml", daemonPort: nil, timeout: 20)
+        let sipServer = try Sipp("ss/refer-makecall.xml", daemonPort: d.sipPort, timeout: 20,
+                                 variables: ["target": "sip:5000@\(target.ip):\(target.port)"])
+        let (status, said) = await sipServer.finish()
+        #expect(status == 0, "SIP Server side: \(said)\n\(d.log.text.suffix(3000))")
+        let (tStatus, tSaid) = await target.finish()
+        #expect(tStatus == 0, "destination: \(tSaid)\n\(d.log.text.suffix(3000))")
+        #expect(await d.log.waitFor("call ended", timeout: .seconds(5)), "\(d.log.text)")
+        #expect(d.log.text.contains("REFER accepted"))
+        #expect(await d.stop() == 0)
+    }
+}

@@ -5,7 +5,8 @@
 /// CANCEL when hung up before the answer.
 extension CallMachine {
     public static func outgoing(to target: SIPURI, from: SIPNameAddress, local: LocalMediaEndpoint, negotiator: SDPNegotiator, contact: SIPURI,
-                                policy: CallPolicy, routeSet: [String], credentials: DigestCredentials?, random: RandomSource) -> (CallMachine, [Action]) {
+                                policy: CallPolicy, routeSet: [String], credentials: DigestCredentials?, headers: [(SIPHeaderName, String)] = [],
+                                random: RandomSource) -> (CallMachine, [Action]) {
         let dialog = Dialog(uac: random.hex(16), localTag: random.hex(8), local: from, remote: SIPNameAddress(uri: target), target: target,
                             routeSet: routeSet, initialCSeq: UInt32(truncatingIfNeeded: random.next() % 10_000))
         var m = CallMachine(dialog: dialog, policy: policy, negotiator: negotiator, local: local, contact: contact, random: random, genesysCallUUID: nil)
@@ -14,6 +15,7 @@ extension CallMachine {
         m.credentials = credentials
         let offer = m.origin.stamp(negotiator.offer(local: local, origin: m.origin.origin, direction: .sendrecv))
         m.initialOffer = offer
+        m.inviteHeaders = headers
         let invite = m.sendInDialog(.invite, body: offer)
         m.ourInvite = invite
         return (m, [.state(.dialing), .send(invite)])

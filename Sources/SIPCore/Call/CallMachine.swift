@@ -84,6 +84,8 @@ public struct CallMachine: Sendable {
     var lastACK: SIPMessage?
     var credentials: DigestCredentials?
     var authenticated = false
+    /// Extra headers of our initial INVITE (a REFER's embedded ones), kept for its re-sends.
+    var inviteHeaders: [(SIPHeaderName, String)] = []
     /// RFC 4028: the session timer in force, if any.
     var sessionTimer: SessionTimer?
 
@@ -222,6 +224,7 @@ public struct CallMachine: Sendable {
             m.headers.append(.allow, policy.allow)
             m.headers.append(.supported, policy.supported)
             for (n, v) in sessionTimerRequestHeaders { m.headers.append(n, v) }
+            if state == .dialing || state == .alerting { for (n, v) in inviteHeaders { m.headers.append(n, v) } }
         }
         if let body {
             m.headers.append(.contentType, "application/sdp")

@@ -61,10 +61,12 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
     public var policy: CallPolicy
     public let media: CallMediaProvider
     private let user: String
-    private let random: RandomSource
-    private let logger: Logger
+    let random: RandomSource
+    let logger: Logger
     private let wallClock: @Sendable () -> Double
     private var calls: [String: Call] = [:]
+    /// REFER subscriptions by the id of the call each one made (CallManager+Refer).
+    var refers: [String: (subscription: ReferSubscription, flow: TransportDestination)] = [:]
     private lazy var timers = TimerScheduler<String>(queue: stack.queue)
     private var activeID: String?
     /// Calls that ended, by outcome (metrics).
@@ -90,6 +92,7 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
         let r = handle.request.message
         guard let method = r.method else { return false }
         if method == .invite, r.to?.tag == nil { return newCall(handle) }
+        if method == .refer, r.to?.tag == nil { return newRefer(handle) }
         if method == .cancel {
             guard let call = calls.values.first(where: { $0.machine.dialog.callID == r.callID && $0.inviteBranch == r.topVia?.branch }) else { return false }
             remember(handle, in: call)
@@ -185,10 +188,10 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
         return true
     }
 
-    private func respond(_ handle: ServerTransactionHandle, _ request: SIPMessage, _ code: Int, _ reason: String) {
+    func respond(_ handle: ServerTransactionHandle, _ request: SIPMessage, _ code: Int, _ reason: String) {
         var r = SIPResponseBuilder.response(to: request, code: code, reason: reason, toTag: random.hex(6))
         r.headers.append(.server, policy.userAgent)
-        logger.notice("refused call", metadata: ["call_id": "\(request.callID ?? "?")", "status": "\(code) \(reason)"])
+        logger.notice(request.method == .refer ? "refused REFER" : "refused call", metadata: ["call_id": "\(request.callID ?? "?")", "status": "\(code) \(reason)"])
         handle.respond(r)
     }
 
@@ -230,6 +233,7 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
                 timers.cancel("\(call.id)|\(t)")
             case .state(let s):
                 logger.notice("call \(s.rawValue)", metadata: ["call_id": "\(call.id)"])
+                referProgress(of: call.id, state: s)
                 switch s {
                 case .ringing: emit(.ringing, call)
                 case .connecting: emit(.answered, call)
@@ -249,6 +253,7 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
                 timers.cancelAll { $0.hasPrefix("\(call.id)|") }
                 endedByOutcome[cause.code.map { "\($0)" } ?? (cause.remote ? "remote_bye" : "local_bye"), default: 0] += 1
                 emit(.ended, call, detail: cause.description)
+                referProgress(of: call.id, ended: cause)
             }
         }
         updateHeadset()
@@ -266,19 +271,8 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
     /// Sends an in-dialog request: Via for the flow, to the next hop (an IP
     /// literal), else back along the INVITE's flow.
     private func send(_ request: SIPMessage, in call: Call) {
-        var request = request
-        let destination = nextHop(for: call)
-        let local = stack.transport.advertisedAddress(toward: destination.address)
-        if let via = request.topVia {
-            let v = SIPVia(transport: destination.kind.viaToken, host: local.ip, port: local.port, parameters: via.parameters)
-            request.headers.replaceFirst(.via, with: v.description)
-        }
-        if request.method == .ack {
-            stack.transport.send(request, to: destination)
-            return
-        }
         let method = request.method ?? .bye
-        stack.transactions.sendRequest(request, to: destination) { [weak self, weak call] result in
+        send(request, toward: Self.nextHop(of: call.machine.dialog, flow: call.flow)) { [weak self, weak call] result in
             guard let self, let call, self.calls[call.id] != nil else { return }
             switch result {
             case .provisional(let r), .final(let r): self.feed(call, .response(r))
@@ -288,9 +282,24 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
         }
     }
 
-    private func nextHop(for call: Call) -> TransportDestination {
-        let flow = call.flow
-        if let uri = call.machine.dialog.nextHop, let address = SocketAddress(ip: uri.host, port: uri.port ?? (uri.scheme == .sips ? 5061 : 5060)) {
+    /// Sends `request` to `destination` with our Via for that flow; ACK
+    /// goes without a transaction.
+    func send(_ request: SIPMessage, toward destination: TransportDestination, then: @escaping (ClientTransactionResult) -> Void = { _ in }) {
+        var request = request
+        let local = stack.transport.advertisedAddress(toward: destination.address)
+        if let via = request.topVia {
+            let v = SIPVia(transport: destination.kind.viaToken, host: local.ip, port: local.port, parameters: via.parameters)
+            request.headers.replaceFirst(.via, with: v.description)
+        }
+        if request.method == .ack {
+            stack.transport.send(request, to: destination)
+            return
+        }
+        stack.transactions.sendRequest(request, to: destination, handler: then)
+    }
+
+    static func nextHop(of dialog: Dialog, flow: TransportDestination) -> TransportDestination {
+        if let uri = dialog.nextHop, let address = SocketAddress(ip: uri.host, port: uri.port ?? (uri.scheme == .sips ? 5061 : 5060)) {
             let kind: SIPTransportKind = uri.scheme == .sips ? .tls : (uri.transportParameter == "tcp" ? .tcp : uri.transportParameter == "tls" ? .tls : flow.kind)
             return TransportDestination(kind: kind, address: address, connectionID: address == flow.address && kind == flow.kind ? flow.connectionID : nil,
                                         serverName: address == flow.address ? flow.serverName : nil)
@@ -298,7 +307,7 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
         return flow
     }
 
-    private func contact(toward remote: SocketAddress, kind: SIPTransportKind) -> SIPURI {
+    func contact(toward remote: SocketAddress, kind: SIPTransportKind) -> SIPURI {
         let local = stack.transport.advertisedAddress(toward: remote)
         var uri = SIPURI(scheme: kind == .tls ? .sips : .sip, user: user, host: local.ip, port: local.port)
         if kind == .tcp { uri.parameters.set("transport", "tcp") }
@@ -312,7 +321,7 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
 
     /// Places a call to `target` through the active site (its registrar or
     /// SBC as outbound proxy, a loose route). Returns the call id, or why not.
-    public func dial(_ target: SIPURI) -> Result<String, SDPError> {
+    public func dial(_ target: SIPURI, headers: [(SIPHeaderName, String)] = []) -> Result<String, SDPError> {
         guard calls.count < policy.maxCalls else { return .failure(SDPError(.notAcceptable, "\(policy.maxCalls) calls already")) }
         guard let site = outbound?() else { return .failure(SDPError(.notAcceptable, "no registration stands: no site to call through")) }
         let flow = TransportDestination(kind: site.target.kind, address: site.target.address, serverName: site.target.serverName)
@@ -328,7 +337,7 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
         let (machine, actions) = CallMachine.outgoing(to: target, from: SIPNameAddress(uri: site.aor), local: session.local,
                                                       negotiator: SDPNegotiator(capabilities: media.capabilities),
                                                       contact: contact(toward: site.target.address, kind: site.target.kind), policy: policy,
-                                                      routeSet: ["<\(proxy)>"], credentials: site.credentials, random: random)
+                                                      routeSet: ["<\(proxy)>"], credentials: site.credentials, headers: headers, random: random)
         let call = Call(id: machine.dialog.callID, machine: machine, media: session, flow: flow, inviteBranch: nil, since: wallClock())
         calls[call.id] = call
         logger.notice("outgoing call", metadata: ["call_id": "\(call.id)", "to": "\(target)", "via": "\(site.target)"])

@@ -14,7 +14,7 @@ public struct CallPolicy: Sendable, Hashable {
     public var t1: Duration = .milliseconds(500)
     public var t2: Duration = .seconds(4)
     /// The methods an endpoint with calls takes (Allow in responses, REGISTER and OPTIONS).
-    public static let allowedMethods: [SIPMethod] = [.invite, .ack, .cancel, .bye, .options, .info, .update, .notify]
+    public static let allowedMethods: [SIPMethod] = [.invite, .ack, .cancel, .bye, .options, .info, .update, .notify, .refer]
     public var allow = CallPolicy.allowedMethods.map(\.rawValue).joined(separator: ", ")
     /// Option tags we implement (Supported; a Require naming others gets 420).
     public static let optionTags = ["timer", "norefersub"]

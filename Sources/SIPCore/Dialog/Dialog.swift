@@ -101,7 +101,7 @@ public struct Dialog: Sendable, Hashable {
         h.append(.to, to.description)
         h.append(.callID, callID)
         h.append(.cseq, "\(number) \(method)")
-        if let contact, method == .invite || method == .update { h.append(.contact, SIPNameAddress(uri: contact).description) }
+        if let contact, [.invite, .update, .notify, .subscribe, .refer].contains(method) { h.append(.contact, SIPNameAddress(uri: contact).description) }
         h.append(.userAgent, userAgent)
         return .request(method, uri: requestURI ?? remoteTarget, headers: h)
     }

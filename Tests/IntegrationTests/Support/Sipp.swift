@@ -6,12 +6,21 @@ struct Sipp {
     let child: ChildProcess
     let work: URL
 
-    init(_ scenario: String, daemonPort: UInt16, transport: String = "UDP", timeout: Int = 20) throws {
-        let ip = LoopbackAddresses.next()
+    /// The address and port this sipp listens on.
+    let ip: String
+    let port: UInt16
+
+    /// sipp as a client of the daemon (`daemonPort`), or as a server waiting
+    /// for a call (`daemonPort` nil); `variables` are set with `-set`.
+    init(_ scenario: String, daemonPort: UInt16?, transport: String = "UDP", timeout: Int = 20, variables: [String: String] = [:]) throws {
+        ip = LoopbackAddresses.next()
+        port = freePort()
         work = Paths.tempDirectory("sipp")
-        var args = ["-sf", Paths.root.appendingPathComponent("testing/sipp/\(scenario)").path, "127.0.0.1:\(daemonPort)",
-                    "-i", ip, "-p", String(freePort()), "-m", "1", "-timeout", "\(timeout)s", "-timeout_error", "-nostdin",
-                    "-trace_err", "-error_file", work.appendingPathComponent("errors.log").path, "-mi", ip, "-mp", String(freePort())]
+        var args = ["-sf", Paths.root.appendingPathComponent("testing/sipp/\(scenario)").path]
+        if let daemonPort { args.append("127.0.0.1:\(daemonPort)") }
+        args += ["-i", ip, "-p", String(port), "-m", "1", "-timeout", "\(timeout)s", "-timeout_error", "-nostdin",
+                 "-trace_err", "-error_file", work.appendingPathComponent("errors.log").path, "-mi", ip, "-mp", String(freePort())]
+        for (k, v) in variables.sorted(by: { $0.key < $1.key }) { args += ["-set", k, v] }
         if transport == "TCP" { args += ["-t", "t1"] }
         child = try ChildProcess("/usr/bin/sipp", args)
     }
