@@ -193,3 +193,74 @@ import Testing
         #expect(await d.stop() == 0)
     }
 }
+
+/// The agent desktop drives a call through the control port while the
+/// event stream reports it: ringing → answer → hold → resume → DTMF out
+/// (INFO) and in → Connector `DELETE /calls`. sipp checks every request
+/// the endpoint sends; the test checks every `call` event it receives.
+@Suite struct AgentControlTests {
+    /// Reads the event stream until `done` holds for what arrived (bounded).
+    static func read(_ sse: SocketClient, into text: inout String, until done: (String) -> Bool) async {
+        for _ in 0..<200 where !done(text) {
+            guard case .data(let b) = await sse.receive(timeout: .seconds(10)) else { return }
+            text += String(decoding: b, as: UTF8.self)
+        }
+    }
+
+    static func callEvents(_ text: String) -> [[String: Any]] {
+        text.components(separatedBy: "event: call\ndata: ").dropFirst().compactMap { chunk in
+            let line = chunk.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
+            return try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        }
+    }
+
+    static func kinds(_ text: String) -> [String] { callEvents(text).compactMap { $0["event"] as? String } }
+
+    @Test func answerHoldResumeDTMFAndReleaseFromTheControlPort() async throws {
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        var s = Daemon.settings(registrar: kam)
+        let control = freePort()
+        s["sipendpoint.control-port"] = String(control)
+        s["sipendpoint.log-level"] = "info"
+        s["sipendpoint.policy.session.dtmf_method"] = "Info"
+        s["sipendpoint.policy.endpoint.rtp_inactivity_timeout"] = "0"
+        let d = try await Daemon(s)
+        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        let sse = try SocketClient(tcpTo: "127.0.0.1", port: control)
+        sse.send("GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        var text = ""
+        await Self.read(sse, into: &text) { $0.contains("event: status") }
+        let sipp = try Sipp("ss/agent-controls.xml", daemonPort: d.sipPort, timeout: 30)
+        await Self.read(sse, into: &text) { Self.kinds($0).contains("ringing") }
+        let ringing = try #require(Self.callEvents(text).first)
+        let call = try #require(ringing["call"] as? [String: Any])
+        let id = try #require(call["id"] as? String)
+        #expect(call["state"] as? String == "ringing" && call["direction"] as? String == "incoming")
+        #expect(call["genesys_call_uuid"] as? String == "0HKR3S8OQH5VJ1DL1TVSG3DACTRL01")
+        // Unknown calls and bad digits are refused with reasons.
+        #expect(try await http("POST", "/v1/calls/nope/answer", port: control).status == 404)
+        #expect(try await http("POST", "/v1/calls/\(id)/dtmf", port: control, body: "{\"digits\":\"x\"}").status == 400)
+
+        #expect(try await http("POST", "/v1/calls/\(id)/answer", port: control).status == 200)
+        await Self.read(sse, into: &text) { Self.kinds($0).contains("answered") }
+        #expect(await d.log.waitFor("call established", timeout: .seconds(5)), "\(d.log.text)")
+        #expect(try await http("POST", "/v1/calls/\(id)/hold", port: control).status == 200)
+        await Self.read(sse, into: &text) { Self.kinds($0).contains("held") }
+        let held = try #require(Self.callEvents(text).last { $0["event"] as? String == "held" })
+        #expect(held["detail"] as? String == "local" && (held["call"] as? [String: Any])?["held_locally"] as? Bool == true)
+        #expect(try await http("POST", "/v1/calls/\(id)/resume", port: control).status == 200)
+        await Self.read(sse, into: &text) { Self.kinds($0).contains("resumed") }
+        #expect(try await http("POST", "/v1/calls/\(id)/dtmf", port: control, body: "{\"digits\":\"1#\"}").status == 200)
+        await Self.read(sse, into: &text) { Self.kinds($0).contains("dtmf") }
+        #expect(Self.callEvents(text).first { $0["event"] as? String == "dtmf" }?["detail"] as? String == "5")
+        // Connector: release every call.
+        #expect(try await http("DELETE", "/calls", port: control).status == 200)
+        await Self.read(sse, into: &text) { Self.kinds($0).contains("ended") }
+        #expect(Self.kinds(text) == ["ringing", "answered", "held", "resumed", "dtmf", "ended"], "\(Self.kinds(text))")
+        let (status, said) = await sipp.finish()
+        #expect(status == 0, "\(said)\n\(d.log.text.suffix(3000))")
+        #expect(try await http("GET", "/v1/calls", port: control).body.contains("\"calls\":[]"))
+        #expect(await d.stop() == 0)
+    }
+}

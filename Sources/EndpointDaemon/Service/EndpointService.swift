@@ -42,7 +42,7 @@ final class EndpointService: @unchecked Sendable {
         transport.tls = tls
         let userAgent = "sipendpointd/\(DaemonVersion.string)"
         self.stack = SIPStack(transport: transport, timers: config.timers,
-                              capabilities: UASCapabilities(allowed: CallPolicy.allowedMethods, supported: ["path"] + CallPolicy.optionTags, userAgent: userAgent), logger: logger)
+                              capabilities: UASCapabilities(allowed: CallPolicy.allowedMethods, accepted: CallPolicy.acceptedBodies, supported: ["path"] + CallPolicy.optionTags, userAgent: userAgent), logger: logger)
         media = RTPMediaProvider(settings: config.calls)
         var policy = config.calls.policy
         policy.userAgent = userAgent

@@ -16,6 +16,8 @@ public struct CallPolicy: Sendable, Hashable {
     /// The methods an endpoint with calls takes (Allow in responses, REGISTER and OPTIONS).
     public static let allowedMethods: [SIPMethod] = [.invite, .ack, .cancel, .bye, .options, .info, .update, .notify, .refer]
     public var allow = CallPolicy.allowedMethods.map(\.rawValue).joined(separator: ", ")
+    /// Bodies requests may carry: SDP, and INFO's DTMF (dtmf-relay, dtmf).
+    public static let acceptedBodies = ["application/sdp", "application/dtmf-relay", "application/dtmf"]
     /// Option tags we implement (Supported; a Require naming others gets 420).
     public static let optionTags = ["timer", "norefersub"]
     public var supported = CallPolicy.optionTags.joined(separator: ", ")
