@@ -25,15 +25,27 @@ def paced(seconds, step):
 
 
 def feed(fifo, raw, seconds):
+    # A microphone that keeps talking: when the reader closes the FIFO (the
+    # endpoint moving to another device), the feed waits for the next reader
+    # and goes on from the present moment, dropping what nobody heard.
     data = open(raw, "rb").read()
     fd = os.open(fifo, os.O_WRONLY)
+    start = time.monotonic()
+    n = 0
     try:
-        def step(n):
+        while n * 0.02 < seconds:
             chunk = data[n * CHUNK:(n + 1) * CHUNK]
-            os.write(fd, chunk + b"\0" * (CHUNK - len(chunk)))
-        paced(seconds, step)
-    except BrokenPipeError:
-        pass
+            try:
+                os.write(fd, chunk + b"\0" * (CHUNK - len(chunk)))
+            except BrokenPipeError:
+                os.close(fd)
+                fd = os.open(fifo, os.O_WRONLY)
+                n = int((time.monotonic() - start) / 0.02)
+                continue
+            n += 1
+            delay = start + n * 0.02 - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
     finally:
         os.close(fd)
 

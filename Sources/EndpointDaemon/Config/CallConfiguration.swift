@@ -13,12 +13,24 @@ public struct CallConfiguration: Sendable, Hashable {
     public var srtp = SRTPPolicy.disabled
     public var audioIn: [String] = ["*"]
     public var audioOut: [String] = ["*"]
+    /// Genesys `use_headset` + `headset_name`: when on and a name is set,
+    /// the headset's patterns choose both directions (audio_in/out ignored).
+    public var useHeadset = true
+    public var headsetName: [String] = []
+
+    /// The device patterns the media engine selects with.
+    public var devices: AudioDeviceSettings {
+        useHeadset && !headsetName.isEmpty ? AudioDeviceSettings(capture: headsetName, playback: headsetName)
+            : AudioDeviceSettings(capture: audioIn, playback: audioOut)
+    }
     public var rtpPorts: ClosedRange<UInt16> = 16384...32767
     /// Seconds without RTP before a call is reported dead (nil = never).
     public var rtpInactivityTimeout: Duration? = .seconds(30)
     /// The address put in SDP for our media instead of the local one (a
     /// NAT's public address, or a relay in front of this box); nil = local.
     public var publicAddress: String?
+    /// The interval MOS below which a call's voice-quality alarm is on.
+    public var vqAlarmMOS = 3.6
 
     /// Codecs this build implements, by key.
     static let implemented: [String: RTPMap] = [
@@ -47,9 +59,12 @@ extension ConfigSchema {
         }
     }
 
+    /// A comma list of ALSA names or regular expressions (`*` = any); nil
+    /// when empty or when an entry is not a valid regular expression.
     static func deviceList(_ v: String) -> [String]? {
         let names = v.split(separator: ",").map { String($0).trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
-        return names.isEmpty ? nil : names
+        guard !names.isEmpty, names.allSatisfy({ $0 == "*" || AudioDeviceSettings.regex($0) != nil }) else { return nil }
+        return names
     }
 
     static let callKeys: [Key] = [
@@ -103,13 +118,22 @@ extension ConfigSchema {
             }
             return nil
         },
-        Key(name: "sipendpoint.policy.device.audio_in_device", help: "capture device: ALSA PCM names, comma-separated, first present wins; * = the ALSA default (default *)") { c, v in
-            guard let l = deviceList(v) else { return "must name at least one ALSA device or *" }
+        Key(name: "sipendpoint.policy.device.audio_in_device", help: "capture device: ALSA PCM names or regular expressions over the listed names/descriptions, comma-separated, first present wins; * = the ALSA default, then any card (default *)") { c, v in
+            guard let l = deviceList(v) else { return "must name at least one ALSA device, regular expression or *" }
             c.calls.audioIn = l; return nil
         },
-        Key(name: "sipendpoint.policy.device.audio_out_device", help: "playback device: ALSA PCM names, comma-separated, first present wins; * = the ALSA default (default *)") { c, v in
-            guard let l = deviceList(v) else { return "must name at least one ALSA device or *" }
+        Key(name: "sipendpoint.policy.device.audio_out_device", help: "playback device: ALSA PCM names or regular expressions over the listed names/descriptions, comma-separated, first present wins; * = the ALSA default, then any card (default *)") { c, v in
+            guard let l = deviceList(v) else { return "must name at least one ALSA device, regular expression or *" }
             c.calls.audioOut = l; return nil
+        },
+        Key(name: "sipendpoint.policy.device.use_headset", help: "1: headset_name chooses both capture and playback when set (default 1)") { c, v in
+            guard let b = flag(v) else { return "must be 0 or 1" }
+            c.calls.useHeadset = b; return nil
+        },
+        Key(name: "sipendpoint.policy.device.headset_name", help: "the headset: ALSA names or regular expressions, comma-separated, first present wins; empty = use audio_in_device/audio_out_device (default empty)") { c, v in
+            if v.isEmpty { c.calls.headsetName = []; return nil }
+            guard let l = deviceList(v) else { return "must be empty, or ALSA names or valid regular expressions" }
+            c.calls.headsetName = l; return nil
         },
         Key(name: "sipendpoint.policy.endpoint.rtp_port_min", help: "lowest RTP port (default 16384)") { c, v in
             guard let n = UInt16(v), n >= 1024 else { return "must be a port from 1024 to 65535" }
@@ -122,6 +146,10 @@ extension ConfigSchema {
         Key(name: "sipendpoint.policy.endpoint.public_address", help: "IP address written in SDP for our media instead of the local one (NAT or relay in front of this box; default: the local address)") { c, v in
             guard v.isEmpty || IPAddressText.isIPLiteral(v) else { return "must be empty or a numeric IP address" }
             c.calls.publicAddress = v.isEmpty ? nil : v; return nil
+        },
+        Key(name: "sipendpoint.quality.vq-alarm-mos", help: "a call's voice-quality alarm (vq_alarm_on, the quality event) is on while its MOS over the last interval is below this (1.0-4.5; default 3.6)") { c, v in
+            guard let n = Double(v), n >= 1, n <= 4.5 else { return "must be a MOS from 1.0 to 4.5" }
+            c.calls.vqAlarmMOS = n; return nil
         },
         Key(name: "sipendpoint.policy.endpoint.rtp_inactivity_timeout", help: "seconds without RTP before a call is ended as dead; 0 = never (default 30)") { c, v in
             guard let n = Int(v), n >= 0, n <= 3600 else { return "must be from 0 to 3600 seconds" }

@@ -18,6 +18,9 @@ final class ControlAPI: @unchecked Sendable {
     let queue: DispatchQueue
     var audio = AudioState()
     private var sinks: [EventSink] = []
+    /// Each call's voice-quality alarm as last pushed (ControlAPI+Quality).
+    var alarms: [String: Bool] = [:]
+    var qualityTimer: DispatchSourceTimer?
 
     /// Every route served: the OpenAPI document must list exactly these.
     static let routes: [(method: String, path: String)] = [
@@ -167,8 +170,8 @@ final class ControlAPI: @unchecked Sendable {
 
     func devicesJSON() -> String {
         let calls = service.queue.sync { service.config.calls }, engine = service.media.engine
-        let speaker = JSON.string(engine.playbackInUse ?? calls.audioOut.joined(separator: ","))
-        let microphone = JSON.string(engine.captureInUse ?? calls.audioIn.joined(separator: ","))
+        let speaker = JSON.string(engine.playbackInUse ?? calls.devices.playback.joined(separator: ","))
+        let microphone = JSON.string(engine.captureInUse ?? calls.devices.capture.joined(separator: ","))
         return "{\"speaker\":{\"volume\":\(audio.speakerVolume),\"name\":\(speaker),\"muted\":\(audio.speakerMuted)},"
             + "\"microphone\":{\"volume\":\(audio.microphoneVolume),\"name\":\(microphone),\"muted\":\(audio.microphoneMuted)},\"headset_used\":\(engine.headsetInUse)}"
     }
@@ -202,11 +205,12 @@ final class ControlAPI: @unchecked Sendable {
     /// Connector `phone`: the calls, and the quality of the current one (the most recent established call).
     func phoneJSON() -> String {
         let list = calls()
+        let threshold = service.queue.sync { service.config.calls.vqAlarmMOS }
         let current = list.last { $0.state == "established" }?.media
         let mos = current?.localMOS ?? 0, inter = current?.intervalMOS ?? 0
         return "\"phone\":{\"local_mos\":\(Self.number(mos)),\"rtt_ms\":\(Self.number(current?.rttMs ?? 0)),"
             + "\"calls\":[\(list.map(Self.callJSON).joined(separator: ","))],"
-            + "\"vq_alarm_on\":\(current != nil && inter > 0 && inter < 3.6),\"local_inter_mos\":\(Self.number(inter))}"
+            + "\"vq_alarm_on\":\(current.map { Self.alarm($0, below: threshold) } ?? false),\"local_inter_mos\":\(Self.number(inter))}"
     }
 
     func configJSON() -> String {
@@ -239,6 +243,12 @@ final class ControlAPI: @unchecked Sendable {
         for (site, _, _, misses) in snapshot.1 { out += "sipendpoint_keepalive_misses_total{site=\"\(site)\"} \(misses)\n" }
         out += "# HELP sipendpoint_calls Calls in progress.\n# TYPE sipendpoint_calls gauge\nsipendpoint_calls \(calls().count)\n"
         return out + callMetrics()
+    }
+
+    /// Pushes `data` as `event` to every open event stream; call on `queue`.
+    func broadcast(event: String, data: String) {
+        sinks.removeAll { !$0.isOpen }
+        for s in sinks { s.send(event: event, data: data) }
     }
 
     /// Pushes a call event to every event stream; call on `queue`.

@@ -11,7 +11,7 @@ final class RTPMediaProvider: CallMediaProvider, @unchecked Sendable {
 
     init(settings: CallConfiguration) {
         self.settings = settings
-        engine = MediaEngine(ports: settings.rtpPorts, devices: AudioDeviceSettings(capture: settings.audioIn, playback: settings.audioOut))
+        engine = MediaEngine(ports: settings.rtpPorts, devices: settings.devices)
     }
 
     var capabilities: MediaCapabilities { settings.capabilities }

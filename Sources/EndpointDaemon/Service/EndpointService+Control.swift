@@ -68,7 +68,10 @@ extension EndpointService {
         guard let address = SocketAddress(ip: config.controlAddress, port: config.controlPort) else {
             throw StateError(reason: "bad control address \(config.controlAddress)")
         }
-        try controlQueue.sync { try server.start(address: address) }
+        try controlQueue.sync {
+            try server.start(address: address)
+            api.startQualityWatch()
+        }
         control = api
         httpServer = server
         logger.notice("control port listening", metadata: [

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import SIPCore
+import Synchronization
 
 /// The running daemon: the SIP stack, the registration, and the signals
 /// that stop it. Everything it owns runs on the stack's queue.
@@ -61,6 +62,20 @@ final class EndpointService: @unchecked Sendable {
         calls.onEvent = { [weak self] event in
             guard let self else { return }
             self.control?.queue.async { self.control?.broadcast(call: event) }
+        }
+        // The devices in use, logged when they change (opened, moved after a hot-plug, closed).
+        let engine = media.engine, log = logger
+        let shown = Mutex<String>("")
+        engine.onDevicesChanged = {
+            let now = "\(engine.captureInUse ?? "-")|\(engine.playbackInUse ?? "-")"
+            guard shown.withLock({ old in defer { old = now }; return old != now }) else { return }
+            if let c = engine.captureInUse, let p = engine.playbackInUse {
+                log.notice("audio devices", metadata: ["capture": "\(c)", "playback": "\(p)"])
+            } else if let why = engine.lastDeviceError {
+                log.warning("no audio device", metadata: ["reason": "\(why)"])
+            } else {
+                log.info("audio devices closed")
+            }
         }
     }
 
@@ -217,6 +232,8 @@ extension EndpointService {
             applied.tls = config.tls
             replaceConfig(applied)
             stack.transactions.timers = applied.timers
+            // Device choices apply at once, moving a call's audio; the other media settings need a restart.
+            media.engine.update(devices: applied.calls.devices)
             guard changed else {
                 logger.notice("reloaded; registration settings unchanged")
                 return

@@ -1,19 +1,9 @@
 import Dispatch
 import NetSupport
 import Synchronization
-
-/// Which ALSA PCMs to use, in order of preference (Genesys `audio_in_device`
-/// / `audio_out_device`: comma lists, first present wins; `*` = the ALSA default).
-public struct AudioDeviceSettings: Sendable, Hashable {
-    public var capture: [String]
-    public var playback: [String]
-    public init(capture: [String] = ["*"], playback: [String] = ["*"]) {
-        self.capture = capture
-        self.playback = playback
-    }
-
-    static func alsaName(_ s: String) -> String { s == "*" ? "default" : s }
-}
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The media engine: opens streams on the configured RTP port range, and
 /// runs the audio thread for the one stream that has the headset (the
@@ -39,10 +29,49 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
     /// Called on `queue` when the devices change (opened, lost, moved, closed).
     public var onDevicesChanged: (@Sendable () -> Void)?
 
-    public init(ports: ClosedRange<UInt16>, devices: AudioDeviceSettings, queue: DispatchQueue = DispatchQueue(label: "sipendpointd.media")) {
+    /// Devices come and go (hot-plug, asoundrc edits): see `devicesMayHaveChanged`.
+    private var watcher: AudioDeviceWatcher?
+    /// The PCMs listed when the devices in use were opened.
+    private var listedAtOpen: Set<String> = []
+
+    /// `watch`: follow device changes (inotify on /dev/snd and the ALSA
+    /// configuration files named by `HOME` and `ALSA_CONFIG_PATH`).
+    public init(ports: ClosedRange<UInt16>, devices: AudioDeviceSettings, queue: DispatchQueue = DispatchQueue(label: "sipendpointd.media"),
+                watch: Bool = true) {
         self.ports = ports
         self.devices = devices
         self.queue = queue
+        guard watch else { return }
+        var environment: [String: String] = [:]
+        for key in ["HOME", "ALSA_CONFIG_PATH"] { if let v = getenv(key) { environment[key] = String(cString: v) } }
+        let env = environment
+        queue.async { [self] in
+            watcher = AudioDeviceWatcher(paths: AudioDeviceWatcher.defaultPaths(environment: env), queue: queue) { [weak self] in
+                self?.devicesMayHaveChanged()
+            }
+        }
+    }
+
+    /// Devices came or went. While a call has the headset, the audio moves
+    /// when the device in use left, or when one the configuration prefers
+    /// to it appeared (the headset plugged back in); the call goes on.
+    private func devicesMayHaveChanged() {
+        defer { onDevicesChanged?() }
+        guard let thread, !thread.deviceFailed.load(ordering: .acquiring) else { return reconcile() }
+        let present = AudioDeviceCatalog.current()
+        let listed = Set(present.map(\.name))
+        let (capture, playback) = inUse.withLock { ($0.capture, $0.playback) }
+        for (direction, current) in [(ALSADevice.Direction.capture, capture), (.playback, playback)] {
+            guard let current else { continue }
+            let candidates = devices.candidates(direction, present: present)
+            let gone = listedAtOpen.contains(current) && !listed.contains(current)
+            let better = candidates.prefix { $0 != current }.contains { listed.contains($0) }
+            if gone || better {
+                stopThread()
+                reconcile()
+                return
+            }
+        }
     }
 
     /// Opens a stream's sockets (on `queue`'s read sources).
@@ -54,10 +83,13 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
     /// "reject when no headset" policy). Opens and closes them at once.
     public func headsetPresent(sampleRate: Int = 8000) -> Bool {
         if running.load(ordering: .acquiring) { return true }
-        guard let (c, p) = try? Self.open(devices, rate: sampleRate) else { return false }
-        c.close()
-        p.close()
-        return true
+        // On the queue: ALSA's configuration is read and opened from there only.
+        return queue.sync {
+            guard let (c, p) = try? Self.open(devices, rate: sampleRate, present: AudioDeviceCatalog.current()) else { return false }
+            c.close()
+            p.close()
+            return true
+        }
     }
 
     /// True while the audio thread runs (read from any thread).
@@ -164,7 +196,9 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
 
     private func openDevices(rate: Int) throws(MediaError) -> (ALSADevice, ALSADevice) {
         do throws(MediaError) {
-            let (c, p) = try Self.open(devices, rate: rate)
+            let present = AudioDeviceCatalog.current()
+            let (c, p) = try Self.open(devices, rate: rate, present: present)
+            listedAtOpen = Set(present.map(\.name))
             inUse.withLock { $0 = (c.name, p.name) }
             return (c, p)
         } catch {
@@ -174,12 +208,12 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
     }
 
     /// The first capture and playback devices of `devices` that open.
-    private static func open(_ devices: AudioDeviceSettings, rate: Int) throws(MediaError) -> (ALSADevice, ALSADevice) {
+    private static func open(_ devices: AudioDeviceSettings, rate: Int, present: [AudioDeviceEntry]) throws(MediaError) -> (ALSADevice, ALSADevice) {
         var errors: [String] = []
-        for name in devices.capture.map(AudioDeviceSettings.alsaName) {
+        for name in devices.candidates(.capture, present: present) {
             do throws(MediaError) {
                 let c = try ALSADevice(name: name, direction: .capture, sampleRate: rate)
-                for out in devices.playback.map(AudioDeviceSettings.alsaName) {
+                for out in devices.candidates(.playback, present: present) {
                     do throws(MediaError) {
                         return (c, try ALSADevice(name: out, direction: .playback, sampleRate: rate))
                     } catch { errors.append(error.reason) }

@@ -42,9 +42,30 @@ struct AudioRig {
         let rc = pcm("agent_in", input: path("agent_in.fifo"), output: "/dev/null") + pcm("agent_out", input: nil, output: path("agent_out.raw"))
             + pcm("far_in", input: path("far_in.fifo"), output: "/dev/null") + pcm("far_out", input: nil, output: path("far_out.fifo"))
         try rc.write(to: dir.appendingPathComponent(".asoundrc"), atomically: true, encoding: .utf8)
+        try rc.write(to: dir.appendingPathComponent(".asoundrc.base"), atomically: true, encoding: .utf8)
     }
 
     func path(_ f: String) -> String { dir.appendingPathComponent(f).path }
+
+    /// Two headsets for the agent, listed by ALSA (`hint` sections, as a
+    /// USB headset's card is): A ("Test Headset A") and B ("Test Desk
+    /// Headset B"), both capturing the agent's microphone FIFO, each
+    /// playing into its own file (`a_out.raw`, `b_out.raw`). `plugged`
+    /// false takes A out of the configuration, as unplugging it would.
+    func writeHeadsets(plugged: Bool) throws {
+        let base = try String(contentsOf: dir.appendingPathComponent(".asoundrc.base"), encoding: .utf8)
+        func headset(_ id: String, _ description: String, out: String) -> String {
+            "pcm.headset\(id)_in_raw { type file; slave.pcm \"null\"; file \"/dev/null\"; format \"raw\"; infile \"\(path("agent_in.fifo"))\" }\n"
+                + "pcm.headset\(id)_in { type plug; slave { pcm \"headset\(id)_in_raw\"; rate \(Self.rate); format S16_LE; channels 1 }; hint { show on; description \"\(description) microphone|IOIDInput\" } }\n"
+                + "pcm.headset\(id)_out_raw { type file; slave.pcm \"null\"; file \"\(path(out))\"; format \"raw\" }\n"
+                + "pcm.headset\(id)_out { type plug; slave { pcm \"headset\(id)_out_raw\"; rate \(Self.rate); format S16_LE; channels 1 }; hint { show on; description \"\(description) speaker|IOIDOutput\" } }\n"
+        }
+        let text = base + (plugged ? headset("A", "Test Headset A", out: "a_out.raw") : "") + headset("B", "Test Desk Headset B", out: "b_out.raw")
+        // Written aside and renamed in, as package managers and editors do.
+        let tmp = dir.appendingPathComponent(".asoundrc.new")
+        try text.write(to: tmp, atomically: false, encoding: .utf8)
+        guard rename(tmp.path, path(".asoundrc")) == 0 else { throw KamailioError(reason: "rename .asoundrc failed") }
+    }
 
     /// The environment for processes that open the rig's PCMs.
     var environment: [String: String] {
