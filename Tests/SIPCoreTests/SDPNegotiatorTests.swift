@@ -46,6 +46,27 @@ import Testing
     }
 
     /// SIP Server's hold: c=0.0.0.0 with no direction — accept, stop sending, keep the stream.
+    /// RFC 3389 CN/8000 (static 13): offered with 8 kHz codecs, answered
+    /// when offered with an 8 kHz codec chosen, never with Opus.
+    @Test func comfortNoiseGoesWithNarrowbandCodecs() throws {
+        let o = try offer("m=audio 40000 RTP/AVP 8 13 101\r\na=rtpmap:13 CN/8000\r\na=rtpmap:101 telephone-event/8000\r\n")
+        let (answer, stream) = try negotiator().answer(o, local: Self.local, origin: Self.origin)
+        #expect(stream.codec.encoding == "PCMA" && stream.comfortNoisePayloadType == 13 && stream.telephoneEventPayloadType == 101)
+        #expect(answer.media[0].formats == ["8", "13", "101"])
+        let wide = try offer("m=audio 40000 RTP/AVP 111 13\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:13 CN/8000\r\n")
+        let (wideAnswer, wideStream) = try negotiator().answer(wide, local: Self.local, origin: Self.origin)
+        #expect(wideStream.comfortNoisePayloadType == nil && wideAnswer.media[0].formats == ["111"])
+        // Our offer lists CN after the codecs; the answer's CN is taken, and never taken for the codec.
+        let ours = negotiator().offer(local: Self.local, origin: Self.origin)
+        #expect(ours.media[0].formats.suffix(2) == ["13", "101"])
+        let reply = try offer("m=audio 41000 RTP/AVP 13 0\r\na=rtpmap:13 CN/8000\r\n")
+        let accepted = try negotiator().accept(answer: reply, to: ours, local: Self.local)
+        #expect(accepted.codec.encoding == "PCMU" && accepted.comfortNoisePayloadType == 13)
+        var noCN = negotiator()
+        noCN.capabilities.comfortNoise = false
+        #expect(!noCN.offer(local: Self.local, origin: Self.origin).media[0].formats.contains("13"))
+    }
+
     @Test func zeroConnectionAddressIsHold() throws {
         let o = try offer("m=audio 40000 RTP/AVP 8\r\n", session: "c=IN IP4 0.0.0.0\r\n")
         let (answer, stream) = try negotiator().answer(o, local: Self.local, origin: Self.origin)
@@ -98,7 +119,7 @@ import Testing
         let n = negotiator(.optional)
         let offer = n.offer(local: Self.local, origin: Self.origin)
         let m = offer.media[0]
-        #expect(m.formats == ["96", "8", "0", "101"])
+        #expect(m.formats == ["96", "8", "0", "13", "101"])
         #expect(m.rtpMap(for: 96)?.description == "opus/48000/2" && m.rtcpMux && m.proto == "RTP/AVP")
         #expect(m.cryptos.map(\.suite) == SDESCrypto.Suite.allCases)
         // The far end answers with PCMA, the second crypto, no rtcp-mux.

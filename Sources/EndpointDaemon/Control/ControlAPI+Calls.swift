@@ -24,7 +24,7 @@ extension ControlAPI {
             case .failure(let e): return .error(409, e.reason)
             }
         case ("GET", 2) where parts == ["v1", "calls"]:
-            return .json(200, "{\"calls\":[\(calls().map(Self.callJSON).joined(separator: ","))]}")
+            return .json(200, ControlView.encode(ControlView.Calls(calls: snapshot().calls.map(ControlView.Call.init))))
         case ("DELETE", 1) where parts == ["calls"]:
             let n = service.queue.sync { () -> Int in
                 let n = service.calls.count
@@ -59,25 +59,9 @@ extension ControlAPI {
         return done ? .json(200, "{\"id\":\(JSON.string(id)),\"result\":\"ok\"}") : .error(404, "no such call: \(id)")
     }
 
-    func calls() -> [CallSnapshot] { service.queue.sync { service.calls.snapshot } }
-
-    static func callJSON(_ c: CallSnapshot) -> String {
-        var media = "null"
-        if let m = c.media {
-            media = "{\"packets_sent\":\(m.packetsSent),\"packets_received\":\(m.packetsReceived),\"packets_lost\":\(m.packetsLost),"
-                + "\"jitter_ms\":\(Self.number(m.jitterMs)),\"rtt_ms\":\(m.rttMs.map(Self.number) ?? "null"),\"jitter_buffer_ms\":\(m.jitterBufferMs),"
-                + "\"concealed_frames\":\(m.concealedFrames),\"local_mos\":\(Self.number(m.localMOS)),\"local_inter_mos\":\(Self.number(m.intervalMOS)),"
-                + "\"foreign_packets\":\(m.foreignPackets),\"srtp_failures\":\(m.srtpFailures)}"
-        }
-        return "{\"id\":\(JSON.string(c.id)),\"uuid\":\(JSON.string(c.id)),\"state\":\(JSON.string(c.state)),\"direction\":\(JSON.string(c.direction)),"
-            + "\"remote\":\(JSON.string(c.remote)),\"genesys_call_uuid\":\(JSON.optional(c.genesysCallUUID)),"
-            + "\"held\":\(c.heldLocally || c.heldRemotely),\"held_locally\":\(c.heldLocally),\"held_remotely\":\(c.heldRemotely),"
-            + "\"codec\":\(JSON.optional(c.codec)),\"srtp\":\(JSON.optional(c.srtp)),\"since\":\(JSON.string(rfc3339(c.since))),\"media\":\(media)}"
-    }
-
     /// Calls ended by outcome, and the live quality of each call.
-    func callMetrics() -> String {
-        let (ended, list) = service.queue.sync { (service.calls.endedByOutcome, service.calls.snapshot) }
+    func callMetrics(_ snap: ControlSnapshot) -> String {
+        let (ended, list) = (snap.endedByOutcome, snap.calls)
         var out = "# HELP sipendpoint_calls_ended_total Calls ended, by outcome (SIP code, remote_bye, local_bye).\n# TYPE sipendpoint_calls_ended_total counter\n"
         for (outcome, n) in ended.sorted(by: { $0.key < $1.key }) { out += "sipendpoint_calls_ended_total{outcome=\"\(outcome)\"} \(n)\n" }
         out += "# HELP sipendpoint_call_mos E-model MOS of each call (whole call and last interval).\n# TYPE sipendpoint_call_mos gauge\n"

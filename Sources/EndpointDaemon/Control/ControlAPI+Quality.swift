@@ -20,15 +20,17 @@ extension ControlAPI {
     }
 
     func checkQuality() {
-        let threshold = service.queue.sync { service.config.calls.vqAlarmMOS }
+        let snap = snapshot()
+        let threshold = snap.config.calls.vqAlarmMOS
         var now: [String: Bool] = [:]
-        for c in calls() where c.state == "established" {
+        for c in snap.calls where c.state == "established" {
             guard let m = c.media else { continue }
             let on = Self.alarm(m, below: threshold)
             now[c.id] = on
             if (alarms[c.id] ?? false) != on {
-                broadcast(event: "quality", data: "{\"id\":\(JSON.string(c.id)),\"vq_alarm_on\":\(on),\"local_inter_mos\":\(Self.number(m.intervalMOS)),"
-                          + "\"local_mos\":\(Self.number(m.localMOS)),\"rtt_ms\":\(Self.number(m.rttMs ?? 0)),\"threshold\":\(Self.number(threshold))}")
+                broadcast(event: "quality", data: ControlView.encode(ControlView.Quality(
+                    id: c.id, vq_alarm_on: on, local_inter_mos: ControlView.figure(m.intervalMOS), local_mos: ControlView.figure(m.localMOS),
+                    rtt_ms: ControlView.figure(m.rttMs), threshold: threshold)))
             }
         }
         alarms = now

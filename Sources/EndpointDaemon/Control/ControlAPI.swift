@@ -75,7 +75,7 @@ final class ControlAPI: @unchecked Sendable {
             return .eventStream(headers: cors) { [weak self] sink in
                 guard let self else { return }
                 self.sinks.append(sink)
-                sink.send(event: "status", data: self.statusJSON())
+                sink.send(event: "status", data: self.statusJSON(self.snapshot()))
             }
         default:
             return finish(route(r))
@@ -87,8 +87,8 @@ final class ControlAPI: @unchecked Sendable {
     private func route(_ r: HTTPRequest) -> HTTPResponse {
         if let response = callRoute(r) { return response }
         switch (r.method, r.path) {
-        case ("GET", "/session"): return .json(200, sessionJSON())
-        case ("GET", "/v1/status"): return .json(200, statusJSON())
+        case ("GET", "/session"): return .json(200, sessionJSON(snapshot()))
+        case ("GET", "/v1/status"): return .json(200, statusJSON(snapshot()))
         case ("GET", "/v1/config"): return .json(200, configJSON())
         case ("GET", "/metrics"):
             return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(metrics().utf8))
@@ -142,8 +142,9 @@ final class ControlAPI: @unchecked Sendable {
             engine.speakerMuted.store(audio.speakerMuted, ordering: .relaxed)
             engine.microphoneVolume.store(audio.microphoneVolume, ordering: .relaxed)
             engine.speakerVolume.store(audio.speakerVolume, ordering: .relaxed)
-            broadcast()
-            return .json(200, devicesJSON())
+            let snap = snapshot()
+            broadcast(snap)
+            return .json(200, ControlView.encode(devices(snap)))
         default:
             return .error(404, "no such resource")
         }
@@ -151,7 +152,8 @@ final class ControlAPI: @unchecked Sendable {
 
     // MARK: Documents
 
-    private var state: ContinuityState? { service.queue.sync { service.continuityState } }
+    /// One hop onto the SIP queue: what every document of this request shows.
+    func snapshot() -> ControlSnapshot { service.queue.sync { service.controlSnapshot } }
 
     static func apiState(_ s: RegistrationStatus.State) -> String {
         switch s {
@@ -162,69 +164,49 @@ final class ControlAPI: @unchecked Sendable {
         }
     }
 
-    static func rfc3339(_ t: Double) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date(timeIntervalSince1970: t))
+    func devices(_ snap: ControlSnapshot) -> ControlView.Devices {
+        ControlView.Devices(audio: audio, engine: service.media.engine, configured: snap.config.calls.devices)
     }
 
-    func devicesJSON() -> String {
-        let calls = service.queue.sync { service.config.calls }, engine = service.media.engine
-        let speaker = JSON.string(engine.playbackInUse ?? calls.devices.playback.joined(separator: ","))
-        let microphone = JSON.string(engine.captureInUse ?? calls.devices.capture.joined(separator: ","))
-        return "{\"speaker\":{\"volume\":\(audio.speakerVolume),\"name\":\(speaker),\"muted\":\(audio.speakerMuted)},"
-            + "\"microphone\":{\"volume\":\(audio.microphoneVolume),\"name\":\(microphone),\"muted\":\(audio.microphoneMuted)},\"headset_used\":\(engine.headsetInUse)}"
+    func status(_ snap: ControlSnapshot, reason: String? = nil) -> ControlView.Status {
+        let st = snap.continuity
+        return ControlView.Status(ready: st?.ready ?? false, activeSite: st?.activeSite.map { "\($0)" },
+                                  sites: (st?.channels ?? []).map(ControlView.SiteStatus.init), calls: snap.calls.map(ControlView.Call.init),
+                                  devices: devices(snap), reason: reason)
     }
 
-    func statusJSON() -> String {
-        let st = state
-        let sites = (st?.channels ?? []).map { c in
-            "{\"site\":\"\(c.site)\",\"target\":\(JSON.optional(c.target)),\"transport\":\(JSON.optional(c.transport.map { "\($0)" })),"
-                + "\"state\":\"\(Self.apiState(c.state))\",\"detail\":\"\(c.state.rawValue)\",\"reason\":\(JSON.optional(c.reason)),"
-                + "\"since\":\"\(Self.rfc3339(c.since))\",\"expires\":\(c.expires.map(String.init) ?? "null"),"
-                + "\"last_success\":\(JSON.optional(c.lastSuccess.map(Self.rfc3339)))}"
-        }
-        return "{\"ready\":\(st?.ready ?? false),\"active_site\":\(JSON.optional(st?.activeSite.map { "\($0)" })),"
-            + "\"sites\":[\(sites.joined(separator: ","))],\"calls\":[\(calls().map(Self.callJSON).joined(separator: ","))],\"devices\":\(devicesJSON()),\"version\":\"\(DaemonVersion.string)\"}"
-    }
+    func statusJSON(_ snap: ControlSnapshot) -> String { ControlView.encode(status(snap)) }
 
-    func sessionJSON() -> String {
-        let st = state
-        let config = service.queue.sync { service.config }
-        let user = config.user
-        let connections = (st?.channels ?? []).map { c in
-            "{\"server\":\(JSON.string(c.target ?? "")),\"state\":\"\(Self.apiState(c.state))\",\"user\":\(JSON.string(user))}"
-        }
+    func sessionJSON(_ snap: ControlSnapshot) -> String {
+        let st = snap.continuity, config = snap.config
+        let connections = (st?.channels ?? []).map { ControlView.Connection(server: $0.target ?? "", state: Self.apiState($0.state), user: config.user) }
         let protocolName = st?.channels.first?.transport.map { "\($0)" } ?? config.transport.map { "\($0)" } ?? "udp"
-        return "{\"devices\":\(devicesJSON()),"
-            + phoneJSON() + ","
-            + "\"connectivities\":{\"protocol\":\"\(protocolName)\",\"connections\":[\(connections.joined(separator: ","))]},"
-            + "\"status\":\"\((st?.ready ?? false) ? "connected" : "disconnected")\"}"
+        return ControlView.encode(ControlView.Session(devices: devices(snap), phone: phone(snap),
+                                                      connectivities: ControlView.Connectivities(protocol: protocolName, connections: connections),
+                                                      status: (st?.ready ?? false) ? "connected" : "disconnected"))
     }
 
     /// Connector `phone`: the calls, and the quality of the current one (the most recent established call).
-    func phoneJSON() -> String {
-        let list = calls()
-        let threshold = service.queue.sync { service.config.calls.vqAlarmMOS }
-        let current = list.last { $0.state == "established" }?.media
-        let mos = current?.localMOS ?? 0, inter = current?.intervalMOS ?? 0
-        return "\"phone\":{\"local_mos\":\(Self.number(mos)),\"rtt_ms\":\(Self.number(current?.rttMs ?? 0)),"
-            + "\"calls\":[\(list.map(Self.callJSON).joined(separator: ","))],"
-            + "\"vq_alarm_on\":\(current.map { Self.alarm($0, below: threshold) } ?? false),\"local_inter_mos\":\(Self.number(inter))}"
+    func phone(_ snap: ControlSnapshot) -> ControlView.Phone {
+        let current = snap.calls.last { $0.state == "established" }?.media
+        return ControlView.Phone(local_mos: ControlView.figure(current?.localMOS ?? 0), rtt_ms: ControlView.figure(current?.rttMs ?? 0),
+                                 calls: snap.calls.map(ControlView.Call.init),
+                                 vq_alarm_on: current.map { Self.alarm($0, below: snap.config.calls.vqAlarmMOS) } ?? false,
+                                 local_inter_mos: ControlView.figure(current?.intervalMOS ?? 0))
     }
 
+    /// The settings in force, secrets redacted, keys sorted.
     func configJSON() -> String {
-        let items = service.queue.sync { service.effectiveSettings }.sorted { $0.key < $1.key }.map { k, v in
-            let secret = k.contains("password") && !k.hasSuffix("-file") || k == "sipendpoint.control-token"
-            return "\(JSON.string(k)):\(JSON.string(secret ? "<redacted>" : v))"
-        }
-        return "{\(items.joined(separator: ","))}"
+        var items = service.queue.sync { service.effectiveSettings }
+        for k in items.keys where k.contains("password") && !k.hasSuffix("-file") || k == "sipendpoint.control-token" { items[k] = "<redacted>" }
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? e.encode(items)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     func metrics() -> String {
-        let snapshot: (ContinuityState?, [(Site, Double?, Int, Int)]) = service.queue.sync {
-            (service.continuityState, service.channelCounters)
-        }
+        let snap = snapshot()
+        let snapshot = (snap.continuity, snap.counters)
         var out = "# HELP sipendpoint_ready 1 when at least one registration stands.\n# TYPE sipendpoint_ready gauge\n"
         out += "sipendpoint_ready \(snapshot.0?.ready == true ? 1 : 0)\n"
         out += "# HELP sipendpoint_registration_state Registration state per site (1 for the current state).\n# TYPE sipendpoint_registration_state gauge\n"
@@ -241,8 +223,8 @@ final class ControlAPI: @unchecked Sendable {
         for (site, rtt, _, _) in snapshot.1 { if let rtt { out += "sipendpoint_register_rtt_seconds{site=\"\(site)\"} \(rtt)\n" } }
         out += "# HELP sipendpoint_keepalive_misses_total Unanswered keep-alives.\n# TYPE sipendpoint_keepalive_misses_total counter\n"
         for (site, _, _, misses) in snapshot.1 { out += "sipendpoint_keepalive_misses_total{site=\"\(site)\"} \(misses)\n" }
-        out += "# HELP sipendpoint_calls Calls in progress.\n# TYPE sipendpoint_calls gauge\nsipendpoint_calls \(calls().count)\n"
-        return out + callMetrics()
+        out += "# HELP sipendpoint_calls Calls in progress.\n# TYPE sipendpoint_calls gauge\nsipendpoint_calls \(snap.calls.count)\n"
+        return out + callMetrics(snap)
     }
 
     /// Pushes `data` as `event` to every open event stream; call on `queue`.
@@ -255,16 +237,15 @@ final class ControlAPI: @unchecked Sendable {
     func broadcast(call event: CallEvent) {
         sinks.removeAll { !$0.isOpen }
         guard !sinks.isEmpty else { return }
-        let data = "{\"event\":\"\(event.kind.rawValue)\",\"call\":\(Self.callJSON(event.call)),\"detail\":\(JSON.optional(event.detail))}"
+        let data = ControlView.encode(ControlView.CallEvent(event: event.kind.rawValue, call: ControlView.Call(c: event.call), detail: event.detail))
         for s in sinks { s.send(event: "call", data: data) }
     }
 
     /// Pushes the current status to every event stream; call on `queue`.
-    func broadcast(reason: String? = nil) {
+    func broadcast(_ snap: ControlSnapshot? = nil, reason: String? = nil) {
         sinks.removeAll { !$0.isOpen }
         guard !sinks.isEmpty else { return }
-        var data = statusJSON()
-        if let reason { data = String(data.dropLast()) + ",\"reason\":\(JSON.string(reason))}" }
+        let data = ControlView.encode(status(snap ?? snapshot(), reason: reason))
         for s in sinks { s.send(event: "status", data: data) }
     }
 }

@@ -62,6 +62,8 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         var event: (code: UInt8, start: UInt32, periods: Int)?
         /// Periods of ordinary audio left between two digits.
         var gap = 0
+        /// RFC 3389 noise played while the far end is in a CN silence.
+        var noise = ComfortNoise()
         init(_ p: StreamParameters, codec: AudioCodec, outbound: SRTPSession?, sequence: UInt16, timestamp: UInt32) {
             parameters = p
             self.codec = codec
@@ -82,6 +84,8 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
     private let sent = Atomic<Int>(0)
     private let sentOctets = Atomic<Int>(0)
     private let concealed = Atomic<Int>(0)
+    /// The far end's comfort-noise level (−dBov) while it is silent, else −1.
+    private let comfortNoiseLevel = Atomic<Int>(-1)
     private let recovered = Atomic<Int>(0)
     private let bufferDelay = Atomic<Int>(0)
     private let srtpFailures = Atomic<Int>(0)
@@ -210,7 +214,10 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         }
         // Play the next frame.
         let out = UnsafeMutableBufferPointer(rebasing: playback[0..<min(a.frameSamples, playback.count)])
+        let noiseLevel = comfortNoiseLevel.load(ordering: .relaxed)
         switch a.jitter.pull(nowMicros: now) {
+        case .silence where noiseLevel >= 0:
+            a.noise.fill(out, level: noiseLevel)
         case .silence:
             out.update(repeating: 0)
         case .play(let slot):
@@ -223,6 +230,9 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         case .recover(let next):
             a.jitter.withPayload(slot: next) { a.codec.recover(from: $0, into: out) }
             recovered.add(1, ordering: .relaxed)
+        case .conceal where noiseLevel >= 0:
+            // Nothing was lost: the far end is silent and said how it sounds.
+            a.noise.fill(out, level: noiseLevel)
         case .conceal:
             a.codec.conceal(into: out)
             concealed.add(1, ordering: .relaxed)
@@ -325,12 +335,20 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
                 dtmf(payload, timestamp: h.timestamp, state: &n)
                 return
             }
-            guard h.payloadType == p.payloadType, p.receives else { return }
+            let comfortNoise = h.payloadType == p.comfortNoisePayloadType
+            guard comfortNoise || h.payloadType == p.payloadType, p.receives else { return }
             let arrivalTicks = now * Int64(p.rtpClockRate) / 1_000_000
+            // CN packets share the stream's sequence numbers: counted, so they are not taken for losses.
             switch n.stats.record(ssrc: h.ssrc, sequence: h.sequenceNumber, timestamp: h.timestamp, arrival: arrivalTicks) {
             case .accepted, .reordered: break
             case .duplicate, .probation: return
             }
+            if comfortNoise {
+                // The far end's silence begins: its level (first byte, −dBov) until speech resumes.
+                comfortNoiseLevel.store(Int(payload.first ?? 127) & 0x7F, ordering: .relaxed)
+                return
+            }
+            comfortNoiseLevel.store(-1, ordering: .relaxed)
             packets.push(payload, timestamp: h.timestamp, payloadType: h.payloadType, arrival: now)
         }
     }

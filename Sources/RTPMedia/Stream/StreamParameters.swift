@@ -15,6 +15,8 @@ public struct StreamParameters: Sendable, Hashable {
     public var codec: Codec
     public var payloadType: UInt8
     public var telephoneEventPayloadType: UInt8?
+    /// RFC 3389 comfort noise payload type, when negotiated.
+    public var comfortNoisePayloadType: UInt8?
     public var ptimeMs: Int
     public var sends: Bool
     public var receives: Bool
@@ -23,7 +25,8 @@ public struct StreamParameters: Sendable, Hashable {
 
     public init(remote: SocketAddress, remoteRTCP: SocketAddress, rtcpMux: Bool, codec: Codec, payloadType: UInt8,
                 telephoneEventPayloadType: UInt8? = nil, ptimeMs: Int = 20, sends: Bool = true, receives: Bool = true,
-                srtp: (suite: SRTPSuite, local: [UInt8], remote: [UInt8])? = nil) {
+                srtp: (suite: SRTPSuite, local: [UInt8], remote: [UInt8])? = nil, comfortNoisePayloadType: UInt8? = nil) {
+        self.comfortNoisePayloadType = comfortNoisePayloadType
         self.remote = remote
         self.remoteRTCP = remoteRTCP
         self.rtcpMux = rtcpMux
@@ -38,7 +41,7 @@ public struct StreamParameters: Sendable, Hashable {
 
     public static func == (a: Self, b: Self) -> Bool {
         a.remote == b.remote && a.remoteRTCP == b.remoteRTCP && a.rtcpMux == b.rtcpMux && a.codec == b.codec && a.payloadType == b.payloadType
-            && a.telephoneEventPayloadType == b.telephoneEventPayloadType && a.ptimeMs == b.ptimeMs && a.sends == b.sends && a.receives == b.receives
+            && a.telephoneEventPayloadType == b.telephoneEventPayloadType && a.comfortNoisePayloadType == b.comfortNoisePayloadType && a.ptimeMs == b.ptimeMs && a.sends == b.sends && a.receives == b.receives
             && a.srtp?.suite == b.srtp?.suite && a.srtp?.local == b.srtp?.local && a.srtp?.remote == b.srtp?.remote
     }
 

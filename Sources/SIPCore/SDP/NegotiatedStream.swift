@@ -17,6 +17,10 @@ public struct MediaCapabilities: Sendable, Hashable {
     public var fmtp: [String: String]
     /// RFC 4733 telephone-event/8000 offered and accepted.
     public var telephoneEvent: Bool
+    /// RFC 3389 comfort noise (CN/8000, static type 13) offered and accepted
+    /// with 8 kHz codecs: we play the noise the far end describes during its
+    /// silences (we never send CN: without our own VAD there is nothing to describe).
+    public var comfortNoise = true
     public var srtp: SRTPPolicy
     /// SDES suites in preference order.
     public var cryptoSuites: [SDESCrypto.Suite]
@@ -75,4 +79,6 @@ public struct NegotiatedStream: Sendable, Hashable {
     /// Our side's direction: whether we send and whether we receive.
     public var direction: MediaDirection
     public var srtp: SRTPKeys?
+    /// RFC 3389 CN payload type when negotiated.
+    public var comfortNoisePayloadType: UInt8? = nil
 }

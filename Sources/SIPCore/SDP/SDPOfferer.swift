@@ -12,6 +12,9 @@ extension SDPNegotiator {
                 next += 1
             }
         }
+        if capabilities.comfortNoise, capabilities.codecs.contains(where: { $0.clockRate == 8000 }) {
+            out.append(RTPMap(payloadType: 13, encoding: "CN", clockRate: 8000))
+        }
         if capabilities.telephoneEvent { out.append(RTPMap(payloadType: 101, encoding: "telephone-event", clockRate: 8000)) }
         return out
     }
@@ -61,7 +64,7 @@ extension SDPNegotiator {
         var codec: RTPMap?
         for (pt, map) in m.payloadTypes {
             if let o = offered.first(where: { $0.payloadType == pt && (map == nil || map!.sameCodec(as: $0)) }) ?? map.flatMap({ a in offered.first { $0.sameCodec(as: a) } }),
-               o.encoding.lowercased() != "telephone-event" {
+               o.encoding.lowercased() != "telephone-event", o.encoding.lowercased() != "cn" {
                 codec = RTPMap(payloadType: pt, encoding: o.encoding, clockRate: o.clockRate, channels: o.channels)
                 break
             }
@@ -77,6 +80,7 @@ extension SDPNegotiator {
             throw SDPError(.notAcceptable, "SRTP is mandatory but the answer carries no usable a=crypto")
         }
         let te = m.payloadTypes.first { $0.1?.encoding.lowercased() == "telephone-event" }.map(\.0)
+        let cn = codec.clockRate == 8000 ? m.payloadTypes.first { $0.1?.encoding.lowercased() == "cn" && $0.1?.clockRate == 8000 }.map(\.0) : nil
         var remoteDirection = m.direction(sessionDefault: nil)
         if connection.isUnspecified { remoteDirection = remoteDirection.intersection(.sendonly) }
         let direction = ours.direction().intersection(remoteDirection.reversed)
@@ -84,7 +88,7 @@ extension SDPNegotiator {
         return NegotiatedStream(remoteAddress: connection, remoteRTPPort: m.port,
                                 remoteRTCPPort: rtcpMux ? m.port : (m.rtcp?.port ?? m.port &+ 1), rtcpMux: rtcpMux, codec: codec,
                                 remoteFmtp: m.fmtp(for: codec.payloadType), telephoneEventPayloadType: te,
-                                ptime: Self.sanePtime(m.ptime) ?? capabilities.ptime, direction: direction, srtp: keys)
+                                ptime: Self.sanePtime(m.ptime) ?? capabilities.ptime, direction: direction, srtp: keys, comfortNoisePayloadType: cn)
     }
 }
 
