@@ -210,6 +210,9 @@ public struct JitterBuffer: Sendable {
     /// The RTP timestamp held in a slot (tests follow the playout order with it).
     func timestampForTesting(slot: Int) -> UInt32 { slotTimestamp[slot] }
 
+    /// Whether any packet waits to be played.
+    public var hasBuffered: Bool { slotUsed.contains(true) }
+
     /// Forgets everything buffered (stream restart, re-INVITE to a new source).
     public mutating func reset() {
         for i in 0..<slotUsed.count { slotUsed[i] = false }

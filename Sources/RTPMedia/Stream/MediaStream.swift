@@ -64,6 +64,12 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         var gap = 0
         /// RFC 3389 noise played while the far end is in a CN silence.
         var noise = ComfortNoise()
+        /// The CN packets seen so far (vs the network side's count), and
+        /// whether the far end is in a silence it described (audio thread only).
+        var comfortNoiseSeen = 0
+        var farEndSilent = false
+        /// Speech came back after a silence; cleared once it plays.
+        var talkspurtPending = false
         init(_ p: StreamParameters, codec: AudioCodec, outbound: SRTPSession?, sequence: UInt16, timestamp: UInt32) {
             parameters = p
             self.codec = codec
@@ -84,8 +90,10 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
     private let sent = Atomic<Int>(0)
     private let sentOctets = Atomic<Int>(0)
     private let concealed = Atomic<Int>(0)
-    /// The far end's comfort-noise level (−dBov) while it is silent, else −1.
-    private let comfortNoiseLevel = Atomic<Int>(-1)
+    /// The far end's last comfort-noise level (−dBov), and how many CN
+    /// packets came (the audio thread notices a new silence by the count).
+    private let comfortNoiseLevel = Atomic<Int>(127)
+    private let comfortNoiseCount = Atomic<Int>(0)
     private let recovered = Atomic<Int>(0)
     private let bufferDelay = Atomic<Int>(0)
     private let srtpFailures = Atomic<Int>(0)
@@ -194,8 +202,21 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         guard let a = audio.withLock({ $0 }) else { return }
         let p = a.parameters
         let now = clock()
+        let cnCount = comfortNoiseCount.load(ordering: .acquiring)
+        if cnCount != a.comfortNoiseSeen {
+            a.comfortNoiseSeen = cnCount
+            a.farEndSilent = true
+            a.talkspurtPending = false
+        }
         packets.drain { payload, ts, pt, arrival in
             guard pt == p.payloadType else { return }
+            if a.farEndSilent && !a.talkspurtPending {
+                // A talkspurt after a CN silence: playout starts afresh at
+                // the target delay (once the last one has played out), not
+                // by concealing its way across the silence's timestamps.
+                if !a.jitter.hasBuffered { a.jitter.reset() }
+                a.talkspurtPending = true
+            }
             _ = a.jitter.insert(timestamp: ts, payload: payload, arrivalMicros: arrival)
         }
         // Send the captured frame, or the DTMF event in progress.
@@ -214,8 +235,13 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         }
         // Play the next frame.
         let out = UnsafeMutableBufferPointer(rebasing: playback[0..<min(a.frameSamples, playback.count)])
-        let noiseLevel = comfortNoiseLevel.load(ordering: .relaxed)
-        switch a.jitter.pull(nowMicros: now) {
+        let noiseLevel = a.farEndSilent ? comfortNoiseLevel.load(ordering: .relaxed) : -1
+        let pulled = a.jitter.pull(nowMicros: now)
+        if case .play = pulled, a.talkspurtPending {
+            a.farEndSilent = false
+            a.talkspurtPending = false
+        }
+        switch pulled {
         case .silence where noiseLevel >= 0:
             a.noise.fill(out, level: noiseLevel)
         case .silence:
@@ -346,9 +372,9 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
             if comfortNoise {
                 // The far end's silence begins: its level (first byte, −dBov) until speech resumes.
                 comfortNoiseLevel.store(Int(payload.first ?? 127) & 0x7F, ordering: .relaxed)
+                comfortNoiseCount.add(1, ordering: .releasing)
                 return
             }
-            comfortNoiseLevel.store(-1, ordering: .relaxed)
             packets.push(payload, timestamp: h.timestamp, payloadType: h.payloadType, arrival: now)
         }
     }

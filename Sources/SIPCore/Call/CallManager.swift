@@ -67,7 +67,7 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
     private var calls: [String: Call] = [:]
     /// REFER subscriptions by the id of the call each one made (CallManager+Refer).
     var refers: [String: (subscription: ReferSubscription, flow: TransportDestination)] = [:]
-    private lazy var timers = TimerScheduler<String>(queue: stack.queue)
+    private lazy var timers = TimerScheduler<String>(queue: stack.queue, clock: stack.transactions.clock)
     private var activeID: String?
     /// Calls that ended, by outcome (metrics).
     public private(set) var endedByOutcome: [String: Int] = [:]
@@ -286,11 +286,7 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
     /// goes without a transaction.
     func send(_ request: SIPMessage, toward destination: TransportDestination, then: @escaping (ClientTransactionResult) -> Void = { _ in }) {
         var request = request
-        let local = stack.transport.advertisedAddress(toward: destination.address)
-        if let via = request.topVia {
-            let v = SIPVia(transport: destination.kind.viaToken, host: local.ip, port: local.port, parameters: via.parameters)
-            request.headers.replaceFirst(.via, with: v.description)
-        }
+        stack.transport.stampVia(&request, toward: destination)
         if request.method == .ack {
             stack.transport.send(request, to: destination)
             return
@@ -308,11 +304,7 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
     }
 
     func contact(toward remote: SocketAddress, kind: SIPTransportKind) -> SIPURI {
-        let local = stack.transport.advertisedAddress(toward: remote)
-        var uri = SIPURI(scheme: kind == .tls ? .sips : .sip, user: user, host: local.ip, port: local.port)
-        if kind == .tcp { uri.parameters.set("transport", "tcp") }
-        if kind == .tls { uri.parameters.set("transport", "tls") }
-        return uri
+        stack.transport.contact(user: user, toward: remote, kind: kind)
     }
 
     /// Where first-party calls go and as whom: the active site's flow, the

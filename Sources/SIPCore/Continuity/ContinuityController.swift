@@ -35,7 +35,8 @@ public final class ContinuityController: @unchecked Sendable {
     public let queue: DispatchQueue
     private let clients: [(Site, RegistrationClient)]
     private var selector: SiteSelector
-    private var hysteresisTimer: DispatchWorkItem?
+    /// The site selector's one timer (hysteresis, start-up grace), on the stack's clock.
+    private lazy var timers = TimerScheduler<String>(queue: queue, clock: clients.first?.1.clock ?? DispatchTimerClock())
     private let logger: Logger
     private let wallClock: @Sendable () -> Double
     private let monotonic: @Sendable () -> Double
@@ -79,7 +80,7 @@ public final class ContinuityController: @unchecked Sendable {
 
     /// Unregisters every channel, then calls `completion` once.
     public func stop(completion: @escaping () -> Void) {
-        hysteresisTimer?.cancel()
+        timers.cancelAll()
         var left = clients.count
         guard left > 0 else { return completion() }
         for (_, client) in clients {
@@ -118,18 +119,13 @@ public final class ContinuityController: @unchecked Sendable {
         for action in actions {
             switch action {
             case .cancelTimer:
-                hysteresisTimer?.cancel()
-                hysteresisTimer = nil
+                timers.cancel("selector")
             case .schedule(let after):
-                hysteresisTimer?.cancel()
-                let item = DispatchWorkItem { [weak self] in
+                timers.schedule("selector", after: .milliseconds(Int(after * 1000) + 1)) { [weak self] in
                     guard let self else { return }
-                    self.hysteresisTimer = nil
                     self.run(self.selector.handle(.timerFired(at: self.monotonic())))
                     self.onChange?(self.state)
                 }
-                hysteresisTimer = item
-                queue.asyncAfter(deadline: .now() + .milliseconds(Int(after * 1000) + 1), execute: item)
             case .activeSiteChanged(let site, let reason):
                 let wasReady = state.ready
                 state.activeSite = site

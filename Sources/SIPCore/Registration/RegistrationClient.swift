@@ -14,7 +14,7 @@ public final class RegistrationClient: @unchecked Sendable {
     private let transactions: SIPTransactionLayer
     private let resolver: SIPTargetResolver
     private let logger: Logger
-    private var timers: [RegistrationMachine.Timer: DispatchWorkItem] = [:]
+    private lazy var timers = TimerScheduler<RegistrationMachine.Timer>(queue: queue, clock: transactions.clock)
     private var stopCompletion: (() -> Void)?
     private var targets: [SIPTarget] = []
     private var index = 0
@@ -58,6 +58,8 @@ public final class RegistrationClient: @unchecked Sendable {
     }
 
     public var queue: DispatchQueue { transactions.queue }
+    /// The stack's timer clock.
+    public var clock: TimerClock { transactions.clock }
     public var status: RegistrationStatus { machine.status }
     /// The target requests go to now (nil before resolution).
     public var currentTarget: SIPTarget? { index < targets.count ? targets[index] : nil }
@@ -147,11 +149,7 @@ public final class RegistrationClient: @unchecked Sendable {
 
     private func contact(for target: SIPTarget?) -> SIPURI {
         guard let target else { return SIPURI(user: machine.configuration.aor.user, host: "0.0.0.0") }
-        let local = transactions.transport.advertisedAddress(toward: target.address)
-        var uri = SIPURI(scheme: target.kind == .tls ? .sips : .sip, user: machine.configuration.aor.user, host: local.ip, port: local.port)
-        if target.kind == .tcp { uri.parameters.set("transport", "tcp") }
-        if target.kind == .tls { uri.parameters.set("transport", "tls") }
-        return uri
+        return transactions.transport.contact(user: machine.configuration.aor.user, toward: target.address, kind: target.kind)
     }
 
     private func run(_ actions: [RegistrationMachine.Action]) {
@@ -160,18 +158,13 @@ public final class RegistrationClient: @unchecked Sendable {
             case .send(let request):
                 send(request)
             case .schedule(let timer, let after):
-                timers[timer]?.cancel()
-                let item = DispatchWorkItem { [weak self] in
+                timers.schedule(timer, after: after) { [weak self] in
                     guard let self else { return }
-                    self.timers[timer] = nil
                     self.run(self.machine.handle(.timerFired(timer)))
                 }
-                timers[timer] = item
-                queue.asyncAfter(deadline: .now() + after.dispatch, execute: item)
                 logger.debug("registration timer scheduled", metadata: ["timer": "\(timer)", "after": "\(after)"])
             case .cancel(let timer):
-                timers[timer]?.cancel()
-                timers[timer] = nil
+                timers.cancel(timer)
             case .status(let s):
                 var meta: Logger.Metadata = ["registrar": "\(currentTarget.map { "\($0)" } ?? spec.description)", "state": "\(s.state.rawValue)"]
                 if let r = s.reason { meta["reason"] = "\(r)" }
@@ -186,8 +179,7 @@ public final class RegistrationClient: @unchecked Sendable {
             case .stopped:
                 if let observer { transactions.transport.removeObserver(observer) }
                 observer = nil
-                timers.values.forEach { $0.cancel() }
-                timers.removeAll()
+                timers.cancelAll()
                 let done = stopCompletion
                 stopCompletion = nil
                 done?()
@@ -203,11 +195,7 @@ public final class RegistrationClient: @unchecked Sendable {
             return
         }
         var request = request
-        let local = transactions.transport.advertisedAddress(toward: target.address)
-        if let first = request.headers[.via], let via = try? SIPVia(parsing: first) {
-            let v = SIPVia(transport: target.kind.viaToken, host: local.ip, port: local.port, parameters: via.parameters)
-            request.headers.replaceFirst(.via, with: v.description)
-        }
+        transactions.transport.stampVia(&request, toward: target.destination)
         let cseq = (try? request.cseq.number) ?? 0
         logger.debug("sending REGISTER", metadata: ["to": "\(target)", "cseq": "\(cseq)"])
         let isProbe = request.headers[.contact] == nil

@@ -36,7 +36,6 @@ public final class SIPTransactionLayer: @unchecked Sendable {
     final class Entry {
         var machine: Machine
         let destination: TransportDestination
-        var timers: [TransactionTimer: DispatchWorkItem] = [:]
         let handler: ((ClientTransactionResult) -> Void)?
         init(machine: Machine, destination: TransportDestination, handler: ((ClientTransactionResult) -> Void)?) {
             self.machine = machine
@@ -58,9 +57,19 @@ public final class SIPTransactionLayer: @unchecked Sendable {
     /// parse): answered statelessly by the UAS core.
     public var onUnmatchable: ((InboundMessage) -> Void)?
 
-    public init(transport: SIPTransportLayer, timers: TransactionTimers, logger: Logger) {
+    /// The clock of every timer of the stack (transactions, registrations, calls).
+    public let clock: TimerClock
+    /// Timers A–M of every transaction, keyed by transaction and timer.
+    private lazy var scheduler = TimerScheduler<TimerKey>(queue: queue, clock: clock)
+    struct TimerKey: Hashable, Sendable {
+        let transaction: TransactionKey
+        let timer: TransactionTimer
+    }
+
+    public init(transport: SIPTransportLayer, timers: TransactionTimers, clock: TimerClock = DispatchTimerClock(), logger: Logger) {
         self.transport = transport
         self.timers = timers
+        self.clock = clock
         self.logger = logger
     }
 
@@ -163,17 +172,12 @@ public final class SIPTransactionLayer: @unchecked Sendable {
                 self.queue.async { self.dispatch(.transportError(error), to: key) }
             }
         case .startTimer(let t, let after):
-            entry.timers[t]?.cancel()
-            let item = DispatchWorkItem { [weak self] in
-                guard let self, let e = self.entries[key], e === entry else { return }
-                e.timers[t] = nil
+            scheduler.schedule(TimerKey(transaction: key, timer: t), after: after) { [weak self, weak entry] in
+                guard let self, let entry, self.entries[key] === entry else { return }
                 self.dispatch(.timerFired(t), to: key)
             }
-            entry.timers[t] = item
-            queue.asyncAfter(deadline: .now() + after.dispatch, execute: item)
         case .cancelTimer(let t):
-            entry.timers[t]?.cancel()
-            entry.timers[t] = nil
+            scheduler.cancel(TimerKey(transaction: key, timer: t))
         case .passToTU(let m):
             if let handler = entry.handler {
                 handler((m.statusCode ?? 0) < 200 ? .provisional(m) : .final(m))
@@ -199,16 +203,17 @@ public final class SIPTransactionLayer: @unchecked Sendable {
         case .transportError(let why):
             entry.handler?(.transportError(why))
         case .terminated:
-            entry.timers.values.forEach { $0.cancel() }
-            entry.timers.removeAll()
-            if entries[key] === entry { entries[key] = nil }
+            if entries[key] === entry {
+                entries[key] = nil
+                for t in TransactionTimer.allCases { scheduler.cancel(TimerKey(transaction: key, timer: t)) }
+            }
             pendingInbound[key] = nil
         }
     }
 
     /// Cancels every transaction (shutdown); no handler is called.
     public func shutdown() {
-        for e in entries.values { e.timers.values.forEach { $0.cancel() } }
+        scheduler.cancelAll()
         entries.removeAll()
         pendingInbound.removeAll()
     }
