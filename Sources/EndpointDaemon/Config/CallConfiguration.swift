@@ -50,23 +50,6 @@ public struct CallConfiguration: Sendable, Hashable {
 }
 
 extension ConfigSchema {
-    /// The one boolean reader of the config: true/1/yes, false/0/no (any case).
-    static func flag(_ v: String) -> Bool? {
-        switch v.lowercased() {
-        case "true", "1", "yes": true
-        case "false", "0", "no": false
-        default: nil
-        }
-    }
-
-    /// A comma list of ALSA names or regular expressions (`*` = any); nil
-    /// when empty or when an entry is not a valid regular expression.
-    static func deviceList(_ v: String) -> [String]? {
-        let names = v.split(separator: ",").map { String($0).trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
-        guard !names.isEmpty, names.allSatisfy({ $0 == "*" || AudioDeviceSettings.regex($0) != nil }) else { return nil }
-        return names
-    }
-
     static let callKeys: [Key] = [
         Key(name: "sipendpoint.policy.session.auto_answer", help: "1: answer every incoming call by itself (SIP Server's auto-answer headers are always honoured; default 0)") { c, v in
             guard let b = flag(v) else { return "must be 0 or 1" }

@@ -60,8 +60,8 @@ public enum ConfigSchema {
             c.sbcRegisterPortPeer = p; return nil
         },
         Key(name: "sipendpoint.bc.hysteresis", help: "seconds the preferred site must stand before the active site returns to it (default 5)") { c, v in
-            guard let n = Double(v), n >= 0, n <= 3600 else { return "must be from 0 to 3600 seconds" }
-            c.hysteresis = .milliseconds(Int64(n * 1000)); return nil
+            guard let d = seconds(v, 0...3600) else { return secondsProblem(0...3600) }
+            c.hysteresis = d; return nil
         },
         Key(name: "sipendpoint.keepalive.interval", help: "seconds between keep-alives (CRLF ping on TCP/TLS, binding probe on UDP), also how often a site where nothing listens is tried again; 0 turns keep-alives off (default 1.5)") { c, v in
             guard let n = Double(v), n == 0 || (n >= 0.2 && n <= 600) else { return "must be 0 or from 0.2 to 600 seconds" }
@@ -97,15 +97,15 @@ public enum ConfigSchema {
             return nil
         },
         Key(name: "sipendpoint.tls.ca-file", help: "CA bundle (PEM) that signs the SIP Server/SBC certificate (default: the system store)") { c, v in
-            guard v.hasPrefix("/") else { return "must be an absolute path" }
+            if let problem = absolutePath(v) { return problem }
             c.tls.caFile = v; return nil
         },
         Key(name: "sipendpoint.tls.certificate-file", help: "client certificate chain (PEM) for mutual TLS") { c, v in
-            guard v.hasPrefix("/") else { return "must be an absolute path" }
+            if let problem = absolutePath(v) { return problem }
             c.tls.certificateFile = v; return nil
         },
         Key(name: "sipendpoint.tls.private-key-file", help: "unencrypted private key (PEM) of the client certificate") { c, v in
-            guard v.hasPrefix("/") else { return "must be an absolute path" }
+            if let problem = absolutePath(v) { return problem }
             c.tls.privateKeyFile = v; return nil
         },
         Key(name: "sipendpoint.tls.verify-peer", help: "verify the server certificate and host name (default true)") { c, v in
@@ -143,7 +143,7 @@ public enum ConfigSchema {
             c.localPort = p; return nil
         },
         Key(name: "sipendpoint.state-directory", help: "where the instance id is kept (default $STATE_DIRECTORY or /var/lib/sipendpointd)") { c, v in
-            guard v.hasPrefix("/") else { return "must be an absolute path" }
+            if let problem = absolutePath(v) { return problem }
             c.stateDirectory = v; return nil
         },
         Key(name: "sipendpoint.log-level", help: "trace, debug, info, notice, warning, error (default info)") { c, v in
@@ -172,20 +172,20 @@ public enum ConfigSchema {
             c.controlToken = v; return nil
         },
         Key(name: "sipendpoint.control-token-file", help: "file whose first line is the control bearer token") { c, v in
-            guard v.hasPrefix("/") else { return "must be an absolute path" }
+            if let problem = absolutePath(v) { return problem }
             c.controlTokenFile = v; return nil
         },
         Key(name: "sipendpoint.control-tls-certificate-file", help: "HTTPS certificate (PEM) for the control port") { c, v in
-            guard v.hasPrefix("/") else { return "must be an absolute path" }
+            if let problem = absolutePath(v) { return problem }
             c.controlTLSCertificateFile = v; return nil
         },
         Key(name: "sipendpoint.control-tls-private-key-file", help: "HTTPS private key (PEM, unencrypted) for the control port") { c, v in
-            guard v.hasPrefix("/") else { return "must be an absolute path" }
+            if let problem = absolutePath(v) { return problem }
             c.controlTLSPrivateKeyFile = v; return nil
         },
         Key(name: "sipendpoint.control-request-timeout", help: "seconds a client has to send a whole request (default 10)") { c, v in
-            guard let n = Double(v), n >= 0.2, n <= 300 else { return "must be from 0.2 to 300 seconds" }
-            c.controlRequestTimeout = .milliseconds(Int64(n * 1000)); return nil
+            guard let d = seconds(v, 0.2...300) else { return secondsProblem(0.2...300) }
+            c.controlRequestTimeout = d; return nil
         },
         Key(name: "sipendpoint.log-target", help: "auto (journald when run by systemd), journal, or stderr (default auto)") { c, v in
             guard ["auto", "journal", "stderr"].contains(v.lowercased()) else { return "must be auto, journal or stderr" }
@@ -212,8 +212,8 @@ public enum ConfigSchema {
             c.timers.clientTimeout = .milliseconds(n); return nil
         },
         Key(name: "sipendpoint.bc.startup-grace", help: "seconds after (re)starting the registrations within which the preferred site becomes active at once, even if the peer answered first (default 3)") { c, v in
-            guard let n = Double(v), n >= 0, n <= 60 else { return "must be from 0 to 60 seconds" }
-            c.startupGrace = .milliseconds(Int64(n * 1000)); return nil
+            guard let d = seconds(v, 0...60) else { return secondsProblem(0...60) }
+            c.startupGrace = d; return nil
         },
         Key(name: "sipendpoint.shutdown-timeout", help: "longest wait for unregistration at stop, seconds (default 5)") { c, v in
             guard let n = Double(v), n >= 0.1, n <= 60 else { return "must be from 0.1 to 60 seconds" }
