@@ -264,3 +264,48 @@ import Testing
         #expect(await d.stop() == 0)
     }
 }
+
+/// RFC 3891: an INVITE with Replaces naming the call sipp holds (its
+/// Call-ID and tags, read from `/v1/calls`) is answered at once and the
+/// replaced call is ended with BYE; one naming no dialog gets 481.
+@Suite struct ReplacesTests {
+    @Test func inviteWithReplacesTakesTheCallsPlace() async throws {
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        var s = Daemon.settings(registrar: kam)
+        s["sipendpoint.log-level"] = "info"
+        s["sipendpoint.policy.endpoint.rtp_inactivity_timeout"] = "0"
+        let control = freePort()
+        s["sipendpoint.control-port"] = String(control)
+        let d = try await Daemon(s)
+        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        let sipp = try Sipp("ss/replaced-call.xml", daemonPort: d.sipPort, timeout: 20)
+        #expect(await d.log.waitFor("call established", timeout: .seconds(10)), "\(d.log.text)")
+        let list = try JSONSerialization.jsonObject(with: Data(try await http("GET", "/v1/calls", port: control).body.utf8)) as? [String: Any]
+        let first = try #require((list?["calls"] as? [[String: Any]])?.first)
+        let callID = try #require(first["id"] as? String), ours = try #require(first["local_tag"] as? String)
+        let theirs = try #require(first["remote_tag"] as? String)
+        let client = try SocketClient(udpTo: "127.0.0.1", port: d.sipPort)
+        func invite(_ replaces: String, branch: String, id: String) {
+            let sdp = "v=0\r\no=ss 2 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 49172 RTP/AVP 0\r\n"
+            client.send("INVITE sip:7001@127.0.0.1:\(d.sipPort) SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:\(client.localPort);branch=\(branch)\r\n"
+                        + "Max-Forwards: 70\r\nFrom: <sip:sipserver@127.0.0.1>;tag=r1\r\nTo: <sip:7001@127.0.0.1>\r\nCall-ID: \(id)\r\nCSeq: 1 INVITE\r\n"
+                        + "Contact: <sip:sipserver@127.0.0.1:\(client.localPort)>\r\nSupported: replaces\r\nReplaces: \(replaces)\r\n"
+                        + "Content-Type: application/sdp\r\nContent-Length: \(sdp.utf8.count)\r\n\r\n\(sdp)")
+        }
+        // Naming no dialog (wrong tag): 481, the call untouched.
+        invite("\(callID);to-tag=nope;from-tag=\(theirs)", branch: "z9hG4bK-rep-0", id: "replacing-0")
+        let refused = await client.receiveMessages(timeout: .seconds(3)) { ($0.statusCode ?? 0) >= 200 }
+        #expect(refused.last?.statusCode == 481, "\(refused.map { $0.statusCode ?? 0 })")
+        // Naming it: answered at once (200 with SDP), and sipp's call gets our BYE.
+        invite("\(callID);to-tag=\(ours);from-tag=\(theirs)", branch: "z9hG4bK-rep-1", id: "replacing-1")
+        let answered = await client.receiveMessages(timeout: .seconds(3)) { ($0.statusCode ?? 0) >= 200 }
+        #expect(answered.last?.statusCode == 200 && !(answered.last?.body.isEmpty ?? true), "\(answered.map { $0.statusCode ?? 0 })")
+        let (status, said) = await sipp.finish()
+        #expect(status == 0, "\(said)\n\(d.log.text.suffix(2000))")
+        #expect(d.log.text.contains("call replaced"))
+        let calls = try await http("GET", "/v1/calls", port: control).body
+        #expect(calls.contains("replacing-1") && !calls.contains(callID), "\(calls)")
+        #expect(await d.stop() == 0)
+    }
+}

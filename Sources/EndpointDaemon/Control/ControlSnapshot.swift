@@ -70,6 +70,7 @@ enum ControlView {
         let c: CallSnapshot
         enum K: String, CodingKey {
             case id, uuid, state, direction, remote, genesys_call_uuid, held, held_locally, held_remotely, codec, srtp, since, media
+            case local_tag, remote_tag
         }
         func encode(to encoder: Encoder) throws {
             var k = encoder.container(keyedBy: K.self)
@@ -86,6 +87,8 @@ enum ControlView {
             try k.encode(c.srtp, forKey: .srtp)
             try k.encode(rfc3339(c.since), forKey: .since)
             try k.encode(c.media.map(Media.init), forKey: .media)
+            try k.encode(c.localTag, forKey: .local_tag)
+            try k.encode(c.remoteTag, forKey: .remote_tag)
         }
     }
 

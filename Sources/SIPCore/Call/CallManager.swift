@@ -15,6 +15,9 @@ public struct CallSnapshot: Sendable, Hashable, Codable {
     /// Wall-clock seconds since the epoch when the call began.
     public var since: Double
     public var media: CallMediaStatistics?
+    /// The dialog's tags (SIP traces, Replaces): ours and the far end's.
+    public var localTag: String = ""
+    public var remoteTag: String?
 }
 
 /// What happened to a call, for SSE events and logs.
@@ -138,7 +141,16 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
     private func newCall(_ handle: ServerTransactionHandle) -> Bool {
         let invite = handle.request.message
         let inbound = handle.request
-        if calls.count >= policy.maxCalls {
+        // RFC 3891: an INVITE that replaces one of our calls takes its place.
+        var replaced: Call?
+        if let value = invite.headers[SIPHeaderName("Replaces")] {
+            guard let r = Replaces(value), let call = calls.values.first(where: { r.matches($0.machine) }) else {
+                respond(handle, invite, 481, "Call/Transaction Does Not Exist - nothing to replace")
+                return true
+            }
+            replaced = call
+        }
+        if calls.count - (replaced == nil ? 0 : 1) >= policy.maxCalls {
             respond(handle, invite, 486, "Busy Here")
             return true
         }
@@ -154,7 +166,8 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
             return true
         }
         let negotiator = SDPNegotiator(capabilities: media.capabilities)
-        let autoAnswer = AutoAnswer.delay(in: invite) ?? (policy.autoAnswer ? 0 : nil)
+        // A replacement is answered at once: the agent is already in that call.
+        let autoAnswer = replaced != nil ? 0 : AutoAnswer.delay(in: invite) ?? (policy.autoAnswer ? 0 : nil)
         do {
             let (machine, actions) = try CallMachine.incoming(invite, local: session.local, negotiator: negotiator,
                                                               contact: contact(toward: inbound.source, kind: inbound.kind),
@@ -181,6 +194,10 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
             logger.notice("incoming call", metadata: ["call_id": "\(call.id)", "from": "\(invite.from?.uri.description ?? "?")",
                                                      "auto_answer": "\(autoAnswer.map { "\($0) s" } ?? "no")"])
             run(actions, for: call)
+            if let replaced, call.machine.state != .terminated {
+                logger.notice("call replaced", metadata: ["call_id": "\(replaced.id)", "by": "\(call.id)"])
+                feed(replaced, .hangup)
+            }
         } catch {
             session.close()
             respond(handle, invite, 400, "Bad Request - \(error.reason)")
@@ -341,7 +358,8 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
         let m = c.machine
         return CallSnapshot(id: c.id, state: m.state.rawValue, direction: m.direction.rawValue, remote: m.dialog.remoteURI.uri.description,
                             genesysCallUUID: m.genesysCallUUID, heldLocally: m.localHold, heldRemotely: m.remoteHold,
-                            codec: m.stream?.codec.description, srtp: m.stream?.srtp?.suite.rawValue, since: c.since, media: c.media.statistics)
+                            codec: m.stream?.codec.description, srtp: m.stream?.srtp?.suite.rawValue, since: c.since, media: c.media.statistics,
+                            localTag: m.dialog.localTag, remoteTag: m.dialog.remoteTag)
     }
 
     private func emit(_ kind: CallEvent.Kind, _ call: Call, detail: String? = nil) {

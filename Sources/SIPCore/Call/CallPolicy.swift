@@ -19,7 +19,7 @@ public struct CallPolicy: Sendable, Hashable {
     /// Bodies requests may carry: SDP, and INFO's DTMF (dtmf-relay, dtmf).
     public static let acceptedBodies = ["application/sdp", "application/dtmf-relay", "application/dtmf"]
     /// Option tags we implement (Supported; a Require naming others gets 420).
-    public static let optionTags = ["timer", "norefersub"]
+    public static let optionTags = ["timer", "replaces", "norefersub"]
     public var supported = CallPolicy.optionTags.joined(separator: ", ")
     /// RFC 4028: the session interval we ask for (and grant a UAC that
     /// supports timers but asked for none), seconds; 0 = ask for none.
