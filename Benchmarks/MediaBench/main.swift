@@ -2,6 +2,7 @@
 // directions (capture → encode → RTP → SRTP protect, and SRTP unprotect →
 // RTP parse → jitter buffer → decode), at 50 packets/s each way, as a
 // percentage of one core; and how many such calls one core carries.
+// Then the endpoint's own added delay on a clean network (Delay.swift).
 // Run: swift run -c release MediaBench [seconds-of-audio]
 import RTPMedia
 #if canImport(Glibc)
@@ -88,6 +89,18 @@ do {
     }
     try run("PCMA + SRTP", seconds: seconds, makeCodec: { G711Codec(law: .a) }, payloadType: 8, srtp: true)
     try run("PCMU (plain RTP)", seconds: seconds, makeCodec: { G711Codec(law: .mu) }, payloadType: 0, srtp: false)
+    // Device side, from the ALSA settings (ALSADevice): a captured sample
+    // waits up to one 20 ms period to be read; the playback queue holds the
+    // period just written behind the one playing (20–40 ms).
+    for (name, codec, pt) in [("Opus + SRTP", StreamParameters.Codec.opus(fmtp: "useinbandfec=1"), UInt8(111)), ("PCMA + SRTP", .pcma, 8)] {
+        let (pipeline, buffer) = try measureDelay(codec: codec, payloadType: pt, srtp: true)
+        guard !pipeline.isEmpty else { print("\(name): the click was never heard"); continue }
+        let mean = Double(pipeline.reduce(0, +)) / Double(pipeline.count)
+        print("\(name) delay, clean network: captured frame to played frame \(pipeline.min()!)–\(pipeline.max()!) ms (mean \(fixed(mean, 1)); "
+              + "jitter buffer holding \(buffer.min()!)–\(buffer.max()!) ms); added by the endpoint beyond the 20 ms codec frame, "
+              + "with the playback queue (20–40 ms): \(fixed(mean + 20, 0))–\(fixed(mean + 40, 0)) ms; mouth to ear incl. the frame: "
+              + "\(fixed(mean + 40, 0))–\(fixed(mean + 60, 0)) ms")
+    }
 } catch {
     print("MediaBench failed: \(error)")
     exit(1)
