@@ -44,6 +44,11 @@ import Testing
         for outcome in ["remote_bye", "local_bye"] + (transport == "UDP" ? ["487"] : []) {
             #expect(metrics.contains("sipendpoint_calls_ended_total{outcome=\"\(outcome)\"}"), "\(outcome)\n\(metrics)")
         }
+        // Answer delays: every answered incoming call counted; the auto-answered ones within 0.5 s.
+        let answered = metrics.split(separator: "\n").first { $0.hasPrefix("sipendpoint_call_answer_delay_seconds_count ") }
+        let fast = metrics.split(separator: "\n").first { $0.hasPrefix("sipendpoint_call_answer_delay_seconds_bucket{le=\"0.5\"} ") }
+        #expect((answered.flatMap { Int($0.split(separator: " ")[1]) } ?? 0) >= (transport == "UDP" ? 8 : 4), "\(metrics)")
+        #expect((fast.flatMap { Int($0.split(separator: " ")[1]) } ?? 0) >= 3, "\(metrics)")
         // Nothing left behind; the registration was never disturbed.
         #expect(try await http("GET", "/v1/calls", port: control).body.contains("\"calls\":[]"))
         #expect(!d.log.text.contains("registration retrying"))
@@ -307,5 +312,29 @@ import Testing
         let calls = try await http("GET", "/v1/calls", port: control).body
         #expect(calls.contains("replacing-1") && !calls.contains(callID), "\(calls)")
         #expect(await d.stop() == 0)
+    }
+}
+
+/// SIGTERM (systemctl stop) with a call up: the call ends with BYE, which
+/// sipp answers, before the registration is removed; the daemon exits 0.
+@Suite struct ShutdownWithCallTests {
+    @Test func sigtermByesTheCallThenUnregisters() async throws {
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        var s = Daemon.settings(registrar: kam)
+        s["sipendpoint.log-level"] = "info"
+        s["sipendpoint.policy.endpoint.rtp_inactivity_timeout"] = "0"
+        let d = try await Daemon(s)
+        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        let sipp = try Sipp("ss/endpoint-hangs-up.xml", daemonPort: d.sipPort, timeout: 20)
+        #expect(await d.log.waitFor("call established", timeout: .seconds(10)), "\(d.log.text)")
+        #expect(await d.stop() == 0)
+        let (status, said) = await sipp.finish()
+        #expect(status == 0, "sipp did not get its BYE: \(said)\n\(d.log.text.suffix(2000))")
+        // In this order: the call ended, then the binding went (REGISTER Expires: 0 logged by kamailio).
+        let lines = d.log.text.split(separator: "\n")
+        let ended = lines.firstIndex { $0.contains("call ended") }, gone = lines.firstIndex { $0.contains("registration stopped") }
+        #expect(ended != nil && gone != nil && ended! < gone!, "\(d.log.text.suffix(2000))")
+        #expect(await kam.log.waitFor("expires=0", timeout: .seconds(3)), "no unregistration at kamailio")
     }
 }

@@ -98,3 +98,12 @@ final class ManualTimerClock: TimerClock, @unchecked Sendable {
         queue.sync { transport.shutdown() }
     }
 }
+
+@Suite struct DelayHistogramTests {
+    @Test func bucketsAreCumulativeWithSumAndCount() {
+        var h = DelayHistogram(bounds: [0.5, 2])
+        for s in [0.1, 0.5, 1.0, 3.0, -1] { h.observe(s) }
+        #expect(h.cumulative.map(\.le) == ["0.5", "2", "+Inf"] && h.cumulative.map(\.count) == [3, 4, 5])
+        #expect(h.count == 5 && abs(h.sum - 4.6) < 1e-9)
+    }
+}

@@ -64,6 +64,10 @@ extension ControlAPI {
         let (ended, list) = (snap.endedByOutcome, snap.calls)
         var out = "# HELP sipendpoint_calls_ended_total Calls ended, by outcome (SIP code, remote_bye, local_bye).\n# TYPE sipendpoint_calls_ended_total counter\n"
         for (outcome, n) in ended.sorted(by: { $0.key < $1.key }) { out += "sipendpoint_calls_ended_total{outcome=\"\(outcome)\"} \(n)\n" }
+        out += "# HELP sipendpoint_call_answer_delay_seconds From an incoming INVITE to the endpoint's 200 (ringing or auto-answer delay).\n"
+            + "# TYPE sipendpoint_call_answer_delay_seconds histogram\n"
+        for b in snap.answerDelay.cumulative { out += "sipendpoint_call_answer_delay_seconds_bucket{le=\"\(b.le)\"} \(b.count)\n" }
+        out += "sipendpoint_call_answer_delay_seconds_sum \(Self.number(snap.answerDelay.sum))\nsipendpoint_call_answer_delay_seconds_count \(snap.answerDelay.count)\n"
         out += "# HELP sipendpoint_call_mos E-model MOS of each call (whole call and last interval).\n# TYPE sipendpoint_call_mos gauge\n"
         for c in list { if let m = c.media {
             out += "sipendpoint_call_mos{call=\"\(c.id)\",period=\"call\"} \(Self.number(m.localMOS))\n"

@@ -10,6 +10,7 @@ struct ControlSnapshot: Sendable {
     var counters: [(site: Site, rtt: Double?, transitions: Int, misses: Int)]
     var calls: [CallSnapshot]
     var endedByOutcome: [String: Int]
+    var answerDelay: DelayHistogram
     var config: EndpointConfiguration
 }
 
@@ -17,7 +18,7 @@ extension EndpointService {
     /// Call on the SIP queue.
     var controlSnapshot: ControlSnapshot {
         ControlSnapshot(continuity: continuityState, counters: channelCounters.map { ($0.0, $0.1, $0.2, $0.3) },
-                        calls: calls.snapshot, endedByOutcome: calls.endedByOutcome, config: config)
+                        calls: calls.snapshot, endedByOutcome: calls.endedByOutcome, answerDelay: calls.answerDelay, config: config)
     }
 }
 

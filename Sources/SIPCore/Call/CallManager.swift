@@ -74,6 +74,8 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
     private var activeID: String?
     /// Calls that ended, by outcome (metrics).
     public private(set) var endedByOutcome: [String: Int] = [:]
+    /// From an incoming INVITE to our 200 (ringing, auto-answer delay), for metrics.
+    public private(set) var answerDelay = DelayHistogram()
 
     /// Every call event (on the stack's queue).
     public var onEvent: ((CallEvent) -> Void)?
@@ -253,7 +255,9 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
                 referProgress(of: call.id, state: s)
                 switch s {
                 case .ringing: emit(.ringing, call)
-                case .connecting: emit(.answered, call)
+                case .connecting:
+                    if call.machine.direction == .incoming { answerDelay.observe(wallClock() - call.since) }
+                    emit(.answered, call)
                 default: break
                 }
             case .held(let local, let remote):
