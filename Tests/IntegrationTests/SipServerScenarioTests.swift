@@ -97,12 +97,7 @@ import Testing
     func secondCallRingsWhileTheFirstStands(_ scenario: String, _ first: String) async throws {
         let kam = try await Kamailio()
         defer { Task { await kam.stop() } }
-        var s = Daemon.settings(registrar: kam)
-        s["sipendpoint.log-level"] = "info"
-        let control = freePort()
-        s["sipendpoint.control-port"] = String(control)
-        let d = try await Daemon(s)
-        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        let (d, control) = try await Daemon.registered(at: kam)
         let sipp = try Sipp("ss/\(scenario).xml", daemonPort: d.sipPort, timeout: 25)
         #expect(await d.log.waitFor(first == "held" ? "call held" : "call established", timeout: .seconds(10)), "\(d.log.text)")
         let client = try SocketClient(udpTo: "127.0.0.1", port: d.sipPort)
@@ -132,11 +127,7 @@ import Testing
     @Test func callWithoutRTPIsEnded() async throws {
         let kam = try await Kamailio()
         defer { Task { await kam.stop() } }
-        var s = Daemon.settings(registrar: kam)
-        s["sipendpoint.policy.endpoint.rtp_inactivity_timeout"] = "2"
-        s["sipendpoint.log-level"] = "info"
-        let d = try await Daemon(s)
-        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        let (d, _) = try await Daemon.registered(at: kam, ["sipendpoint.policy.endpoint.rtp_inactivity_timeout": "2"])
         let started = ContinuousClock.now
         let sipp = try Sipp("ss/endpoint-hangs-up.xml", daemonPort: d.sipPort)
         let (status, said) = await sipp.finish()
@@ -156,11 +147,7 @@ import Testing
     @Test func endpointRefreshesAtHalfTheInterval() async throws {
         let kam = try await Kamailio()
         defer { Task { await kam.stop() } }
-        var s = Daemon.settings(registrar: kam)
-        s["sipendpoint.log-level"] = "info"
-        s["sipendpoint.policy.endpoint.rtp_inactivity_timeout"] = "0" // sipp sends no RTP
-        let d = try await Daemon(s)
-        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        let (d, _) = try await Daemon.registered(at: kam)
         let sipp = try Sipp("ss/session-timer.xml", daemonPort: d.sipPort, timeout: 75)
         #expect(await d.log.waitFor("call established", timeout: .seconds(10)), "\(d.log.text)")
         let established = ContinuousClock.now
@@ -181,11 +168,7 @@ import Testing
     @Test func referMakesTheCallAndReportsItsProgress() async throws {
         let kam = try await Kamailio()
         defer { Task { await kam.stop() } }
-        var s = Daemon.settings(registrar: kam)
-        s["sipendpoint.log-level"] = "info"
-        s["sipendpoint.policy.endpoint.rtp_inactivity_timeout"] = "0"
-        let d = try await Daemon(s)
-        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        let (d, _) = try await Daemon.registered(at: kam)
         let target = try Sipp("ss/refer-target.xml", daemonPort: nil, timeout: 20)
         let sipServer = try Sipp("ss/refer-makecall.xml", daemonPort: d.sipPort, timeout: 20,
                                  variables: ["target": "sip:5000@\(target.ip):\(target.port)"])
@@ -224,14 +207,7 @@ import Testing
     @Test func answerHoldResumeDTMFAndReleaseFromTheControlPort() async throws {
         let kam = try await Kamailio()
         defer { Task { await kam.stop() } }
-        var s = Daemon.settings(registrar: kam)
-        let control = freePort()
-        s["sipendpoint.control-port"] = String(control)
-        s["sipendpoint.log-level"] = "info"
-        s["sipendpoint.policy.session.dtmf_method"] = "Info"
-        s["sipendpoint.policy.endpoint.rtp_inactivity_timeout"] = "0"
-        let d = try await Daemon(s)
-        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        let (d, control) = try await Daemon.registered(at: kam, ["sipendpoint.policy.session.dtmf_method": "Info"])
         let sse = try SocketClient(tcpTo: "127.0.0.1", port: control)
         sse.send("GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
         var text = ""
@@ -277,13 +253,7 @@ import Testing
     @Test func inviteWithReplacesTakesTheCallsPlace() async throws {
         let kam = try await Kamailio()
         defer { Task { await kam.stop() } }
-        var s = Daemon.settings(registrar: kam)
-        s["sipendpoint.log-level"] = "info"
-        s["sipendpoint.policy.endpoint.rtp_inactivity_timeout"] = "0"
-        let control = freePort()
-        s["sipendpoint.control-port"] = String(control)
-        let d = try await Daemon(s)
-        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        let (d, control) = try await Daemon.registered(at: kam)
         let sipp = try Sipp("ss/replaced-call.xml", daemonPort: d.sipPort, timeout: 20)
         #expect(await d.log.waitFor("call established", timeout: .seconds(10)), "\(d.log.text)")
         let list = try JSONSerialization.jsonObject(with: Data(try await http("GET", "/v1/calls", port: control).body.utf8)) as? [String: Any]
@@ -321,11 +291,7 @@ import Testing
     @Test func sigtermByesTheCallThenUnregisters() async throws {
         let kam = try await Kamailio()
         defer { Task { await kam.stop() } }
-        var s = Daemon.settings(registrar: kam)
-        s["sipendpoint.log-level"] = "info"
-        s["sipendpoint.policy.endpoint.rtp_inactivity_timeout"] = "0"
-        let d = try await Daemon(s)
-        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        let (d, _) = try await Daemon.registered(at: kam)
         let sipp = try Sipp("ss/endpoint-hangs-up.xml", daemonPort: d.sipPort, timeout: 20)
         #expect(await d.log.waitFor("call established", timeout: .seconds(10)), "\(d.log.text)")
         #expect(await d.stop() == 0)

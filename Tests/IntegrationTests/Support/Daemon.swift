@@ -51,6 +51,24 @@ final class Daemon: @unchecked Sendable {
         ]
     }
 
+    /// A daemon registered at `registrar` for a call test: info logs, a
+    /// control port (returned), no dead-media timeout unless `extra` sets
+    /// one (sipp sends no RTP); returns once the registration stands.
+    static func registered(at registrar: Kamailio, _ extra: [String: String] = [:],
+                           environment: [String: String]? = nil) async throws -> (daemon: Daemon, control: UInt16) {
+        var s = settings(registrar: registrar)
+        let control = freePort()
+        s["sipendpoint.control-port"] = String(control)
+        s["sipendpoint.log-level"] = "info"
+        s["sipendpoint.policy.endpoint.rtp_inactivity_timeout"] = "0"
+        for (k, v) in extra { s[k] = v }
+        let d = try await Daemon(s, environment: environment)
+        guard await d.log.waitFor("registration registered", timeout: .seconds(10)) else {
+            throw KamailioError(reason: "daemon did not register:\n\(d.log.text)")
+        }
+        return (d, control)
+    }
+
     /// Settings whose calls are refused 480 by the call layer (no audio
     /// device, and calls need one): an INVITE answered 480 has passed the
     /// RFC 3261 §8.2 checks and reached the call layer.
