@@ -50,6 +50,32 @@ import Testing
 }
 
 @Suite struct RTCPTests {
+    /// 100,000 mutations of a valid compound packet (bytes flipped, cut,
+    /// lengths bent): every parse ends in packets or an error, never a crash.
+    @Test func mutatedCompoundsNeverCrash() {
+        let block = RTCPReportBlock(ssrc: 7, fractionLost: 25, cumulativeLost: -3, extendedHighestSequence: 0x1_0005, jitter: 80, lastSR: 1, delaySinceLastSR: 2)
+        var seed: [UInt8] = []
+        for p in [RTCPPacket.senderReport(ssrc: 1, ntp: 0x0102_0304_0506_0708, rtpTimestamp: 160, packets: 50, octets: 8000, reports: [block]),
+                  .sourceDescription(ssrc: 1, cname: "agent@box"), .goodbye(ssrcs: [1, 2])] { p.write(to: &seed) }
+        #expect((try? seed.withUnsafeBytes { try RTCPPacket.parseCompound($0) })?.count == 3)
+        var state: UInt64 = 0xfeed_beef
+        func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
+        var parsed = 0
+        for _ in 0..<100_000 {
+            var b = seed
+            for _ in 0...(next() % 4) {
+                switch next() % 3 {
+                case 0: b[next() % b.count] = UInt8(truncatingIfNeeded: next())
+                case 1: b = Array(b.prefix(next() % (b.count + 1)))
+                default: if b.count > 3 { b[2 + (next() % 2)] = UInt8(truncatingIfNeeded: next()) }
+                }
+                if b.isEmpty { break }
+            }
+            if (try? b.withUnsafeBytes { try RTCPPacket.parseCompound($0) }) != nil { parsed += 1 }
+        }
+        #expect(parsed > 1000)
+    }
+
     @Test func compoundRoundTrip() throws {
         let block = RTCPReportBlock(ssrc: 7, fractionLost: 25, cumulativeLost: -3, extendedHighestSequence: 0x1_0005, jitter: 80, lastSR: 0xAABB_CCDD, delaySinceLastSR: 65536)
         let packets: [RTCPPacket] = [

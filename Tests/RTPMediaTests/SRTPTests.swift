@@ -25,6 +25,23 @@ import Testing
         #expect(Array(buf[0..<m]) == Self.plain)
     }
 
+    /// AEAD_AES_128_GCM (RFC 7714) against libsrtp's GCM reference packet
+    /// (key 00..0f, salt a0..ab, SSRC 0xcafebabe, 16-byte tag).
+    @Test func gcmReferencePacket() throws {
+        let key: [UInt8] = Array(0x00...0x0f) + Array(0xa0...0xab)
+        let cipher: [UInt8] = [0x80, 0x0f, 0x12, 0x34, 0xde, 0xca, 0xfb, 0xad, 0xca, 0xfe, 0xba, 0xbe,
+                               0xc5, 0x00, 0x2e, 0xde, 0x04, 0xcf, 0xdd, 0x2e, 0xb9, 0x11, 0x59, 0xe0, 0x88, 0x0a, 0xa0, 0x6e,
+                               0xd2, 0x97, 0x68, 0x26, 0xf7, 0x96, 0xb2, 0x01, 0xdf, 0x31, 0x31, 0xa1, 0x27, 0xe8, 0xa3, 0x92]
+        let out = try SRTPSession(suite: .aeadAES128GCM, key: key, inbound: false)
+        var buf = Self.plain + [UInt8](repeating: 0, count: 32)
+        let n = try buf.withUnsafeMutableBytes { try out.protect($0, length: Self.plain.count) }
+        #expect(Array(buf[0..<n]) == cipher)
+        var back = cipher + [UInt8](repeating: 0, count: 8)
+        let inbound = try SRTPSession(suite: .aeadAES128GCM, key: key, inbound: true)
+        let m = try back.withUnsafeMutableBytes { try inbound.unprotect($0, length: cipher.count) }
+        #expect(Array(back[0..<m]) == Self.plain)
+    }
+
     @Test(arguments: SRTPSuite.allCases)
     func roundTripTamperAndReplay(_ suite: SRTPSuite) throws {
         let key = (0..<suite.keyLength).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }

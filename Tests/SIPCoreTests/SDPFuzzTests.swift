@@ -61,3 +61,33 @@ import Testing
         return (failures, parsed, answered)
     }
 }
+
+/// RFC 4568 `a=crypto` values mutated 100,000 times: each parses into a
+/// crypto line with the right key length, or is refused with an SDPError.
+@Suite struct SDESCryptoFuzzTests {
+    @Test func mutatedCryptoAttributesNeverCrash() {
+        let seeds = ["1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:32",
+                     "2 AEAD_AES_256_GCM inline:CczVwWqfaoJw5Kzcz+hhNRc6EfvTbxq5vfcRxo8OeZuA12WW9HwfnS8SxY8= KDR=1",
+                     "3 AES_CM_128_HMAC_SHA1_32 inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj;inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"].map { Array($0.utf8) }
+        let alphabet = Array("0123456789:|^;=+/ inlineAES_CMHMACSHA1_80GCM\u{0}\u{7f}é".utf8)
+        var state: UInt64 = 0xabc_def
+        func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
+        var accepted = 0
+        for i in 0..<100_000 {
+            var b = seeds[i % seeds.count]
+            for _ in 0...(next() % 3) {
+                switch next() % 4 {
+                case 0: if !b.isEmpty { b[next() % b.count] = alphabet[next() % alphabet.count] }
+                case 1: if !b.isEmpty { b.remove(at: next() % b.count) }
+                case 2: b.insert(alphabet[next() % alphabet.count], at: next() % (b.count + 1))
+                default: b = Array(b.prefix(next() % (b.count + 1)))
+                }
+            }
+            if let c = try? SDESCrypto(parsing: String(decoding: b, as: UTF8.self)) {
+                accepted += 1
+                if let suite = c.suite { #expect(c.keyMaterial.count == suite.keyMaterialLength) }
+            }
+        }
+        #expect(accepted > 100)
+    }
+}
