@@ -1,5 +1,9 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import SIPCore
 
@@ -32,7 +36,7 @@ struct Run: ParsableCommand {
         switch loaded {
         case .success(let c): cfg = c
         case .failure(let errors):
-            for e in errors.errors { FileHandle.standardError.write(Data("sipendpointd: \(config): \(e)\n".utf8)) }
+            for e in errors.errors { Text.printError("sipendpointd: \(config): \(e)") }
             throw ExitCode(ExitCode78.config)
         }
         let level = Logger.Level(rawValue: cfg.logLevel) ?? .info

@@ -1,5 +1,9 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `sipendpointd status`: asks the control port and prints a summary.
 struct Status: ParsableCommand {
@@ -20,25 +24,39 @@ struct Status: ParsableCommand {
         }
         let result = Self.get(address: address, port: port, path: "/v1/status", token: token)
         guard let data = result.body, result.status == 200 else {
-            FileHandle.standardError.write(Data("sipendpointd status: cannot read http://\(address):\(port)/v1/status: \(result.error ?? "HTTP \(result.status)")\n".utf8))
+            Text.printError("sipendpointd status: cannot read http://\(address):\(port)/v1/status: \(result.error ?? "HTTP \(result.status)")")
             throw ExitCode(3)
         }
         if json {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        guard let s = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw ExitCode(3) }
-        let ready = s["ready"] as? Bool ?? false
-        print("sipendpointd \(s["version"] as? String ?? "?"): \(ready ? "ready" : "NOT READY"), active site: \(s["active_site"] as? String ?? "none")")
-        for site in s["sites"] as? [[String: Any]] ?? [] {
-            var line = "  \(site["site"] as? String ?? "?"): \(site["state"] as? String ?? "?")"
-            if let t = site["target"] as? String { line += " via \(site["transport"] as? String ?? "?")://\(t)" }
-            if let e = site["expires"] as? Int { line += ", expires \(e) s" }
-            if let r = site["reason"] as? String { line += " — \(r)" }
-            line += " (since \(site["since"] as? String ?? "?"))"
+        guard let s = try? JSONDecoder().decode(Status.self, from: data) else { throw ExitCode(3) }
+        print("sipendpointd \(s.version ?? "?"): \(s.ready ? "ready" : "NOT READY"), active site: \(s.active_site ?? "none")")
+        for site in s.sites {
+            var line = "  \(site.site ?? "?"): \(site.state ?? "?")"
+            if let t = site.target { line += " via \(site.transport ?? "?")://\(t)" }
+            if let e = site.expires { line += ", expires \(e) s" }
+            if let r = site.reason { line += " — \(r)" }
+            line += " (since \(site.since ?? "?"))"
             print(line)
         }
-        print("  calls: \((s["calls"] as? [Any])?.count ?? 0)")
+        print("  calls: \(s.calls.count)")
+    }
+
+    /// What the status line reads of `/v1/status`.
+    struct Status: Decodable {
+        struct Site: Decodable {
+            let site: String?, state: String?, target: String?, transport: String?, reason: String?, since: String?
+            let expires: Int?
+        }
+        /// A call, only counted here.
+        struct Call: Decodable {}
+        let ready: Bool
+        let version: String?
+        let active_site: String?
+        let sites: [Site]
+        let calls: [Call]
     }
 
     /// A one-shot HTTP/1.1 GET over a blocking socket with 5 s timeouts.
@@ -62,10 +80,11 @@ struct Status: ParsableCommand {
             if n <= 0 { break }
             data.append(contentsOf: buf[0..<n])
         }
-        guard let split = data.range(of: Data("\r\n\r\n".utf8)) else { return (0, nil, "no HTTP answer") }
-        let head = String(decoding: data[..<split.lowerBound], as: UTF8.self)
+        let bytes = [UInt8](data), marker: [UInt8] = [13, 10, 13, 10]
+        guard let end = bytes.indices.dropLast(3).first(where: { bytes[$0..<($0 + 4)].elementsEqual(marker) }) else { return (0, nil, "no HTTP answer") }
+        let head = String(decoding: bytes[..<end], as: UTF8.self)
         let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
-        return (status, data[split.upperBound...], nil)
+        return (status, Data(bytes[(end + 4)...]), nil)
     }
 }
 

@@ -117,7 +117,7 @@ public enum ConfigSchema {
             c.enableIPv6 = b; return nil
         },
         Key(name: "sipendpoint.ip_version", help: "4, 6, 4,6 or 6,4: families in preference order (default 4,6)") { c, v in
-            switch v.replacingOccurrences(of: " ", with: "") {
+            switch v.replacing(" ", with: "") {
             case "4": c.ipVersion = [.ipv4]
             case "6": c.ipVersion = [.ipv6]
             case "4,6": c.ipVersion = [.ipv4, .ipv6]

@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import SIPCore
 
 /// The call routes: `GET /v1/calls`, per-call actions, Connector `DELETE /calls`.
@@ -14,8 +18,7 @@ extension ControlAPI {
         let parts = r.path.split(separator: "/").map(String.init)
         switch (r.method, parts.count) {
         case ("POST", 2) where parts == ["v1", "calls"]:
-            guard let object = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any], let to = object["to"] as? String,
-                  let uri = try? SIPURI(to), uri.isSIP else {
+            guard let to = ControlRequest.decode(ControlRequest.PlaceCall.self, r.body)?.to, let uri = try? SIPURI(to), uri.isSIP else {
                 return .error(400, "body must be {\"to\": \"sip:user@host\"}")
             }
             let result = service.queue.sync { service.calls.dial(uri) }
@@ -42,8 +45,7 @@ extension ControlAPI {
             case "hold": return perform(id) { $0.hold(id, true) }
             case "resume": return perform(id) { $0.hold(id, false) }
             case "dtmf":
-                guard let object = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any], let digits = object["digits"] as? String,
-                      !digits.isEmpty, digits.count <= 64, digits.uppercased().allSatisfy({ "0123456789*#ABCD".contains($0) }) else {
+                guard let digits = ControlRequest.decode(ControlRequest.DTMF.self, r.body)?.digits, !digits.isEmpty, digits.count <= 64, digits.uppercased().allSatisfy({ "0123456789*#ABCD".contains($0) }) else {
                     return .error(400, "body must be {\"digits\": \"...\"} with 0-9, *, #, A-D (at most 64)")
                 }
                 return perform(id) { $0.sendDTMF(id, digits) }
@@ -78,5 +80,5 @@ extension ControlAPI {
         return out
     }
 
-    static func number(_ d: Double) -> String { d.isFinite ? String(format: "%.3f", d) : "null" }
+    static func number(_ d: Double) -> String { Text.figure(d) }
 }

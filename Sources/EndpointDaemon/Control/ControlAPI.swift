@@ -1,5 +1,8 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import SIPCore
 
 /// Speaker/microphone settings the agent desktop drives (POST /audio).
@@ -95,17 +98,10 @@ final class ControlAPI: @unchecked Sendable {
         case ("POST", "/register"):
             var overrides: [String: String] = [:]
             if !r.body.isEmpty {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any] else {
-                    return .error(400, "body must be a JSON object of sipendpoint.* settings")
+                guard let object = ControlRequest.decode([String: ControlRequest.Scalar].self, r.body) else {
+                    return .error(400, "body must be a JSON object of sipendpoint.* settings, each a string, number or boolean")
                 }
-                for (k, v) in object {
-                    switch v {
-                    case let s as String: overrides[k] = s
-                    case let b as Bool: overrides[k] = b ? "true" : "false"
-                    case let n as NSNumber: overrides[k] = n.stringValue
-                    default: return .error(400, "\(k): value must be a string, number or boolean")
-                    }
-                }
+                for (k, v) in object { overrides[k] = v.setting }
             }
             let errors = service.queue.sync { service.startRegistrations(overrides: overrides) }
             if !errors.isEmpty {
@@ -121,19 +117,19 @@ final class ControlAPI: @unchecked Sendable {
             }
             return .json(200, "{\"result\":\"stopped\"}")
         case ("POST", "/audio"):
-            guard let object = (r.body.isEmpty ? [:] : try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] else {
-                return .error(400, "body must be a JSON object")
+            guard let object = r.body.isEmpty ? [:] : ControlRequest.decode([String: [String: ControlRequest.Scalar]].self, r.body) else {
+                return .error(400, "body must be a JSON object of speaker/microphone objects")
             }
-            for (device, value) in object {
-                guard device == "speaker" || device == "microphone", let fields = value as? [String: Any] else {
+            for (device, fields) in object {
+                guard device == "speaker" || device == "microphone" else {
                     return .error(400, "\(device): expected speaker or microphone objects")
                 }
                 if let v = fields["volume"] {
-                    guard let n = (v as? NSNumber)?.intValue, (0...100).contains(n), !(v is Bool) else { return .error(400, "\(device).volume must be 0-100") }
+                    guard case .integer(let n) = v, (0...100).contains(n) else { return .error(400, "\(device).volume must be 0-100") }
                     if device == "speaker" { audio.speakerVolume = n } else { audio.microphoneVolume = n }
                 }
                 if let m = fields["muted"] {
-                    guard let b = m as? Bool else { return .error(400, "\(device).muted must be true or false") }
+                    guard case .bool(let b) = m else { return .error(400, "\(device).muted must be true or false") }
                     if device == "speaker" { audio.speakerMuted = b } else { audio.microphoneMuted = b }
                 }
             }

@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import RTPMedia
 import SIPCore
 
@@ -32,11 +36,7 @@ enum ControlView {
         return (try? e.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }
 
-    static func rfc3339(_ t: Double) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date(timeIntervalSince1970: t))
-    }
+    static func rfc3339(_ t: Double) -> String { Text.rfc3339(t) }
 
     /// Rounds figures to what a person reads (three decimals); NaN/∞ become null.
     static func figure(_ d: Double?) -> Double? {

@@ -65,7 +65,7 @@ enum JSON {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            case _ where u.value < 0x20: out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16)
             default: out.unicodeScalars.append(u)
             }
         }
@@ -75,4 +75,8 @@ enum JSON {
     static func optional(_ s: String?) -> String { s.map(string) ?? "null" }
 }
 
-import Foundation
+import FoundationEssentials
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif

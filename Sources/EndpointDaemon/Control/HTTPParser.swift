@@ -95,12 +95,16 @@ struct HTTPParser: Sendable {
         var query: [String: String] = [:]
         for pair in target[target.index(after: q)...].split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1)
-            let key = String(kv[0]).removingPercentEncoding ?? String(kv[0])
-            let value = kv.count > 1 ? (String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(kv[1])) : ""
+            let key = Text.percentDecoded(kv[0]) ?? String(kv[0])
+            let value = kv.count > 1 ? (Text.percentDecoded(Substring(String(kv[1]).replacing("+", with: " "))) ?? String(kv[1])) : ""
             query[key] = value
         }
         return (String(target[..<q]), query)
     }
 }
 
-import Foundation
+import FoundationEssentials
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif

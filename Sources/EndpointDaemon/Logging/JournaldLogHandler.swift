@@ -1,5 +1,9 @@
 import CSIPSystemd
-import Foundation
+import FoundationEssentials
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 /// swift-log backend writing structured entries to journald with

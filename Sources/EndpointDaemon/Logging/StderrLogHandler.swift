@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 /// One line per event on stderr: time, level, label, message, then
@@ -21,7 +25,7 @@ struct StderrLogHandler: DaemonLogHandler {
             let text = "\(v)"
             line += text.contains(" ") || text.isEmpty ? " \(k)=\"\(text)\"" : " \(k)=\(text)"
         }
-        line = line.replacingOccurrences(of: "\r\n", with: "\\r\\n").replacingOccurrences(of: "\n", with: "\\n")
+        line = line.replacing("\r\n", with: "\\r\\n").replacing("\n", with: "\\n")
         line += "\n"
         line.utf8CString.withUnsafeBufferPointer { p in _ = write(2, p.baseAddress, p.count - 1) }
     }
@@ -29,11 +33,7 @@ struct StderrLogHandler: DaemonLogHandler {
     private static func timestamp() -> String {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        var tmv = tm()
-        var secs = ts.tv_sec
-        gmtime_r(&secs, &tmv)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tmv.tm_year + 1900, tmv.tm_mon + 1, tmv.tm_mday,
-                      tmv.tm_hour, tmv.tm_min, tmv.tm_sec, ts.tv_nsec / 1_000_000)
+        return Text.rfc3339(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
     }
 }
 

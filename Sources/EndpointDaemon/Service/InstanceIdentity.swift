@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `+sip.instance` UUID (RFC 5626 §4.1): made once, then kept in the
 /// state directory so the registrar sees the same instance after restarts.
@@ -7,7 +11,7 @@ enum InstanceIdentity {
         let fm = FileManager.default
         let path = stateDirectory + "/instance-id"
         if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-            let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let id = text.split(whereSeparator: \.isWhitespace).first.map(String.init) ?? ""
             if UUID(uuidString: id) != nil { return id.lowercased() }
         }
         do {
@@ -19,7 +23,7 @@ enum InstanceIdentity {
             _ = rename(tmp, path)
             return id
         } catch {
-            throw StateError(reason: "cannot keep the instance id in \(stateDirectory): \(error.localizedDescription)")
+            throw StateError(reason: "cannot keep the instance id in \(stateDirectory): \(error)")
         }
     }
 }

@@ -1,6 +1,9 @@
 import CSIPSystemd
 import Dispatch
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// systemd's notify protocol (Type=notify): READY=1 once the config is
 /// loaded and the sockets are bound, STATUS= with a one-line registration
