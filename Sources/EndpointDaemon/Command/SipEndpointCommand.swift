@@ -46,9 +46,8 @@ struct Run: ParsableCommand {
         }
         let logger = Logger(label: "sipendpointd")
         // A password in a file others can read is worth a warning at every start.
-        if cfg.passwordFile == nil, cfg.password != nil,
-           let attrs = try? FileManager.default.attributesOfItem(atPath: config),
-           let mode = attrs[.posixPermissions] as? Int, mode & 0o004 != 0 {
+        var info = stat()
+        if cfg.passwordFile == nil, cfg.password != nil, stat(config, &info) == 0, info.st_mode & S_IROTH != 0 {
             logger.warning("the config file holds a password and is readable by other users; use sipendpoint.password-file or chmod o-r",
                            metadata: ["file": "\(config)"])
         }
