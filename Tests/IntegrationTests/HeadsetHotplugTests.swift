@@ -56,8 +56,10 @@ import Testing
         #expect(q?["vq_alarm_on"] as? Bool == true && (q?["local_inter_mos"] as? Double ?? 0) > 3.5, "\(quality)")
         #expect(try await http("GET", "/session", port: control).body.contains("\"vq_alarm_on\":true"))
 
+        let unplugged = ContinuousClock.now
         try rig.writeHeadsets(plugged: false)
         #expect(await d.log.waitFor("playback=headsetB_out", timeout: .seconds(5)), "\(d.log.text)")
+        print("MEASURED headset unplugged mid-call → audio on the next headset in \(ContinuousClock.now - unplugged)")
         #expect(d.log.text.contains("capture=headsetB_in"))
         let aAfterUnplug = Self.size(rig, "a_out.raw")
         #expect(await Self.grows(rig, "b_out.raw", by: 32_000), "B silent after the move")
@@ -66,8 +68,10 @@ import Testing
         #expect(session.contains("headsetB_out") && session.contains("\"headset_used\":true"), "\(session)")
         #expect(try await http("GET", "/v1/calls", port: control).body.contains("\"state\":\"established\""))
 
+        let replugged = ContinuousClock.now
         try rig.writeHeadsets(plugged: true)
         #expect(await d.log.waitFor("playback=headsetA_out", count: 2, timeout: .seconds(5)), "\(d.log.text)")
+        print("MEASURED headset plugged back → audio back on it in \(ContinuousClock.now - replugged)")
         #expect(await Self.grows(rig, "a_out.raw", by: 32_000), "A silent after it came back")
         // The call was never ended by the moves; baresip hangs up at its 8 s.
         #expect(await d.log.waitFor("call ended", timeout: .seconds(15)), "\(d.log.text)")

@@ -155,6 +155,7 @@ import Testing
         let took = ContinuousClock.now - established
         #expect(status == 0, "\(said)\n\(d.log.text.suffix(3000))")
         // The refresh came at 45 s (sipp then answers it and sends BYE at once).
+        print("MEASURED session refresh (90 s, refresher=uas): call established → refresh answered and BYE done in \(took)")
         #expect(took > .seconds(44) && took < .seconds(50), "\(took)")
         #expect(await d.stop() == 0)
     }
