@@ -154,3 +154,30 @@ import Testing
         #expect(await d.stop() == 0)
     }
 }
+
+/// One binding per site across re-registrations within the process: a
+/// restart of the registrations (`POST /register`, as the agent desktop or
+/// a changed config does) keeps the REGISTER Call-ID and continues its CSeq
+/// (RFC 3261 §10.2), so kamailio holds one binding, not one per restart.
+@Suite struct RegistrationCallIDTests {
+    @Test func restartsKeepTheCallIDAndOneBinding() async throws {
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        var s = Daemon.settings(registrar: kam, regTimeout: 300)
+        let control = freePort()
+        s["sipendpoint.control-port"] = String(control)
+        let d = try await Daemon(s)
+        #expect(await d.log.waitFor("registration registered"), "\(d.log.text)")
+        for round in 1...3 {
+            #expect(try await http("POST", "/register", port: control).status == 200)
+            #expect(await kam.log.waitFor("REGISTER-SAVED", count: round + 1, timeout: .seconds(10)), "\(kam.log.text)")
+        }
+        let saved = kam.log.all.filter { $0.contains("REGISTER-SAVED") }
+        let callIDs = Set(saved.compactMap { $0.split(separator: " ").first { $0.hasPrefix("ci=") } })
+        let cseqs = saved.compactMap { line -> Int? in line.range(of: "cseq=").map { Int(line[$0.upperBound...].prefix { $0.isNumber }) ?? 0 } }
+        #expect(callIDs.count == 1, "\(saved)")
+        #expect(cseqs == cseqs.sorted() && Set(cseqs).count == cseqs.count, "\(cseqs)")
+        #expect(try await kam.bindings(user: "7001").count == 1)
+        #expect(await d.stop() == 0)
+    }
+}

@@ -14,6 +14,8 @@ import Synchronization
 /// `stack.queue`.
 final class EndpointService: @unchecked Sendable {
     private(set) var config: EndpointConfiguration
+    /// Each site's REGISTER Call-ID (kept for the life of the process) and the next CSeq.
+    var registrationDialogs: [Site: (callID: String, nextCSeq: UInt32)] = [:]
     let configPath: String
     let notifier = ServiceNotifier()
     let logger: Logger
@@ -132,7 +134,13 @@ final class EndpointService: @unchecked Sendable {
         let channels = specs.map { site, spec -> (Site, RegistrationClient) in
             var log = logger
             log[metadataKey: "site"] = "\(site)"
-            return (site, RegistrationClient(configuration: registrationConfig, spec: spec, resolver: resolver,
+            // One Call-ID per site for the life of the process, CSeq going on across restarts.
+            var siteConfig = registrationConfig
+            let dialog = registrationDialogs[site] ?? (RandomSource.system.hex(16), 1)
+            registrationDialogs[site] = dialog
+            siteConfig.callID = dialog.callID
+            siteConfig.firstCSeq = dialog.nextCSeq
+            return (site, RegistrationClient(configuration: siteConfig, spec: spec, resolver: resolver,
                                              transactions: stack.transactions, random: .system, keepAlive: config.keepAlive,
                                              failoverTimeout: EndpointConfiguration.failoverTransactionTimeout, otherSiteExists: specs.count > 1, logger: log))
         }
@@ -210,7 +218,11 @@ extension EndpointService {
         continuity = nil
         // The old controller must live until its unregistrations are answered.
         old.stop { [weak self] in
-            withExtendedLifetime(old) { self?.register() }
+            withExtendedLifetime(old) {
+                guard let self else { return }
+                for (site, client) in old.channelClients { self.registrationDialogs[site]?.nextCSeq = client.lastCSeq &+ 1 }
+                self.register()
+            }
         }
     }
 

@@ -61,6 +61,8 @@ public final class RegistrationClient: @unchecked Sendable {
     /// The stack's timer clock.
     public var clock: TimerClock { transactions.clock }
     public var status: RegistrationStatus { machine.status }
+    /// The CSeq of the last REGISTER sent.
+    public var lastCSeq: UInt32 { machine.lastCSeq }
     /// The target requests go to now (nil before resolution).
     public var currentTarget: SIPTarget? { index < targets.count ? targets[index] : nil }
 

@@ -27,6 +27,11 @@ public struct RegistrationConfiguration: Sendable {
     /// Refreshes happen at a random point in this fraction of the granted
     /// lifetime, so that many agents registered together spread out.
     public var refreshWindow: ClosedRange<Double>
+    /// The Call-ID of every REGISTER (RFC 3261 §10.2: one per boot cycle, so a
+    /// registrar replaces our binding instead of adding one); nil = a new one.
+    public var callID: String?
+    /// The CSeq of the first REGISTER (one above the last one sent with this Call-ID).
+    public var firstCSeq: UInt32 = 1
 
     public init(aor: SIPURI, registrarURI: SIPURI, authUser: String? = nil, password: String, realm: String? = nil, expires: UInt32 = 3600,
                 retryBase: Duration = .seconds(30), retryMax: Duration = .seconds(1800),

@@ -49,6 +49,8 @@ public struct RegistrationMachine: Sendable {
     private let callID: String
     private let fromTag: String
     private var cseq: UInt32 = 0
+    /// The CSeq of the last REGISTER sent (a successor with the same Call-ID continues above it).
+    public var lastCSeq: UInt32 { cseq }
     private var requestedExpires: UInt32
     private var consecutiveFailures = 0
     /// The challenge being answered, the header it goes in, and its nonce count.
@@ -63,7 +65,8 @@ public struct RegistrationMachine: Sendable {
         self.configuration = configuration
         self.random = random
         self.credentials = DigestCredentials(username: configuration.authUser, password: configuration.password)
-        self.callID = random.hex(16)
+        self.callID = configuration.callID ?? random.hex(16)
+        self.cseq = max(1, configuration.firstCSeq) - 1
         self.fromTag = random.hex(8)
         self.requestedExpires = configuration.expires
     }
