@@ -181,3 +181,39 @@ import Testing
         #expect(await d.stop() == 0)
     }
 }
+
+/// A box that restarts — killed without unregistering, then started on
+/// another port — still has one binding at kamailio: the new run's first
+/// REGISTER removes the Contact the old run left (kept in the state
+/// directory beside the instance id) while adding its own.
+@Suite struct StaleBindingTests {
+    @Test func restartOnAnotherPortLeavesOneBinding() async throws {
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        let work = Paths.tempDirectory("stale-binding")
+        var s = Daemon.settings(registrar: kam, regTimeout: 600)
+        s["sipendpoint.local-port"] = String(freePort())
+        let first = try await Daemon(s, work: work)
+        #expect(await first.log.waitFor("registration registered"), "\(first.log.text)")
+        // The binding is remembered in the state directory as soon as it stands (bounded wait for the file).
+        let remembered = work.appendingPathComponent("state/bindings").path
+        for _ in 0..<100 where !((try? String(contentsOfFile: remembered, encoding: .utf8)) ?? "").contains(":\(first.sipPort)") {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(((try? String(contentsOfFile: remembered, encoding: .utf8)) ?? "").contains("preferred sip:7001@127.0.0.1:\(first.sipPort)"))
+        first.child.kill9()
+        _ = await first.child.waitForExit(timeout: .seconds(5))
+        #expect(try await kam.bindings(user: "7001").count == 1)
+        s["sipendpoint.local-port"] = String(freePort())
+        s["sipendpoint.log-level"] = "trace" // the SIP messages, to see what the REGISTER carried
+        let second = try await Daemon(s, work: work)
+        #expect(await second.log.waitFor("registration registered"), "\(second.log.text)")
+        // The first REGISTER of the new run removes the old run's Contact (kamailio
+        // would also replace it by +sip.instance; registrars that match by Contact need this).
+        #expect(second.log.text.contains("<sip:7001@127.0.0.1:\(first.sipPort)>;expires=0"),
+                "\(second.log.all.filter { $0.contains("SIP sending") }.prefix(2))")
+        let bindings = try await kam.bindings(user: "7001")
+        #expect(bindings.count == 1 && bindings.first?.contact.contains(":\(second.sipPort)") == true, "\(bindings)")
+        #expect(await second.stop() == 0)
+    }
+}

@@ -208,3 +208,28 @@ import Testing
         #expect(m.status.reason?.contains("evil.example.net") == true)
     }
 }
+
+extension RegistrationMachineTests {
+    /// A previous run's binding goes in the first REGISTER with expires=0 (and
+    /// its authenticated repeat), never once the registration stands.
+    @Test func staleContactRemovedByTheFirstRegister() throws {
+        var config = RegistrationConfiguration(aor: SIPURI(user: "7001", host: "example.com"), registrarURI: SIPURI(host: "example.com"),
+                                               password: "pw", expires: 600, instanceID: "00000000-0000-0000-0000-000000000001")
+        let old = SIPURI(user: "7001", host: "192.0.2.10", port: 5999)
+        config.staleContacts = [old, contact]
+        config.callID = "kept-call-id"
+        config.firstCSeq = 41
+        var m = RegistrationMachine(configuration: config, random: .seeded(42))
+        let first = try #require(sent(m.handle(.start(contact: contact))))
+        let firstCSeq = try first.cseq.number
+        #expect(first.callID == "kept-call-id" && firstCSeq == 41)
+        let contacts = first.headers.values(.contact)
+        #expect(contacts.count == 2 && contacts[1] == "<sip:7001@192.0.2.10:5999>;expires=0", "\(contacts)")
+        let again = try #require(sent(m.handle(.response(reply(401, to: first, [(.wwwAuthenticate, challenge)])))))
+        #expect(again.headers.values(.contact).count == 2)
+        _ = m.handle(.response(reply(200, to: again, [(.contact, "<sip:7001@192.0.2.10:5060>;expires=600")])))
+        #expect(m.status.state == .registered)
+        let refresh = try #require(sent(m.handle(.timerFired(.refresh))))
+        #expect(refresh.headers.values(.contact).count == 1)
+    }
+}

@@ -71,7 +71,7 @@ struct Run: ParsableCommand {
         if !cfg.tls.verifyPeer {
             logger.warning("sipendpoint.tls.verify-peer = false: server certificates are NOT verified; anyone on the path can impersonate the SIP Server")
         }
-        let service = EndpointService(config: cfg, configPath: config, instanceID: instance, tls: tls, logger: logger)
+        let service = EndpointService(config: cfg, configPath: config, instanceID: instance, stateDirectory: stateDirectory, tls: tls, logger: logger)
         do {
             try service.start()
         } catch {

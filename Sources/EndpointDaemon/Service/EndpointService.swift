@@ -36,7 +36,12 @@ final class EndpointService: @unchecked Sendable {
     private var stopping = false
     private var finished = false
 
-    init(config: EndpointConfiguration, configPath: String, instanceID: String, tls: TLSContext?, logger: Logger) {
+    /// The Contacts last registered, per site (state directory), and those of this run.
+    let bindingMemory: BindingMemory?
+    private var savedBindings: [Site: SIPURI] = [:]
+
+    init(config: EndpointConfiguration, configPath: String, instanceID: String, stateDirectory: String? = nil, tls: TLSContext?, logger: Logger) {
+        self.bindingMemory = stateDirectory.map(BindingMemory.init)
         self.config = config
         self.configPath = configPath
         self.controlToken = Self.token(config)
@@ -111,7 +116,18 @@ final class EndpointService: @unchecked Sendable {
         stack.queue.async { self.register() }
     }
 
+    /// Keeps each site's registered Contact in the state directory when it changes.
+    private func rememberBindings() {
+        guard let memory = bindingMemory, let clients = continuity?.channelClients else { return }
+        var now = savedBindings
+        for (site, client) in clients { if let c = client.registeredContact { now[site] = c } }
+        guard now != savedBindings else { return }
+        savedBindings = now
+        memory.save(now)
+    }
+
     func register() {
+        if savedBindings.isEmpty, let memory = bindingMemory { savedBindings = memory.load() }
         var specs: [(Site, SIPTargetSpec)] = []
         do throws(RegistrationTargetError) {
             specs.append((.preferred, try config.registerTarget()))
@@ -140,6 +156,8 @@ final class EndpointService: @unchecked Sendable {
             registrationDialogs[site] = dialog
             siteConfig.callID = dialog.callID
             siteConfig.firstCSeq = dialog.nextCSeq
+            // What an earlier run left at this site goes in the first REGISTER, with expires=0.
+            if let old = savedBindings[site] { siteConfig.staleContacts = [old] }
             return (site, RegistrationClient(configuration: siteConfig, spec: spec, resolver: resolver,
                                              transactions: stack.transactions, random: .system, keepAlive: config.keepAlive,
                                              failoverTimeout: EndpointConfiguration.failoverTransactionTimeout, otherSiteExists: specs.count > 1, logger: log))
@@ -149,6 +167,7 @@ final class EndpointService: @unchecked Sendable {
         continuity = controller
         controller.onChange = { [weak self] state in
             guard let self else { return }
+            self.rememberBindings()
             self.notifier.status(Self.summary(state))
             self.control?.queue.async { self.control?.broadcast(reason: state.lastEvent) }
         }

@@ -61,6 +61,8 @@ public final class RegistrationClient: @unchecked Sendable {
     /// The stack's timer clock.
     public var clock: TimerClock { transactions.clock }
     public var status: RegistrationStatus { machine.status }
+    /// The Contact of our standing binding (nil while not registered).
+    public var registeredContact: SIPURI? { machine.registeredContact }
     /// The CSeq of the last REGISTER sent.
     public var lastCSeq: UInt32 { machine.lastCSeq }
     /// The target requests go to now (nil before resolution).

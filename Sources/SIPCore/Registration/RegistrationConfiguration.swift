@@ -32,6 +32,10 @@ public struct RegistrationConfiguration: Sendable {
     public var callID: String?
     /// The CSeq of the first REGISTER (one above the last one sent with this Call-ID).
     public var firstCSeq: UInt32 = 1
+    /// Bindings a previous run of this endpoint left (it was killed, or its
+    /// address or port changed): the first REGISTER removes them (`expires=0`)
+    /// while adding ours, so a restart never piles bindings up at the registrar.
+    public var staleContacts: [SIPURI] = []
 
     public init(aor: SIPURI, registrarURI: SIPURI, authUser: String? = nil, password: String, realm: String? = nil, expires: UInt32 = 3600,
                 retryBase: Duration = .seconds(30), retryMax: Duration = .seconds(1800),

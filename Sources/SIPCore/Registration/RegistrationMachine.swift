@@ -46,6 +46,10 @@ public struct RegistrationMachine: Sendable {
     private let credentials: DigestCredentials
     public private(set) var status = RegistrationStatus(state: .idle)
     private var contact: SIPURI?
+    /// A previous run's bindings still to remove (until a REGISTER succeeds).
+    private var stale: [SIPURI]
+    /// The Contact of our standing binding (nil while not registered).
+    public var registeredContact: SIPURI? { status.state == .registered ? contact : nil }
     private let callID: String
     private let fromTag: String
     private var cseq: UInt32 = 0
@@ -69,6 +73,7 @@ public struct RegistrationMachine: Sendable {
         self.cseq = max(1, configuration.firstCSeq) - 1
         self.fromTag = random.hex(8)
         self.requestedExpires = configuration.expires
+        self.stale = configuration.staleContacts
     }
 
     public var isStopping: Bool { stopping }
@@ -143,6 +148,7 @@ public struct RegistrationMachine: Sendable {
             if stopping { return transition(.stopped, reason: nil) + [.stopped] }
             let granted = grantedExpires(in: r)
             guard granted > 0 else { return failed("registrar granted no lifetime for our binding", retryAfter: nil) }
+            stale = []
             let refresh = Double(granted) * random.uniform(configuration.refreshWindow)
             return transition(.registered, reason: nil, expires: granted) + [.schedule(.refresh, .milliseconds(Int64(refresh * 1000)))]
         case 401, 407:
@@ -276,6 +282,11 @@ public struct RegistrationMachine: Sendable {
             var params = SIPParameters([.init(name: "+sip.instance", value: "\"<urn:uuid:\(configuration.instanceID)>\"")])
             if expires == 0 { params.set("expires", "0") }
             h.append(.contact, SIPNameAddress(uri: contact, parameters: params).description)
+            if expires > 0 {
+                for old in stale where old != contact {
+                    h.append(.contact, SIPNameAddress(uri: old, parameters: SIPParameters([.init(name: "expires", value: "0")])).description)
+                }
+            }
         }
         if let expires { h.append(.expires, String(expires)) }
         h.append(.allow, CallPolicy.allowedMethods.map(\.rawValue).joined(separator: ", "))
