@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// One HTTP/1.1 request, as parsed.
 struct HTTPRequest: Sendable {
     var method: String
@@ -74,9 +76,3 @@ enum JSON {
 
     static func optional(_ s: String?) -> String { s.map(string) ?? "null" }
 }
-
-import FoundationEssentials
-import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,3 +1,6 @@
+import FoundationEssentials
+import SIPCore
+
 /// Why a request could not be read, with the status to answer.
 struct HTTPParseError: Error, Sendable, Equatable {
     var status: Int
@@ -95,16 +98,10 @@ struct HTTPParser: Sendable {
         var query: [String: String] = [:]
         for pair in target[target.index(after: q)...].split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1)
-            let key = Text.percentDecoded(kv[0]) ?? String(kv[0])
-            let value = kv.count > 1 ? (Text.percentDecoded(Substring(String(kv[1]).replacing("+", with: " "))) ?? String(kv[1])) : ""
+            let key = PercentEncoding.decode(ArraySlice(kv[0].utf8)) ?? String(kv[0])
+            let value = kv.count > 1 ? (PercentEncoding.decode(ArraySlice(String(kv[1]).replacing("+", with: " ").utf8)) ?? String(kv[1])) : ""
             query[key] = value
         }
         return (String(target[..<q]), query)
     }
 }
-
-import FoundationEssentials
-import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif

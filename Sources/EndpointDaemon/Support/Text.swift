@@ -5,19 +5,6 @@ import Glibc
 /// Small text helpers the daemon needs without Foundation (the daemon links
 /// FoundationEssentials only: no ICU, a smaller footprint on every agent box).
 enum Text {
-    /// RFC 3986 percent-decoding (bytes, then UTF-8); nil for a broken escape.
-    static func percentDecoded(_ s: Substring) -> String? {
-        var out: [UInt8] = []
-        var bytes = Array(s.utf8)[...]
-        while let b = bytes.popFirst() {
-            guard b == UInt8(ascii: "%") else { out.append(b); continue }
-            guard bytes.count >= 2, let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) else { return nil }
-            out.append(v)
-            bytes = bytes.dropFirst(2)
-        }
-        return String(validating: out, as: UTF8.self)
-    }
-
     /// `n` in decimal with at least `width` digits (zero-padded).
     static func padded(_ n: Int, _ width: Int) -> String {
         let s = String(n)

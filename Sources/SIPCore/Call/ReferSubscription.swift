@@ -36,7 +36,8 @@ public struct ReferSubscription: Sendable {
         var uri = address.uri
         var headers: [(SIPHeaderName, String)] = []
         for h in uri.headers where !Self.refusedEmbedded.contains(h.name.lowercased()) {
-            headers.append((SIPHeaderName(h.name), Self.percentDecoded(h.value ?? "")))
+            let raw = h.value ?? ""
+            headers.append((SIPHeaderName(h.name), PercentEncoding.decode(ArraySlice(raw.utf8)) ?? raw))
         }
         uri.headers = []
         target = uri
@@ -68,20 +69,5 @@ public struct ReferSubscription: Sendable {
         n.headers.append(.contentType, "message/sipfrag;version=2.0")
         n.body = Array("SIP/2.0 \(code) \(reason)\r\n".utf8)
         return n
-    }
-
-    /// RFC 3986 percent-decoding of an embedded header value (bytes, then UTF-8).
-    static func percentDecoded(_ s: String) -> String {
-        var out: [UInt8] = []
-        var bytes = Array(s.utf8)[...]
-        while let b = bytes.popFirst() {
-            if b == UInt8(ascii: "%"), bytes.count >= 2, let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) {
-                out.append(v)
-                bytes = bytes.dropFirst(2)
-            } else {
-                out.append(b)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

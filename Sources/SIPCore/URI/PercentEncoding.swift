@@ -1,7 +1,7 @@
 /// `%HH` escaping for SIP URI components (RFC 3261 §25.1, `escaped`).
-enum PercentEncoding {
+public enum PercentEncoding {
     /// Decodes escapes; nil when a `%` is not followed by two hex digits.
-    static func decode(_ bytes: ArraySlice<UInt8>) -> String? {
+    public static func decode(_ bytes: ArraySlice<UInt8>) -> String? {
         guard bytes.contains(UInt8(ascii: "%")) else { return String(decoding: bytes, as: UTF8.self) }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
