@@ -22,7 +22,8 @@ import Testing
             let fd = self.fd
             return await offPool {
                 var out: [String] = []
-                let deadline = Date().addingTimeInterval(Double(timeout.components.seconds))
+                // The whole duration (a sub-second timeout has 0 whole seconds).
+                let deadline = Date().addingTimeInterval(Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
                 while Date() < deadline {
                     var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                     guard poll(&pfd, 1, 200) > 0 else { continue }
