@@ -19,15 +19,15 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
     public let localRTP: SocketAddress
     public let localRTCP: SocketAddress
     public let queue: DispatchQueue
-    private let rtp: ReadSource
-    private let rtcp: ReadSource
+    let rtp: ReadSource
+    let rtcp: ReadSource
     private let packets = PacketRing()
-    private let ssrc: UInt32
-    private let cname: String
-    private let clock: @Sendable () -> Int64
+    let ssrc: UInt32
+    let cname: String
+    let clock: @Sendable () -> Int64
 
     /// Network side (on `queue`).
-    private struct Network {
+    struct Network {
         var parameters: StreamParameters?
         /// The negotiated remote in kernel form: received sources are compared with it.
         var remote: RawSocketAddress?
@@ -43,10 +43,10 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         var intervalLossPercent = 0.0
         var totalLossPercent = 0.0
     }
-    private let network = Mutex(Network())
+    let network = Mutex(Network())
 
     /// Audio side (audio thread), replaced whole by `apply`.
-    private final class Audio: @unchecked Sendable {
+    final class Audio: @unchecked Sendable {
         let parameters: StreamParameters
         let codec: AudioCodec
         var jitter: JitterBuffer
@@ -84,25 +84,25 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         }
         deinit { packet.deallocate(); pcm.deallocate() }
     }
-    private let audio = Mutex<Audio?>(nil)
+    let audio = Mutex<Audio?>(nil)
 
     // Counters crossing threads.
-    private let sent = Atomic<Int>(0)
-    private let sentOctets = Atomic<Int>(0)
-    private let concealed = Atomic<Int>(0)
+    let sent = Atomic<Int>(0)
+    let sentOctets = Atomic<Int>(0)
+    let concealed = Atomic<Int>(0)
     /// The far end's last comfort-noise level (−dBov), and how many CN
     /// packets came (the audio thread notices a new silence by the count).
     private let comfortNoiseLevel = Atomic<Int>(127)
     private let comfortNoiseCount = Atomic<Int>(0)
-    private let recovered = Atomic<Int>(0)
-    private let bufferDelay = Atomic<Int>(0)
-    private let srtpFailures = Atomic<Int>(0)
+    let recovered = Atomic<Int>(0)
+    let bufferDelay = Atomic<Int>(0)
+    let srtpFailures = Atomic<Int>(0)
     /// Muted microphone: silence is sent (the stream keeps its timing).
     public let muted = Atomic<Bool>(false)
     /// Digits waiting to go out as RFC 4733 events.
     private let dtmfOut = Mutex<[UInt8]>([])
-    private var rtcpTimer: DispatchSourceTimer?
-    private var inactivityReported = false
+    var rtcpTimer: DispatchSourceTimer?
+    var inactivityReported = false
 
     /// RFC 4733 digits received (on `queue`).
     public var onDTMF: (@Sendable (Character) -> Void)?
@@ -381,7 +381,7 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
 
     /// The checks every packet passes: from the negotiated address (no media
     /// hijack), and authentic under SRTP/SRTCP. Returns the plain length.
-    private func admit(_ packet: UnsafeMutableRawBufferPointer, from: UnsafePointer<sockaddr_storage>, rtcp: Bool, _ n: inout Network) -> Int? {
+    func admit(_ packet: UnsafeMutableRawBufferPointer, from: UnsafePointer<sockaddr_storage>, rtcp: Bool, _ n: inout Network) -> Int? {
         guard let remote = n.remote, remote.sameHost(as: from) else {
             n.foreign += 1
             return nil
@@ -400,122 +400,6 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         guard payload.count >= 4, payload[1] & 0x80 != 0, n.lastDTMFTimestamp != timestamp else { return }
         n.lastDTMFTimestamp = timestamp
         if Int(payload[0]) < Self.dtmfDigits.count { onDTMF?(Self.dtmfDigits[Int(payload[0])]) }
-    }
-
-    private func handleRTCP(_ packet: UnsafeMutableRawBufferPointer, from: UnsafePointer<sockaddr_storage>) {
-        let nowNTP = Self.ntpNow()
-        network.withLock { n in
-            guard let length = admit(packet, from: from, rtcp: true, &n) else { return }
-            guard let list = try? RTCPPacket.parseCompound(UnsafeRawBufferPointer(rebasing: packet[0..<length])) else { return }
-            for item in list {
-                var blocks: [RTCPReportBlock] = []
-                switch item {
-                case let .senderReport(_, ntp, _, _, _, reports):
-                    n.lastSRMiddle = UInt32(truncatingIfNeeded: ntp >> 16)
-                    n.lastSRAt = clock()
-                    blocks = reports
-                case let .receiverReport(_, reports):
-                    blocks = reports
-                default:
-                    break
-                }
-                // RFC 3550 §6.4.1: RTT = arrival − LSR − DLSR, in 1/65536 s.
-                for b in blocks where b.ssrc == ssrc && b.lastSR != 0 {
-                    let middle = UInt32(truncatingIfNeeded: nowNTP >> 16)
-                    let rtt = Int64(Int32(bitPattern: middle &- b.lastSR &- b.delaySinceLastSR))
-                    if rtt >= 0 { n.rttMs = Double(rtt) * 1000 / 65536 }
-                }
-            }
-        }
-    }
-
-    /// NTP time now (RFC 3550 §4): seconds since 1900 in the high 32 bits.
-    static func ntpNow() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        let seconds = UInt64(ts.tv_sec) + 2_208_988_800
-        return seconds << 32 | (UInt64(ts.tv_nsec) << 32) / 1_000_000_000
-    }
-
-    private func startRTCP() {
-        let t = DispatchSource.makeTimerSource(queue: queue)
-        t.schedule(deadline: .now() + .seconds(1), repeating: .seconds(5), leeway: .milliseconds(100))
-        t.setEventHandler { [weak self] in self?.rtcpTick() }
-        rtcpTimer = t
-        t.resume()
-    }
-
-    private func rtcpTick() {
-        let now = clock()
-        var out: [UInt8] = []
-        var dead = false
-        network.withLock { n in
-            guard let p = n.parameters else { return }
-            let r = n.stats.intervalReport()
-            n.intervalLossPercent = Double(r.fractionLost) * 100 / 256
-            n.totalLossPercent = n.stats.expected == 0 ? 0 : max(0, Double(n.stats.cumulativeLost) * 100 / Double(n.stats.expected))
-            var blocks: [RTCPReportBlock] = []
-            if let source = n.stats.ssrc {
-                let dlsr = n.lastSRAt == 0 ? 0 : UInt32(truncatingIfNeeded: (now - n.lastSRAt) * 65536 / 1_000_000)
-                blocks.append(RTCPReportBlock(ssrc: source, fractionLost: r.fractionLost, cumulativeLost: r.cumulativeLost,
-                                              extendedHighestSequence: r.extendedMax, jitter: r.jitter, lastSR: n.lastSRMiddle, delaySinceLastSR: dlsr))
-            }
-            if p.sends {
-                let ts = audio.withLock { $0?.timestamp } ?? 0
-                RTCPPacket.senderReport(ssrc: ssrc, ntp: Self.ntpNow(), rtpTimestamp: ts, packets: UInt32(truncatingIfNeeded: sent.load(ordering: .relaxed)),
-                                        octets: UInt32(truncatingIfNeeded: sentOctets.load(ordering: .relaxed)), reports: blocks).write(to: &out)
-            } else {
-                RTCPPacket.receiverReport(ssrc: ssrc, reports: blocks).write(to: &out)
-            }
-            RTCPPacket.sourceDescription(ssrc: ssrc, cname: cname).write(to: &out)
-            if let timeout = inactivityTimeout, p.receives, !inactivityReported, Double(now - n.lastPacketAt) / 1e6 > timeout.seconds { dead = true }
-            sendRTCP(&out, parameters: p, srtp: n.rtcpOut)
-        }
-        if dead {
-            inactivityReported = true
-            onInactive?()
-        }
-    }
-
-    private func sendRTCP(_ out: inout [UInt8], parameters p: StreamParameters, srtp: SRTPSession?) {
-        let length = out.count
-        out += [UInt8](repeating: 0, count: 32)
-        var n = length
-        if let srtp {
-            guard let l = try? out.withUnsafeMutableBytes({ b throws(MediaError) in try srtp.protectRTCP(b, length: length) }) else { return }
-            n = l
-        }
-        let fd = p.rtcpMux ? rtp.fd : rtcp.fd
-        let dest = p.rtcpMux ? p.remote : p.remoteRTCP
-        _ = out.withUnsafeBytes { b in dest.withSockAddr { sendto(fd, b.baseAddress, n, Int32(MSG_DONTWAIT), $0, $1) } }
-    }
-
-    /// Figures now; the MOS by the E-model from loss, jitter-buffer delay and RTT.
-    public func statistics() -> StreamStatistics {
-        var s = StreamStatistics()
-        s.packetsSent = sent.load(ordering: .relaxed)
-        s.concealedFrames = concealed.load(ordering: .relaxed)
-        s.recoveredFrames = recovered.load(ordering: .relaxed)
-        s.jitterBufferMs = bufferDelay.load(ordering: .relaxed)
-        s.srtpFailures = srtpFailures.load(ordering: .relaxed)
-        let codecImpairment: EModel.CodecImpairment
-        switch parameters?.codec {
-        case .opus: codecImpairment = .opus
-        default: codecImpairment = .g711PLC
-        }
-        let ptime = Double(parameters?.ptimeMs ?? 20)
-        network.withLock { n in
-            s.packetsReceived = Int(n.stats.received)
-            s.packetsLost = max(0, Int(n.stats.cumulativeLost))
-            s.jitterMs = n.stats.jitter * 1000 / Double(parameters?.rtpClockRate ?? 8000)
-            s.rttMs = n.rttMs
-            s.foreignPackets = n.foreign
-            let delay = (n.rttMs ?? 0) / 2 + Double(s.jitterBufferMs) + ptime
-            let total = n.stats.expected == 0 ? 0 : max(0, Double(n.stats.cumulativeLost) * 100 / Double(n.stats.expected))
-            s.localMOS = EModel.mos(codec: codecImpairment, lossPercent: total, oneWayDelayMs: delay)
-            s.intervalMOS = EModel.mos(codec: codecImpairment, lossPercent: n.intervalLossPercent, oneWayDelayMs: delay)
-        }
-        return s
     }
 
     /// Sends RTCP BYE and closes the sockets, on the stream's queue (the
