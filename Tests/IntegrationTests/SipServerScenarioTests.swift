@@ -273,10 +273,15 @@ import Testing
         invite("\(callID);to-tag=nope;from-tag=\(theirs)", branch: "z9hG4bK-rep-0", id: "replacing-0")
         let refused = await client.receiveMessages(timeout: .seconds(3)) { ($0.statusCode ?? 0) >= 200 }
         #expect(refused.last?.statusCode == 481, "\(refused.map { $0.statusCode ?? 0 })")
+        // ACK for the 481 (else it is retransmitted into the next exchange).
+        let toTag = refused.last?.to?.tag ?? ""
+        client.send("ACK sip:7001@127.0.0.1:\(d.sipPort) SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:\(client.localPort);branch=z9hG4bK-rep-0\r\n"
+                    + "Max-Forwards: 70\r\nFrom: <sip:sipserver@127.0.0.1>;tag=r1\r\nTo: <sip:7001@127.0.0.1>;tag=\(toTag)\r\nCall-ID: replacing-0\r\n"
+                    + "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n")
         // Naming it: answered at once (200 with SDP), and sipp's call gets our BYE.
         invite("\(callID);to-tag=\(ours);from-tag=\(theirs)", branch: "z9hG4bK-rep-1", id: "replacing-1")
-        let answered = await client.receiveMessages(timeout: .seconds(3)) { ($0.statusCode ?? 0) >= 200 }
-        #expect(answered.last?.statusCode == 200 && !(answered.last?.body.isEmpty ?? true), "\(answered.map { $0.statusCode ?? 0 })")
+        let answered = await client.receiveMessages(timeout: .seconds(3)) { $0.callID == "replacing-1" && ($0.statusCode ?? 0) >= 200 }
+        #expect(answered.last?.callID == "replacing-1" && answered.last?.statusCode == 200 && !(answered.last?.body.isEmpty ?? true), "\(answered.map { $0.statusCode ?? 0 })")
         let (status, said) = await sipp.finish()
         #expect(status == 0, "\(said)\n\(d.log.text.suffix(2000))")
         #expect(d.log.text.contains("call replaced"))
