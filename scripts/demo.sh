@@ -59,21 +59,8 @@ pcm() { # name infile outfile
 { pcm agent_in "$work/agent_in.fifo" /dev/null; pcm agent_out "" "$work/agent_out.raw"
   pcm far_in "$work/far_in.fifo" /dev/null; pcm far_out "" "$work/far_out.fifo"; } > "$work/.asoundrc"
 mkdir -p "$work/baresip"
-cat > "$work/baresip/config" <<BCONF
-poll_method epoll
-sip_listen 127.0.0.1:${DEMO_FAR_PORT:-5072}
-net_interface 127.0.0.1
-audio_player alsa,far_out
-audio_source alsa,far_in
-audio_alert alsa,far_out
-module_path /usr/lib/baresip/modules
-module g711.so
-module opus.so
-module srtp.so
-module alsa.so
-module account.so
-module menu.so
-BCONF
+# The far end's config is the one the tests use (testing/audio/baresip.conf.in).
+sed "s/@SIP_PORT@/${DEMO_FAR_PORT:-5072}/" testing/audio/baresip.conf.in > "$work/baresip/config"
 echo "<sip:customer@127.0.0.1:${DEMO_FAR_PORT:-5072}>;regint=0;answermode=auto;audio_codecs=opus/48000/1;mediaenc=srtp-mand" > "$work/baresip/accounts"
 
 echo "== sipendpointd --config $work/sipendpointd.conf"

@@ -39,7 +39,9 @@ def feed(fifo, raw, seconds):
                 os.write(fd, chunk + b"\0" * (CHUNK - len(chunk)))
             except BrokenPipeError:
                 os.close(fd)
-                fd = os.open(fifo, os.O_WRONLY)
+                fd = reopen(fifo, start + seconds)
+                if fd is None:
+                    return  # nobody opened it again before the feed's time ran out
                 n = int((time.monotonic() - start) / 0.02)
                 continue
             n += 1
@@ -47,7 +49,21 @@ def feed(fifo, raw, seconds):
             if delay > 0:
                 time.sleep(delay)
     finally:
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
+
+
+def reopen(fifo, deadline):
+    # The next reader, polled every 10 ms until `deadline` (a plain blocking
+    # open would wait forever once the call is over).
+    while time.monotonic() < deadline:
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            os.set_blocking(fd, True)
+            return fd
+        except OSError:  # ENXIO: no reader yet
+            time.sleep(0.01)
+    return None
 
 
 def drain(fifo, out, seconds):

@@ -20,6 +20,11 @@ extension ControlAPI {
     }
 
     func checkQuality() {
+        // Nobody listening: no hop onto the SIP queue; a stream that opens later hears the alarms as they stand.
+        guard sinks.contains(where: { $0.isOpen }) else {
+            alarms = [:]
+            return
+        }
         let snap = snapshot()
         let threshold = snap.config.calls.vqAlarmMOS
         var now: [String: Bool] = [:]

@@ -20,7 +20,7 @@ final class ControlAPI: @unchecked Sendable {
     unowned let service: EndpointService
     let queue: DispatchQueue
     var audio = AudioState()
-    private var sinks: [EventSink] = []
+    private(set) var sinks: [EventSink] = []
     /// Each call's voice-quality alarm as last pushed (ControlAPI+Quality).
     var alarms: [String: Bool] = [:]
     var qualityTimer: DispatchSourceTimer?

@@ -36,13 +36,8 @@ enum ControlView {
         return (try? e.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }
 
-    static func rfc3339(_ t: Double) -> String { Text.rfc3339(t) }
-
     /// Rounds figures to what a person reads (three decimals); NaN/∞ become null.
-    static func figure(_ d: Double?) -> Double? {
-        guard let d, d.isFinite else { return nil }
-        return (d * 1000).rounded() / 1000
-    }
+    static func figure(_ d: Double?) -> Double? { d.flatMap(Text.rounded) }
 
     struct Media: Encodable {
         let m: CallMediaStatistics
@@ -86,7 +81,7 @@ enum ControlView {
             try k.encode(c.heldRemotely, forKey: .held_remotely)
             try k.encode(c.codec, forKey: .codec)
             try k.encode(c.srtp, forKey: .srtp)
-            try k.encode(rfc3339(c.since), forKey: .since)
+            try k.encode(Text.rfc3339(c.since), forKey: .since)
             try k.encode(c.media.map(Media.init), forKey: .media)
             try k.encode(c.localTag, forKey: .local_tag)
             try k.encode(c.remoteTag, forKey: .remote_tag)
@@ -128,9 +123,9 @@ enum ControlView {
             try k.encode(ControlAPI.apiState(c.state), forKey: .state)
             try k.encode(c.state.rawValue, forKey: .detail)
             try k.encode(c.reason, forKey: .reason)
-            try k.encode(rfc3339(c.since), forKey: .since)
+            try k.encode(Text.rfc3339(c.since), forKey: .since)
             try k.encode(c.expires, forKey: .expires)
-            try k.encode(c.lastSuccess.map(rfc3339), forKey: .last_success)
+            try k.encode(c.lastSuccess.map(Text.rfc3339), forKey: .last_success)
         }
     }
 

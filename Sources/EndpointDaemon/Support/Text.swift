@@ -11,10 +11,12 @@ enum Text {
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 
-    /// A figure with three decimals at most ("4.409", "0.05", "12").
+    /// `d` to three decimals at most; nil when it is not finite.
+    static func rounded(_ d: Double) -> Double? { d.isFinite ? (d * 1000).rounded() / 1000 : nil }
+
+    /// A figure with three decimals at most ("4.409", "0.05", "12"; "null" when not finite).
     static func figure(_ d: Double) -> String {
-        guard d.isFinite else { return "null" }
-        let r = (d * 1000).rounded() / 1000
+        guard let r = rounded(d) else { return "null" }
         return r == r.rounded() && abs(r) < 1e15 ? String(Int(r)) : String(r)
     }
 

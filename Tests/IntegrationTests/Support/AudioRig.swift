@@ -99,23 +99,10 @@ struct AudioRig {
     func baresip(sipPort: UInt16, codecs: String, srtp: Bool, dial target: String?, seconds: Int) throws -> ChildProcess {
         let conf = dir.appendingPathComponent("baresip")
         try FileManager.default.createDirectory(at: conf, withIntermediateDirectories: true)
-        try """
-        poll_method epoll
-        sip_listen 127.0.0.1:\(sipPort)
-        net_interface 127.0.0.1
-        audio_player alsa,far_out
-        audio_source alsa,far_in
-        audio_alert alsa,far_out
-        module_path /usr/lib/baresip/modules
-        module g711.so
-        module opus.so
-        module srtp.so
-        module alsa.so
-        module account.so
-        module menu.so
-        rtp_ports 40000-40999
-
-        """.write(to: conf.appendingPathComponent("config"), atomically: true, encoding: .utf8)
+        // One far-end config for the tests and the demo (testing/audio/baresip.conf.in).
+        let template = try String(contentsOf: Paths.root.appendingPathComponent("testing/audio/baresip.conf.in"), encoding: .utf8)
+        try template.replacingOccurrences(of: "@SIP_PORT@", with: String(sipPort))
+            .write(to: conf.appendingPathComponent("config"), atomically: true, encoding: .utf8)
         try "<sip:far@127.0.0.1:\(sipPort)>;regint=0;answermode=auto;audio_codecs=\(codecs)\(srtp ? ";mediaenc=srtp-mand" : "")\n"
             .write(to: conf.appendingPathComponent("accounts"), atomically: true, encoding: .utf8)
         var args = ["-f", conf.path, "-t", String(seconds)]
