@@ -4,6 +4,7 @@
 // percentage of one core; and how many such calls one core carries.
 // Then the endpoint's own added delay on a clean network (Delay.swift).
 // Run: swift run -c release MediaBench [seconds-of-audio]
+// (MediaBench impair ...: the receive path under a modelled network, Impair.swift)
 import RTPMedia
 #if canImport(Glibc)
 import Glibc
@@ -79,13 +80,21 @@ func run(_ name: String, seconds: Int, makeCodec: () throws -> AudioCodec, paylo
     print("\(name): \(fixed(percent, 3)) % of one core per call (both directions), \(calls) calls per core; \(fixed(kbps, 1)) kbit/s on the wire each way")
 }
 
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "impair" {
+    do { try impair(Array(CommandLine.arguments.dropFirst(2))) } catch {
+        print("MediaBench impair failed: \(error)")
+        exit(1)
+    }
+    exit(0)
+}
 let seconds = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 60 : 60
 var opus = OpusCodec.Settings()
 opus.sampleRate = 16000
+if let v = getenv("OPUS_BITRATE").flatMap({ Int(String(cString: $0)) }) { opus.bitrate = v }
 do {
-    for complexity in [8, 5, 3, 1] {
+    for complexity in [8, 6, 5, 3, 1] {
         opus.complexity = complexity
-        try run("Opus 16 kHz complexity \(complexity) + SRTP", seconds: seconds, makeCodec: { try OpusCodec(opus) }, payloadType: 111, srtp: true)
+        try run("Opus 16 kHz \(opus.bitrate / 1000) kbit/s complexity \(complexity) + SRTP", seconds: seconds, makeCodec: { try OpusCodec(opus) }, payloadType: 111, srtp: true)
     }
     try run("PCMA + SRTP", seconds: seconds, makeCodec: { G711Codec(law: .a) }, payloadType: 8, srtp: true)
     try run("PCMU (plain RTP)", seconds: seconds, makeCodec: { G711Codec(law: .mu) }, payloadType: 0, srtp: false)

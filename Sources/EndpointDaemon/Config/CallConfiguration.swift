@@ -24,6 +24,8 @@ public struct CallConfiguration: Sendable, Hashable {
             : AudioDeviceSettings(capture: audioIn, playback: audioOut)
     }
     public var rtpPorts: ClosedRange<UInt16> = 16384...32767
+    /// Our Opus encoder (bitrate, complexity); the far end's fmtp still caps the bitrate.
+    public var opus = OpusCodec.Settings()
     /// Seconds without RTP before a call is reported dead (nil = never).
     public var rtpInactivityTimeout: Duration? = .seconds(30)
     /// The address put in SDP for our media instead of the local one (a
@@ -129,6 +131,14 @@ extension ConfigSchema {
         Key(name: "sipendpoint.policy.endpoint.public_address", help: "IP address written in SDP for our media instead of the local one (NAT or relay in front of this box; default: the local address)") { c, v in
             guard v.isEmpty || IPAddressText.isIPLiteral(v) else { return "must be empty or a numeric IP address" }
             c.calls.publicAddress = v.isEmpty ? nil : v; return nil
+        },
+        Key(name: "sipendpoint.media.opus-bitrate", help: "bit/s the Opus encoder aims for, 6000-510000 (default 64000; the far end's maxaveragebitrate caps it)") { c, v in
+            guard let n = Int(v), n >= 6000, n <= 510_000 else { return "must be from 6000 to 510000 bit/s" }
+            c.calls.opus.bitrate = n; return nil
+        },
+        Key(name: "sipendpoint.media.opus-complexity", help: "Opus encoder complexity 0-10: quality against CPU (default 6)") { c, v in
+            guard let n = Int(v), n >= 0, n <= 10 else { return "must be from 0 to 10" }
+            c.calls.opus.complexity = n; return nil
         },
         Key(name: "sipendpoint.quality.vq-alarm-mos", help: "a call's voice-quality alarm (vq_alarm_on, the quality event) is on while its MOS over the last interval is below this (1.0-4.5; default 3.6)") { c, v in
             guard let n = Double(v), n >= 1, n <= 4.5 else { return "must be a MOS from 1.0 to 4.5" }

@@ -20,7 +20,7 @@ final class RTPMediaProvider: CallMediaProvider, @unchecked Sendable {
     func openSession(localIP: String) throws(SDPError) -> CallMediaSession {
         guard let address = SocketAddress(ip: localIP, port: 0) else { throw SDPError(.notAcceptable, "no usable local address for media (\(localIP))") }
         do throws(MediaError) {
-            let stream = try engine.openStream(address: address)
+            let stream = try engine.openStream(address: address, opus: settings.opus)
             stream.inactivityTimeout = settings.rtpInactivityTimeout
             return Session(stream: stream, engine: engine, family: address.family == .ipv6 ? .ipv6 : .ipv4, advertised: settings.publicAddress)
         } catch {

@@ -75,8 +75,10 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
     }
 
     /// Opens a stream's sockets (on `queue`'s read sources).
-    public func openStream(address: SocketAddress) throws(MediaError) -> MediaStream {
-        try MediaStream(address: address, ports: ports, queue: queue)
+    public func openStream(address: SocketAddress, opus: OpusCodec.Settings = .init()) throws(MediaError) -> MediaStream {
+        let stream = try MediaStream(address: address, ports: ports, queue: queue)
+        stream.opus = opus
+        return stream
     }
 
     /// Whether a capture and a playback device can be opened now (for the

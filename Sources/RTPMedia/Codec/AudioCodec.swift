@@ -22,7 +22,15 @@ public final class G711Codec: AudioCodec {
     public var sampleRate: Int { 8000 }
     public var rtpClockRate: Int { 8000 }
 
-    public init(law: G711.Law) { self.law = law }
+    /// The next frame, decoded to bridge a loss from both sides.
+    private let ahead = UnsafeMutableBufferPointer<Int16>.allocate(capacity: 480)
+
+    public init(law: G711.Law) {
+        self.law = law
+        ahead.initialize(repeating: 0)
+    }
+
+    deinit { ahead.deallocate() }
 
     public func encode(_ pcm: UnsafeBufferPointer<Int16>, into payload: UnsafeMutableRawBufferPointer) -> Int {
         G711.encode(law, pcm, into: payload)
@@ -35,5 +43,9 @@ public final class G711Codec: AudioCodec {
     }
 
     public func conceal(into pcm: UnsafeMutableBufferPointer<Int16>) { concealer.conceal(pcm) }
-    public func recover(from next: UnsafeRawBufferPointer, into pcm: UnsafeMutableBufferPointer<Int16>) { conceal(into: pcm) }
+    public func recover(from next: UnsafeRawBufferPointer, into pcm: UnsafeMutableBufferPointer<Int16>) {
+        guard next.count <= ahead.count else { return conceal(into: pcm) }
+        let n = G711.decode(law, next, into: ahead)
+        concealer.interpolate(pcm, next: UnsafeBufferPointer(rebasing: ahead[0..<n]))
+    }
 }

@@ -3,7 +3,11 @@
 /// the last pitch period found in the recent history, attenuated the
 /// longer the loss lasts and silent after 60 ms; the first good frame after
 /// a loss is cross-faded with the synthetic signal so nothing clicks.
-/// Fixed buffers, allocated once.
+/// When the frame after the loss is already here (the jitter buffer holds
+/// it), the gap is bridged from both sides instead: the past extended
+/// forward, the next frame extended backward by the same pitch period, and
+/// the one faded into the other, so the concealed frame ends where the real
+/// signal resumes. Fixed buffers, allocated once.
 public struct PitchConcealer: Sendable {
     public let sampleRate: Int
     private var history: [Int16]
@@ -44,6 +48,28 @@ public struct PitchConcealer: Sendable {
             phase = 0
         }
         synthesize(into: frame)
+        remember(UnsafeBufferPointer(frame))
+    }
+
+    /// Conceals a lost frame whose successor `next` (decoded) is known.
+    public mutating func interpolate(_ frame: UnsafeMutableBufferPointer<Int16>, next: UnsafeBufferPointer<Int16>) {
+        if lostSamples == 0 {
+            pitch = findPitch()
+            phase = 0
+        }
+        synthesize(into: frame)
+        let n = frame.count, p = pitch
+        guard p > 0, p <= next.count, historyFill >= p else { return remember(UnsafeBufferPointer(frame)) }
+        // The next frame's signal continued backwards by whole pitch periods.
+        let back = { (i: Int) in Int(next[((i - n) % p + p) % p]) }
+        for i in 0..<n {
+            // Faded across the whole frame: measured better than a short
+            // hand-over at the best-matching point (MediaBench impair, PESQ).
+            let t = Double(i + 1) / Double(n + 1)
+            frame[i] = Int16(clamping: Int((1 - t) * Double(frame[i]) + t * Double(back(i))))
+        }
+        // The frame ends on the real signal: the next one needs no fade-in.
+        lostSamples = 0
         remember(UnsafeBufferPointer(frame))
     }
 

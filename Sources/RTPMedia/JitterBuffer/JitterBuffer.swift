@@ -14,10 +14,16 @@
 ///   adds one frame of delay — how the buffer grows when the network slows.
 /// - Every played packet waited some time in the buffer. When even the
 ///   shortest wait over the last second exceeds one and a half frames, one
-///   frame can go without any packet then arriving too late: drop it. That
-///   is how the delay shrinks again once the network calms, and how a
-///   sender clock faster than the sound card's is compensated (a slower one
-///   shows as the occasional underrun).
+///   frame can go without any packet then arriving too late: the buffer
+///   reports ``pressure`` and the player drops a frame where it is least
+///   heard (``dropForDelay(nowMicros:)``). That is how the delay shrinks
+///   again once the network calms, and how a sender clock faster than the
+///   sound card's is compensated (a slower one shows as the occasional
+///   underrun).
+/// - A backlog far beyond the maximum delay (the player stalled, a burst
+///   after an outage) is not shed frame by frame: once five frames in a row
+///   waited more than twice the maximum, playout jumps to the target delay
+///   behind the newest packet.
 public struct JitterBuffer: Sendable {
     public struct Configuration: Sendable, Hashable {
         /// RTP clock rate (8000 for G.711, 48000 for Opus).
@@ -54,6 +60,15 @@ public struct JitterBuffer: Sendable {
         case conceal
     }
 
+    /// How urgently the buffer wants to shed delay (read after a `.play`).
+    public enum Pressure: Sendable, Equatable {
+        case none
+        /// A frame can go: drop one where it is not heard.
+        case shed
+        /// Far above what the network needs: drop one now.
+        case urgent
+    }
+
     /// What became of an inserted packet.
     public enum Verdict: Sendable, Equatable { case buffered, late, duplicate, tooLarge, restarted }
 
@@ -76,6 +91,10 @@ public struct JitterBuffer: Sendable {
     private var waits: [Int64]
     private var waitCount = 0
     private var waitNext = 0
+    /// Consecutive played packets that waited more than twice the maximum delay.
+    private var backlogStreak = 0
+    /// Set by each `.play`: whether a frame could be dropped now.
+    public private(set) var pressure = Pressure.none
 
     // Counters for quality reports.
     public private(set) var played = 0
@@ -84,6 +103,8 @@ public struct JitterBuffer: Sendable {
     public private(set) var late = 0
     public private(set) var droppedForDelay = 0
     public private(set) var underruns = 0
+    /// Times a backlog was skipped in one jump.
+    public private(set) var resynchronised = 0
 
     public init(_ configuration: Configuration) {
         self.configuration = configuration
@@ -157,23 +178,26 @@ public struct JitterBuffer: Sendable {
             // that piled up before playout began (call set-up, the device
             // opening) is skipped now, silently, rather than dropped frame by
             // frame later, which would be heard.
-            let targetTicks = Int64(targetDelayMs) * Int64(configuration.clockRate) / 1000
-            let back = UInt32(max(0, (targetTicks / configuration.frameTicks) - 1) * configuration.frameTicks)
-            let fromNewest = newestTimestamp &- back
-            playTimestamp = Int32(bitPattern: fromNewest &- oldest) > 0 ? fromNewest : oldest
-            for i in 0..<slotUsed.count where slotUsed[i] && Int32(bitPattern: slotTimestamp[i] &- playTimestamp) < 0 { slotUsed[i] = false }
+            skipToTarget(oldest: oldest)
         }
-        if let slot = find(playTimestamp) {
+        pressure = .none
+        if var slot = find(playTimestamp) {
+            let wait = nowMicros - slotArrival[slot]
+            backlogStreak = wait > Int64(configuration.maximumDelayMs) * 2000 ? backlogStreak + 1 : 0
+            if backlogStreak >= 5, let oldest = oldestBuffered() {
+                skipToTarget(oldest: oldest)
+                resynchronised += 1
+                backlogStreak = 0
+                waitCount = 0
+                guard let s = find(playTimestamp) else { return pull(nowMicros: nowMicros) }
+                slot = s
+            }
             recordWait(nowMicros - slotArrival[slot])
-            if waitCount == waits.count, let next = find(playTimestamp &+ frame), shortestWaitMs > configuration.frameMs * 3 / 2 {
-                // Far above what the network needs (beyond the maximum delay, or
-                // five frames of slack): shrink five times faster.
+            if waitCount == waits.count, find(playTimestamp &+ frame) != nil, shortestWaitMs > configuration.frameMs * 3 / 2 {
+                // Far above what the network needs (beyond the maximum delay,
+                // or five frames of slack): shed at once, and faster.
                 let far = shortestWaitMs > max(5 * configuration.frameMs, configuration.maximumDelayMs - targetDelayMs)
-                waitCount = far ? waits.count - waits.count / 5 : 0
-                droppedForDelay += 1
-                slotUsed[slot] = false
-                playTimestamp &+= frame
-                return take(next, advanceBy: frame)
+                pressure = far ? .urgent : .shed
             }
             return take(slot, advanceBy: frame)
         }
@@ -201,6 +225,21 @@ public struct JitterBuffer: Sendable {
         return .conceal
     }
 
+    /// After a `.play` with ``pressure``: skips the next frame's playout
+    /// slot by handing it over now (the player decodes both and plays this
+    /// one), one frame less delay. Nil when that frame is not here.
+    public mutating func dropForDelay(nowMicros: Int64) -> Int? {
+        guard pressure != .none, let next = find(playTimestamp) else { return nil }
+        // Measure afresh before the next drop (a fifth of the window when far above).
+        waitCount = pressure == .urgent ? waits.count - waits.count / 5 : 0
+        pressure = .none
+        droppedForDelay += 1
+        recordWait(nowMicros - slotArrival[next])
+        slotUsed[next] = false
+        playTimestamp &+= UInt32(configuration.frameTicks)
+        return next
+    }
+
     /// The bytes of a slot named by ``pull()``; valid until the next insert.
     public func withPayload<R>(slot: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let base = slot * configuration.maxPayload
@@ -220,6 +259,18 @@ public struct JitterBuffer: Sendable {
         haveNewest = false
         underrunStreak = 0
         waitCount = 0
+        backlogStreak = 0
+        pressure = .none
+    }
+
+    /// Playout from the target delay behind the newest packet (or the
+    /// oldest, if less is buffered); everything older is forgotten.
+    private mutating func skipToTarget(oldest: UInt32) {
+        let targetTicks = Int64(targetDelayMs) * Int64(configuration.clockRate) / 1000
+        let back = UInt32(max(0, (targetTicks / configuration.frameTicks) - 1) * configuration.frameTicks)
+        let fromNewest = newestTimestamp &- back
+        playTimestamp = Int32(bitPattern: fromNewest &- oldest) > 0 ? fromNewest : oldest
+        for i in 0..<slotUsed.count where slotUsed[i] && Int32(bitPattern: slotTimestamp[i] &- playTimestamp) < 0 { slotUsed[i] = false }
     }
 
     private mutating func recordWait(_ micros: Int64) {

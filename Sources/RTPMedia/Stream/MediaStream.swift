@@ -49,7 +49,8 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
     final class Audio: @unchecked Sendable {
         let parameters: StreamParameters
         let codec: AudioCodec
-        var jitter: JitterBuffer
+        /// The receive side: jitter buffer, decoding, concealment, comfort noise.
+        let playout: Playout
         let outbound: SRTPSession?
         var sequence: UInt16
         var timestamp: UInt32
@@ -62,15 +63,9 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         var event: (code: UInt8, start: UInt32, periods: Int)?
         /// Periods of ordinary audio left between two digits.
         var gap = 0
-        /// RFC 3389 noise played while the far end is in a CN silence.
-        var noise = ComfortNoise()
-        /// The CN packets seen so far (vs the network side's count), and
-        /// whether the far end is in a silence it described (audio thread only).
+        /// The CN packets seen so far (vs the network side's count): a new one starts a silence.
         var comfortNoiseSeen = 0
-        var farEndSilent = false
-        /// Speech came back after a silence; cleared once it plays.
-        var talkspurtPending = false
-        init(_ p: StreamParameters, codec: AudioCodec, outbound: SRTPSession?, sequence: UInt16, timestamp: UInt32) {
+        init(_ p: StreamParameters, codec: AudioCodec, playout: Playout?, outbound: SRTPSession?, sequence: UInt16, timestamp: UInt32) {
             parameters = p
             self.codec = codec
             self.outbound = outbound
@@ -80,7 +75,7 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
             destination = RawSocketAddress(p.remote)
             pcm = .allocate(capacity: frameSamples * 3)
             pcm.initialize(repeating: 0)
-            jitter = JitterBuffer(.init(clockRate: p.rtpClockRate, frameMs: p.ptimeMs))
+            self.playout = playout ?? Playout(codec: codec, jitter: .init(clockRate: p.rtpClockRate, frameMs: p.ptimeMs))
         }
         deinit { packet.deallocate(); pcm.deallocate() }
     }
@@ -109,6 +104,8 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
     /// No RTP for `inactivityTimeout` (on `queue`).
     public var onInactive: (@Sendable () -> Void)?
     public var inactivityTimeout: Duration?
+    /// Opus encoder settings before the far end's fmtp (bitrate, complexity).
+    public var opus = OpusCodec.Settings()
 
     /// Opens the sockets on an even port in `ports` (and the next odd one) on `address`.
     public init(address: SocketAddress, ports: ClosedRange<UInt16>, queue: DispatchQueue, random: RandomSource = .system,
@@ -166,7 +163,7 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
             case .pcmu: codec = G711Codec(law: .mu)
             case .pcma: codec = G711Codec(law: .a)
             case .opus(let fmtp):
-                var s = OpusCodec.Settings()
+                var s = opus
                 s.sampleRate = p.pcmRate
                 if let fmtp { s.apply(fmtp: fmtp) }
                 codec = try OpusCodec(s)
@@ -177,9 +174,10 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         let outbound = try keysChanged ? p.srtp.map { s throws(MediaError) in try SRTPSession(suite: s.suite, key: s.local, inbound: false) } : previous?.outbound
         let rtcpOut = try keysChanged ? p.srtp.map { s throws(MediaError) in try SRTPSession(suite: s.suite, key: s.local, inbound: false) } : nil
         let inbound = try keysChanged ? p.srtp.map { s throws(MediaError) in try SRTPSession(suite: s.suite, key: s.remote, inbound: true) } : nil
-        let side = Audio(p, codec: codec, outbound: outbound, sequence: previous?.sequence ?? UInt16(truncatingIfNeeded: ssrc >> 7),
+        // The same far end and codec: what is buffered plays on.
+        let keep = previous.flatMap { $0.parameters.remote == p.remote && $0.parameters.codec == p.codec && $0.parameters.ptimeMs == p.ptimeMs ? $0.playout : nil }
+        let side = Audio(p, codec: codec, playout: keep, outbound: outbound, sequence: previous?.sequence ?? UInt16(truncatingIfNeeded: ssrc >> 7),
                          timestamp: previous?.timestamp ?? (ssrc &* 2_654_435_761))
-        if let previous, previous.parameters.remote == p.remote, previous.parameters.codec == p.codec { side.jitter = previous.jitter }
         network.withLock { n in
             if n.parameters?.remote != p.remote { n.stats = RTPReceiveStatistics() }
             n.parameters = p
@@ -205,19 +203,11 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         let cnCount = comfortNoiseCount.load(ordering: .acquiring)
         if cnCount != a.comfortNoiseSeen {
             a.comfortNoiseSeen = cnCount
-            a.farEndSilent = true
-            a.talkspurtPending = false
+            a.playout.comfortNoiseBegan()
         }
         packets.drain { payload, ts, pt, arrival in
             guard pt == p.payloadType else { return }
-            if a.farEndSilent && !a.talkspurtPending {
-                // A talkspurt after a CN silence: playout starts afresh at
-                // the target delay (once the last one has played out), not
-                // by concealing its way across the silence's timestamps.
-                if !a.jitter.hasBuffered { a.jitter.reset() }
-                a.talkspurtPending = true
-            }
-            _ = a.jitter.insert(timestamp: ts, payload: payload, arrivalMicros: arrival)
+            a.playout.insert(timestamp: ts, payload: payload, arrivalMicros: arrival)
         }
         // Send the captured frame, or the DTMF event in progress.
         if p.sends, p.telephoneEventPayloadType != nil, sendingEvent(a) {
@@ -235,36 +225,13 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         }
         // Play the next frame.
         let out = UnsafeMutableBufferPointer(rebasing: playback[0..<min(a.frameSamples, playback.count)])
-        let noiseLevel = a.farEndSilent ? comfortNoiseLevel.load(ordering: .relaxed) : -1
-        let pulled = a.jitter.pull(nowMicros: now)
-        if case .play = pulled, a.talkspurtPending {
-            a.farEndSilent = false
-            a.talkspurtPending = false
-        }
-        switch pulled {
-        case .silence where noiseLevel >= 0:
-            a.noise.fill(out, level: noiseLevel)
-        case .silence:
-            out.update(repeating: 0)
-        case .play(let slot):
-            let n = a.jitter.withPayload(slot: slot) { payload in (try? a.codec.decode(payload, into: a.pcm)) ?? 0 }
-            if n >= out.count {
-                for i in 0..<out.count { out[i] = a.pcm[i] }
-            } else {
-                a.codec.conceal(into: out)
-            }
-        case .recover(let next):
-            a.jitter.withPayload(slot: next) { a.codec.recover(from: $0, into: out) }
-            recovered.add(1, ordering: .relaxed)
-        case .conceal where noiseLevel >= 0:
-            // Nothing was lost: the far end is silent and said how it sounds.
-            a.noise.fill(out, level: noiseLevel)
-        case .conceal:
-            a.codec.conceal(into: out)
-            concealed.add(1, ordering: .relaxed)
+        switch a.playout.play(into: out, nowMicros: now, noiseLevel: comfortNoiseLevel.load(ordering: .relaxed)) {
+        case .recovered: recovered.add(1, ordering: .relaxed)
+        case .concealed: concealed.add(1, ordering: .relaxed)
+        case .silence, .played, .comfortNoise: break
         }
         if !p.receives { out.update(repeating: 0) }
-        bufferDelay.store(a.jitter.bufferedMs, ordering: .relaxed)
+        bufferDelay.store(a.playout.jitter.bufferedMs, ordering: .relaxed)
     }
 
     /// Queues digits to send as RFC 4733 events (100 ms each, 40 ms apart).

@@ -1,0 +1,118 @@
+// The receive path under a modelled network, offline and deterministic:
+// speech is encoded frame by frame, each packet is lost with a probability
+// or delayed by DELAY ± JITTER ms (uniform, so packets reorder) from a
+// seeded generator, and the stream's own `Playout` (jitter buffer, decode,
+// FEC, concealment, delay shedding) plays it on a player clock that may
+// run PPM faster or slower than the sender's. The recording is written for
+// scoring with PESQ (scripts/impair-bench.sh). Unlike the end-to-end test
+// through the Python relay, nothing here depends on the scheduler, so two
+// versions of the jitter buffer can be compared on the same packets.
+//
+// MediaBench impair opus|pcma|pcmu IN.raw OUT.raw [delay jitter loss% seed ppm]
+// (raw S16_LE mono at the codec's PCM rate: 16 kHz Opus, 8 kHz G.711).
+import RTPMedia
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SplitMix64: a small seeded generator, the same draws on every machine.
+struct SeededRandom {
+    var state: UInt64
+    mutating func next() -> Double {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
+    }
+}
+
+func readRaw(_ path: String) -> [Int16] {
+    guard let f = fopen(path, "rb") else { return [] }
+    defer { fclose(f) }
+    var out: [Int16] = []
+    var chunk = [Int16](repeating: 0, count: 4096)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 2, 4096, f) }
+        if n == 0 { break }
+        out += chunk[0..<n]
+    }
+    return out
+}
+
+func writeRaw(_ path: String, _ samples: [Int16]) -> Bool {
+    guard let f = fopen(path, "wb") else { return false }
+    defer { fclose(f) }
+    return samples.withUnsafeBytes { fwrite($0.baseAddress, 2, samples.count, f) } == samples.count
+}
+
+func impair(_ args: [String]) throws {
+    guard args.count >= 3 else {
+        print("usage: MediaBench impair opus|pcma|pcmu IN.raw OUT.raw [delay-ms jitter-ms loss-% seed ppm]")
+        exit(2)
+    }
+    let number = { (i: Int, d: Double) in args.count > i ? Double(args[i]) ?? d : d }
+    let delay = number(3, 40), jitter = number(4, 20), loss = number(5, 3), ppm = number(7, 0)
+    var random = SeededRandom(state: UInt64(number(6, 7)))
+    let makeCodec: () throws -> AudioCodec
+    switch args[0] {
+    case "opus":
+        var s = OpusCodec.Settings()
+        s.sampleRate = 16000
+        // Encoder variants to compare (the daemon's defaults otherwise).
+        let env = { (name: String) in getenv(name).flatMap { Int(String(cString: $0)) } }
+        if let v = env("OPUS_BITRATE") { s.bitrate = v }
+        if let v = env("OPUS_LOSS_PERCENT") { s.packetLossPercent = v }
+        if let v = env("OPUS_COMPLEXITY") { s.complexity = v }
+        makeCodec = { try OpusCodec(s) }
+    case "pcma": makeCodec = { G711Codec(law: .a) }
+    default: makeCodec = { G711Codec(law: .mu) }
+    }
+    let tx = try makeCodec(), rx = try makeCodec()
+    let input = readRaw(args[1])
+    let frame = tx.sampleRate / 50, ticks = UInt32(tx.rtpClockRate / 50)
+    // Send: one packet per 20 ms of the sender's clock.
+    var arrivals: [(at: Double, timestamp: UInt32, payload: [UInt8])] = []
+    var payload = [UInt8](repeating: 0, count: 1500)
+    var lost = 0
+    for k in 0..<(input.count / frame) {
+        let n = try input[(k * frame)..<((k + 1) * frame)].withUnsafeBufferPointer { pcm in
+            try payload.withUnsafeMutableBytes { try tx.encode(pcm, into: $0) }
+        }
+        if random.next() * 100 < loss { lost += 1; continue }
+        let transit = delay + (random.next() * 2 - 1) * jitter
+        arrivals.append((Double(k) * 20 + transit, UInt32(k) &* ticks &+ 12345, Array(payload[0..<n])))
+    }
+    arrivals.sort { $0.at < $1.at }
+    // Play: a tick every 20 ms of the player's clock, from an arbitrary phase.
+    let playout = Playout(codec: rx, jitter: .init(clockRate: tx.rtpClockRate, frameMs: 20))
+    var output: [Int16] = []
+    output.reserveCapacity(input.count + frame * 100)
+    var out = [Int16](repeating: 0, count: frame)
+    var next = 0, tick = 0
+    var outcomes: [Playout.Outcome: Int] = [:]
+    var buffered: [Int] = []
+    let end = (arrivals.last?.at ?? 0) + 120
+    while true {
+        let now = 7 + Double(tick) * 20 * (1 + ppm / 1e6)
+        if now > end { break }
+        while next < arrivals.count, arrivals[next].at <= now {
+            arrivals[next].payload.withUnsafeBytes { playout.insert(timestamp: arrivals[next].timestamp, payload: $0, arrivalMicros: Int64(arrivals[next].at * 1000)) }
+            next += 1
+        }
+        let o = out.withUnsafeMutableBufferPointer { playout.play(into: $0, nowMicros: Int64(now * 1000), noiseLevel: 127) }
+        outcomes[o, default: 0] += 1
+        buffered.append(playout.jitter.bufferedMs)
+        output += out
+        tick += 1
+    }
+    guard writeRaw(args[2], output) else { throw MediaBenchError(reason: "cannot write \(args[2])") }
+    let j = playout.jitter
+    let meanBuffered = Double(buffered.reduce(0, +)) / Double(max(1, buffered.count))
+    print("impair \(args[0]): \(fixed(delay, 0)) ± \(fixed(jitter, 0)) ms, \(fixed(loss, 1)) % loss (\(lost) packets), \(fixed(ppm, 0)) ppm: "
+          + "played \(outcomes[.played] ?? 0), recovered from the next packet \(outcomes[.recovered] ?? 0), concealed \(outcomes[.concealed] ?? 0), "
+          + "late \(j.late), dropped for delay \(j.droppedForDelay), underruns \(j.underruns), resynchronised \(j.resynchronised); "
+          + "buffered mean \(fixed(meanBuffered, 1)) ms, max \(buffered.max() ?? 0) ms")
+}
+
+struct MediaBenchError: Error { var reason: String }

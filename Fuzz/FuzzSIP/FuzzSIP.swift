@@ -1,0 +1,30 @@
+// libFuzzer target: a SIP message from the network, as the transaction,
+// dialog and authentication layers read it — parse, validate, the typed
+// headers, the transaction key, digest challenges, the UAS core's checks,
+// the stream framer — and whatever parses must serialize and parse again
+// to the same message. Built by scripts/fuzz.sh.
+@testable import SIPCore
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzSIP(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    if let m = try? SIPMessage.parse(bytes) {
+        _ = try? m.validate()
+        _ = try? m.vias
+        _ = (m.topVia, m.contacts, m.from, m.to, m.expires, m.maxForwards, m.retryAfter, m.callID)
+        _ = try? m.cseq
+        _ = m.optionTags(.supported)
+        _ = TransactionKey.server(for: m)
+        _ = DigestChallenge.best(in: m.headers.lines(.wwwAuthenticate))
+        if m.isRequest { _ = UASCore.respond(to: m, capabilities: UASCapabilities(), toTag: "t") }
+        guard let again = try? SIPMessage.parse(m.serialize()), again == m else {
+            fatalError("a parsed message does not survive serialize + parse")
+        }
+    }
+    // The same bytes as a TCP stream, in two pieces.
+    var framer = SIPStreamFramer(limits: SIPParserLimits(maxMessageSize: 8192))
+    framer.append(bytes.prefix(size / 2))
+    framer.append(bytes.dropFirst(size / 2))
+    for _ in 0..<64 { guard (try? framer.next()) != nil else { break } }
+    return 0
+}

@@ -1,0 +1,43 @@
+#!/bin/bash
+# The receive path under a modelled network, scored with PESQ: the two
+# speech samples the call tests use (espeak-ng), encoded, sent through
+# MediaBench's seeded network model (DELAY ± JITTER ms, LOSS % each packet)
+# and played by the stream's own Playout; mean PESQ over SEEDS seeds.
+#   bash scripts/impair-bench.sh [DELAY JITTER LOSS [SEEDS]]   (default 40 20 3 6)
+# Needs espeak-ng, sox and the pesq module (scripts/setup.sh installs them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+delay=${1:-40} jitter=${2:-20} loss=${3:-3} seeds=${4:-6}
+swift build -c release --product MediaBench >/dev/null
+bench=$(swift build -c release --show-bin-path)/MediaBench
+work=$(mktemp -d /tmp/impair-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+# The texts and voices of Tests/IntegrationTests/Support/AudioRig.swift.
+espeak-ng -v en -s 150 -w "$work/agent.wav" "Hello, this is the agent speaking. Your order number is four five six, and the parcel will arrive on Tuesday morning."
+espeak-ng -v en+f3 -s 150 -w "$work/far.wav" "Good afternoon. I am calling about my account. Could you please check the last payment that I made last week?"
+for n in agent far; do
+  sox "$work/$n.wav" -r 16000 -c 1 -b 16 -e signed-integer "$work/$n.raw"
+  sox "$work/$n.wav" -r 8000 -c 1 -b 16 -e signed-integer "$work/$n.8k.raw"
+done
+score() { python3 testing/audio/score.py "$@" | cut -d' ' -f3; }
+for codec in opus pcma; do
+  for cond in "$delay 0 0" "$delay $jitter $loss"; do
+    line="$codec ($cond: delay jitter loss%):"
+    for n in agent far; do
+      total=0
+      for seed in $(seq 1 "$seeds"); do
+        if [ $codec = opus ]; then
+          "$bench" impair opus "$work/$n.raw" "$work/out.raw" $cond "$seed" 0 >"$work/log"
+          s=$(score "$work/$n.raw" "$work/out.raw" wb)
+        else
+          "$bench" impair pcma "$work/$n.8k.raw" "$work/out8.raw" $cond "$seed" 0 >"$work/log"
+          sox -t raw -r 8000 -e signed -b 16 -c 1 "$work/out8.raw" -t raw -r 16000 "$work/out.raw"
+          s=$(score "$work/$n.raw" "$work/out.raw" nb)
+        fi
+        total=$(python3 -c "print($total + $s)")
+      done
+      line="$line $n PESQ-$([ $codec = opus ] && echo WB || echo NB) $(python3 -c "print('%.2f' % ($total / $seeds))")"
+    done
+    echo "$line  [last seed: $(cut -d: -f2- "$work/log")]"
+  done
+done
