@@ -1,6 +1,20 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// libFuzzer targets (Fuzz/), only when scripts/fuzz.sh builds them: they
+// need -sanitize=fuzzer and have no main of their own.
+let fuzzTargets: [Target] = Context.environment["SIPENDPOINTD_FUZZ"] == nil ? [] : [
+    .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+    .executableTarget(name: "FuzzSIP", dependencies: ["CFuzzDriver", "SIPCore"], path: "Fuzz/FuzzSIP"),
+    .executableTarget(name: "FuzzSDP", dependencies: ["CFuzzDriver", "SIPCore"], path: "Fuzz/FuzzSDP"),
+    .executableTarget(name: "FuzzSDES", dependencies: ["CFuzzDriver", "SIPCore"], path: "Fuzz/FuzzSDES"),
+    .executableTarget(name: "FuzzDNS", dependencies: ["CFuzzDriver", "SIPCore"], path: "Fuzz/FuzzDNS"),
+    .executableTarget(name: "FuzzRTP", dependencies: ["CFuzzDriver", "RTPMedia"], path: "Fuzz/FuzzRTP"),
+    .executableTarget(name: "FuzzHTTP", dependencies: ["CFuzzDriver", "SIPCore"], path: "Fuzz/FuzzHTTP"),
+    .executableTarget(name: "FuzzConfig", dependencies: ["CFuzzDriver", "SIPCore", "RTPMedia", .product(name: "Logging", package: "swift-log")],
+                      path: "Fuzz/FuzzConfig"),
+]
+
 let package = Package(
     name: "sipendpointd",
     platforms: [.macOS(.v15)],
@@ -97,6 +111,6 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["SIPCore", "TortureCorpus"]
         ),
-    ],
+    ] + fuzzTargets,
     swiftLanguageModes: [.v6]
 )

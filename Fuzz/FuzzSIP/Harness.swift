@@ -5,8 +5,7 @@
 // to the same message. Built by scripts/fuzz.sh.
 @testable import SIPCore
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzSIP(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     if let m = try? SIPMessage.parse(bytes) {
         _ = try? m.validate()

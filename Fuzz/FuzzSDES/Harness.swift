@@ -3,11 +3,10 @@
 // serializes and parses again to the same line. Built by scripts/fuzz.sh.
 import SIPCore
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzSDES(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
     guard let c = try? SDESCrypto(parsing: text) else { return 0 }
     if let suite = c.suite, c.keyMaterial.count != suite.keyMaterialLength { fatalError("accepted a key of the wrong length") }
-    guard (try? SDESCrypto(parsing: c.description)) == c else { fatalError("a parsed crypto line does not survive serialize + parse") }
+    guard (try? SDESCrypto(parsing: c.attributeValue)) == c else { fatalError("a parsed crypto line does not survive serialize + parse") }
     return 0
 }

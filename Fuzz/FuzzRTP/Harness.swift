@@ -4,16 +4,15 @@
 // scripts/fuzz.sh.
 import RTPMedia
 
-let key = (0..<46).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }
-let suites: [SRTPSuite] = [.aesCM128HmacSha1_80, .aesCM128HmacSha1_32, .aeadAES128GCM, .aeadAES256GCM]
-let inbound = suites.map { s in try! SRTPSession(suite: s, key: Array(key.prefix(s.keyLength)), inbound: true) }
+nonisolated(unsafe) let key = (0..<46).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }
+nonisolated(unsafe) let suites: [SRTPSuite] = [.aesCM128HmacSha1_80, .aesCM128HmacSha1_32, .aeadAES128GCM, .aeadAES256GCM]
+nonisolated(unsafe) let inbound = suites.map { s in try! SRTPSession(suite: s, key: Array(key.prefix(s.keyLength)), inbound: true) }
 nonisolated(unsafe) var statistics = RTPReceiveStatistics()
 nonisolated(unsafe) var jitter = JitterBuffer(.init(clockRate: 8000))
 nonisolated(unsafe) var clock: Int64 = 0
-let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+nonisolated(unsafe) let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzRTP(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let packet = UnsafeRawBufferPointer(start: data, count: size)
     _ = try? RTCPPacket.parseCompound(packet)
     if let h = try? RTPHeader(parsing: packet) {

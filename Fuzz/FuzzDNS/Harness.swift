@@ -3,8 +3,7 @@
 // scripts/fuzz.sh.
 import SIPCore
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzDNS(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
-    _ = try? DNSMessage.parse(Array(UnsafeBufferPointer(start: data, count: size)))
+func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    _ = try? DNSWire.parse(Array(UnsafeBufferPointer(start: data, count: size)))
     return 0
 }

@@ -1,0 +1,1 @@
+../../Sources/EndpointDaemon/Config/ConfigReaders.swift

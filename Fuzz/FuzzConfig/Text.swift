@@ -1,0 +1,1 @@
+../../Sources/EndpointDaemon/Support/Text.swift

@@ -1,0 +1,1 @@
+../../Sources/EndpointDaemon/Control/HTTPParser.swift
