@@ -19,6 +19,8 @@ packages=(
   baresip-core                  # a real far end for calls
   espeak-ng sox                 # speech test signals
   python3-pip                   # PESQ scoring (pesq and numpy from PyPI)
+  dpkg-dev debootstrap lintian  # the Debian package: Depends, an install root, its checks
+  g++                           # libstdc++ for libFuzzer (scripts/fuzz.sh)
 )
 missing=()
 for p in "${packages[@]}"; do

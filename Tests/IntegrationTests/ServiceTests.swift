@@ -189,7 +189,7 @@ import Testing
         let bindir = URL(fileURLWithPath: Paths.daemon).deletingLastPathComponent().path
         let (makeStatus, makeOut) = try await runCommand("/usr/bin/make", ["-C", Paths.root.path, "install-files", "DESTDIR=\(stage.path)", "BINDIR=\(bindir)"])
         #expect(makeStatus == 0, "\(makeOut)")
-        for file in ["usr/bin/sipendpointd", "usr/lib/systemd/system/sipendpointd.service", "usr/lib/sysusers.d/sipendpointd.conf",
+        for file in ["usr/sbin/sipendpointd", "usr/lib/systemd/system/sipendpointd.service", "usr/lib/sysusers.d/sipendpointd.conf",
                      "usr/lib/tmpfiles.d/sipendpointd.conf", "usr/share/doc/sipendpointd/sipendpointd.conf.example", "etc/sipendpointd/sipendpointd.conf"] {
             #expect(FileManager.default.fileExists(atPath: stage.appendingPathComponent(file).path), "\(file)")
         }
