@@ -86,6 +86,11 @@ let package = Package(
             path: "Benchmarks/SIPParseBench"
         ),
         .executableTarget(
+            name: "FleetSim",
+            dependencies: ["SIPCore"],
+            path: "Benchmarks/FleetSim"
+        ),
+        .executableTarget(
             name: "MediaBench",
             dependencies: ["RTPMedia"],
             path: "Benchmarks/MediaBench"

@@ -31,6 +31,8 @@ chmod 600 "$work/password"
 cat > "$work/sipendpointd.conf" <<CONF
 # Demo configuration (see sipendpointd.conf.example for every key)
 sipendpoint.user = 7001
+# One box: register at once (a fleet spreads its boot: sipendpoint.fleet.spread).
+sipendpoint.fleet.spread = 0
 sipendpoint.password-file = $work/password
 sipendpoint.sip-server-address = $addr
 sipendpoint.sip-server-port = $port

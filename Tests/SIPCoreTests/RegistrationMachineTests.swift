@@ -4,11 +4,13 @@ import Testing
 @Suite struct RegistrationMachineTests {
     let contact = SIPURI(user: "7001", host: "192.0.2.10", port: 5060)
 
-    func machine(expires: UInt32 = 600, password: String = "pw", retryBase: Duration = .seconds(30)) -> RegistrationMachine {
-        RegistrationMachine(configuration: RegistrationConfiguration(
+    func machine(expires: UInt32 = 600, password: String = "pw", retryBase: Duration = .seconds(30), spread: Duration = .zero, seed: UInt64 = 42) -> RegistrationMachine {
+        var c = RegistrationConfiguration(
             aor: SIPURI(user: "7001", host: "example.com"), registrarURI: SIPURI(host: "example.com"),
             password: password, expires: expires, retryBase: retryBase, retryMax: .seconds(1800),
-            instanceID: "00000000-0000-0000-0000-000000000001"), random: .seeded(42))
+            instanceID: "00000000-0000-0000-0000-000000000001")
+        c.spread = spread
+        return RegistrationMachine(configuration: c, random: .seeded(seed))
     }
 
     func sent(_ actions: [RegistrationMachine.Action]) -> SIPMessage? {
@@ -149,6 +151,61 @@ import Testing
         let a = m.handle(.failure("no response (timeout)"))
         #expect(try #require(scheduled(a, .retry)) >= .seconds(15))
     }
+    /// Storm control: a boot spreads the first REGISTER over the window, at
+    /// a different point for each endpoint; with no window it goes at once.
+    @Test func spreadStartWaitsARandomPointOfTheWindow() throws {
+        var waits: [Double] = []
+        for seed in 1...200 {
+            var m = machine(spread: .seconds(20), seed: UInt64(seed))
+            let a = m.handle(.startSpread(contact: contact))
+            #expect(sent(a) == nil)
+            #expect(m.status.state == .retrying && m.status.reason == "spreading the fleet's start")
+            waits.append(try #require(scheduled(a, .retry)).seconds)
+            #expect(sent(m.handle(.timerFired(.retry))) != nil)
+            #expect(m.status.state == .registering)
+        }
+        #expect(waits.allSatisfy { $0 >= 0 && $0 <= 20 })
+        // Spread over the window, not bunched: every 4-second slice holds some.
+        for slice in 0..<5 { #expect(waits.contains { $0 >= Double(slice * 4) && $0 < Double(slice * 4 + 4) }, "slice \(slice): \(waits)") }
+        var now = machine()
+        #expect(sent(now.handle(.startSpread(contact: contact))) != nil)
+    }
+
+    /// A site where nothing listens: three quick tries (a blip), then the
+    /// fleet spread window, so its return is not met by every endpoint at once.
+    @Test func lastingOutageIsTriedOverTheSpreadWindow() throws {
+        var m = machine(spread: .seconds(30))
+        _ = m.handle(.start(contact: contact))
+        var delays: [Double] = []
+        for _ in 0..<8 {
+            delays.append(try #require(scheduled(m.handle(.unreachable("refused")), .retry)).seconds)
+            _ = m.handle(.timerFired(.retry))
+        }
+        #expect(delays.prefix(3).allSatisfy { $0 >= 0.75 && $0 <= 1.5 }, "\(delays)")
+        #expect(delays.dropFirst(3).allSatisfy { $0 >= 15 && $0 <= 30 }, "\(delays)")
+    }
+
+    /// 503 is a registrar shedding load: RFC 5626 backoff from the base time
+    /// at once (not the 1-2-4 s fast start), and a shared Retry-After is
+    /// stretched at random so thousands do not come back in the same second.
+    @Test func overloadBacksOffFromTheBaseAndStretchesRetryAfter() throws {
+        var m = machine(retryBase: .seconds(30))
+        let r = try #require(sent(m.handle(.start(contact: contact))))
+        let first = try #require(scheduled(m.handle(.response(reply(503, to: r))), .retry)).seconds
+        #expect(first >= 15 && first <= 30, "\(first)")
+        let r2 = try #require(sent(m.handle(.timerFired(.retry))))
+        let second = try #require(scheduled(m.handle(.response(reply(503, to: r2))), .retry)).seconds
+        #expect(second >= 30 && second <= 60, "\(second)")
+        var retryAfters: [Double] = []
+        for seed in 1...50 {
+            var n = machine(retryBase: .seconds(1), seed: UInt64(seed))
+            let q = try #require(sent(n.handle(.start(contact: contact))))
+            retryAfters.append(try #require(scheduled(n.handle(.response(reply(503, to: q, [(.retryAfter, "10")]))), .retry)).seconds)
+        }
+        #expect(retryAfters.allSatisfy { $0 >= 10 && $0 <= 15 }, "\(retryAfters)")
+        #expect(retryAfters.max()! - retryAfters.min()! > 3)
+    }
+
     @Test func retryAfterIsHonoured() throws {
         var m = machine(retryBase: .seconds(1))
         let r = try #require(sent(m.handle(.start(contact: contact))))

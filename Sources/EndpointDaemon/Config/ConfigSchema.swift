@@ -63,6 +63,10 @@ public enum ConfigSchema {
             guard let d = seconds(v, 0...3600) else { return secondsProblem(0...3600) }
             c.hysteresis = d; return nil
         },
+        Key(name: "sipendpoint.fleet.spread", help: "seconds over which boot, a network change and a site's return after a lasting outage spread the first REGISTER, so a fleet does not register in one second; 0 = at once (default 10)") { c, v in
+            guard let d = seconds(v, 0...3600) else { return secondsProblem(0...3600) }
+            c.fleetSpread = d; return nil
+        },
         Key(name: "sipendpoint.keepalive.interval", help: "seconds between keep-alives (CRLF ping on TCP/TLS, binding probe on UDP), also how often a site where nothing listens is tried again; 0 turns keep-alives off (default 1.5)") { c, v in
             guard let n = Double(v), n == 0 || (n >= 0.2 && n <= 600) else { return "must be 0 or from 0.2 to 600 seconds" }
             if n == 0 { c.keepAlive = nil } else {

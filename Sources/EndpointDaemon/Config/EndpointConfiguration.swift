@@ -39,6 +39,10 @@ public struct EndpointConfiguration: Sendable {
     /// After the registrations (re)start, a preferred site registering within
     /// this window becomes active at once (no hysteresis).
     public var startupGrace: Duration = .seconds(3)
+    /// Fleet storm control (`sipendpoint.fleet.spread`): boot, a network
+    /// change and a site's return after a lasting outage spread the first
+    /// REGISTER over this window (RegistrationConfiguration.spread).
+    public var fleetSpread: Duration = .seconds(10)
     /// REGISTER's timer F while another RFC 3263 target or the other site
     /// could take the request, unless `sip_transaction_timeout` is set.
     public static let failoverTransactionTimeout: Duration = .seconds(4)
@@ -73,7 +77,7 @@ public struct EndpointConfiguration: Sendable {
          sbcRegisterAddress ?? "", "\(sbcRegisterPort.map(String.init) ?? "")", sipServerAddressPeer ?? "",
          "\(sipServerPortPeer.map(String.init) ?? "")", sbcRegisterAddressPeer ?? "", "\(sbcRegisterPortPeer.map(String.init) ?? "")",
          "\(transport.map { "\($0)" } ?? "")", "\(regTimeout)", "\(regInterval)", "\(dnsServers ?? [])", "\(families)",
-         "\(keepAlive.map { "\($0)" } ?? "off")", "\(hysteresis)", "\(startupGrace)"].joined(separator: "\u{1F}")
+         "\(keepAlive.map { "\($0)" } ?? "off")", "\(hysteresis)", "\(startupGrace)", "\(fleetSpread)"].joined(separator: "\u{1F}")
     }
 
     /// True when peer settings are present: dual registration.

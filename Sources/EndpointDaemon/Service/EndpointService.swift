@@ -127,6 +127,8 @@ final class EndpointService: @unchecked Sendable {
     }
 
     func register() {
+        // The process's first registration is a boot: spread like the rest of the fleet's.
+        let booting = registrationDialogs.isEmpty
         if savedBindings.isEmpty, let memory = bindingMemory { savedBindings = memory.load() }
         var specs: [(Site, SIPTargetSpec)] = []
         do throws(RegistrationTargetError) {
@@ -139,7 +141,7 @@ final class EndpointService: @unchecked Sendable {
         let dns = DNSResolver(servers: config.dnsServers ?? DNSResolver.systemServers())
         let resolver = SIPTargetResolver(dns: dns, families: config.families)
         let domain = config.aorDomain.trimmingCharacters(in: "[]")
-        let registrationConfig = RegistrationConfiguration(
+        var registrationConfig = RegistrationConfiguration(
             aor: SIPURI(user: config.user, host: domain), registrarURI: SIPURI(host: domain),
             authUser: config.authUser ?? config.user, password: config.password ?? "", realm: config.authRealm,
             expires: config.regTimeout, retryBase: config.regInterval,
@@ -147,6 +149,7 @@ final class EndpointService: @unchecked Sendable {
             // its return is seen as quickly as a live site's loss.
             unreachableRetry: config.keepAlive?.interval ?? .milliseconds(1500), instanceID: instanceID,
             userAgent: "sipendpointd/\(DaemonVersion.string)")
+        registrationConfig.spread = config.fleetSpread
         let channels = specs.map { site, spec -> (Site, RegistrationClient) in
             var log = logger
             log[metadataKey: "site"] = "\(site)"
@@ -173,7 +176,7 @@ final class EndpointService: @unchecked Sendable {
         }
         logger.notice(config.hasPeer ? "Business Continuity: preferred and peer sites" : "single site",
                       metadata: ["preferred": "\(specs[0].1)", "peer": "\(specs.count > 1 ? "\(specs[1].1)" : "none")"])
-        controller.start()
+        controller.start(spread: booting)
         let monitor = NetworkMonitor(queue: stack.queue)
         monitor.onChange = { [weak self] why in
             guard let self else { return }

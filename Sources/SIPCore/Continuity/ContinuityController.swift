@@ -66,15 +66,16 @@ public final class ContinuityController: @unchecked Sendable {
     /// The channel requests should use now (the active site's).
     public var activeClient: RegistrationClient? { clients.first { $0.0 == state.activeSite }?.1 }
 
-    /// Starts every channel; call on `queue`.
-    public func start() {
+    /// Starts every channel; call on `queue`. `spread`: at a random point of
+    /// each channel's spread window (boot), else at once.
+    public func start(spread: Bool = false) {
         run(selector.handle(.starting(at: monotonic())))
         for (site, client) in clients {
             client.onStatus = { [weak self, weak client] status in
                 guard let self, let client else { return }
                 self.channelChanged(site, client: client, status: status)
             }
-            client.start()
+            client.start(spread: spread)
         }
     }
 

@@ -68,14 +68,15 @@ public final class RegistrationClient: @unchecked Sendable {
     /// The target requests go to now (nil before resolution).
     public var currentTarget: SIPTarget? { index < targets.count ? targets[index] : nil }
 
-    /// Registers now; call on `queue`.
-    public func start() {
+    /// Registers now, or at a random point of the spread window; call on `queue`.
+    public func start(spread: Bool = false) {
         if observer == nil {
             observer = transactions.transport.observe(
                 closed: { [weak self] id, remote, reason in self?.connectionClosed(id: id, remote: remote, reason: reason) },
                 pong: { [weak self] id in if id == self?.pingedConnection { self?.answered() } })
         }
-        run(machine.handle(.start(contact: contact(for: currentTarget))))
+        let contact = contact(for: currentTarget)
+        run(machine.handle(spread ? .startSpread(contact: contact) : .start(contact: contact)))
     }
 
     /// The network changed (addresses, links, resume): every flow is suspect.
@@ -87,7 +88,12 @@ public final class RegistrationClient: @unchecked Sendable {
         }
         targets = []
         index = 0
-        run(machine.handle(.flowFailed("network change")))
+        // A whole floor's network changes at once (a switch, a VPN concentrator): spread.
+        if machine.configuration.spread > .zero, machine.status.state == .registered {
+            run(machine.handle(.startSpread(contact: contact(for: currentTarget))))
+        } else {
+            run(machine.handle(.flowFailed("network change")))
+        }
     }
 
     /// A stream to our registrar closed: the flow is gone; register again at once.

@@ -36,6 +36,13 @@ public struct RegistrationConfiguration: Sendable {
     /// address or port changed): the first REGISTER removes them (`expires=0`)
     /// while adding ours, so a restart never piles bindings up at the registrar.
     public var staleContacts: [SIPURI] = []
+    /// Fleet storm control: whenever many endpoints are likely to act at
+    /// once — a whole floor booting, a network change, a site returning after
+    /// an outage, a registrar shedding load — an endpoint's first request
+    /// goes at a random point of a window this long (0 = at once), so a
+    /// returning registrar sees a ramp instead of a wall. See
+    /// ``RegistrationMachine/Event/startSpread(contact:)``.
+    public var spread: Duration = .zero
 
     public init(aor: SIPURI, registrarURI: SIPURI, authUser: String? = nil, password: String, realm: String? = nil, expires: UInt32 = 3600,
                 retryBase: Duration = .seconds(30), retryMax: Duration = .seconds(1800),

@@ -7,6 +7,9 @@ public struct RegistrationMachine: Sendable {
     public enum Event: Sendable {
         /// Register (or re-register now) with this Contact URI.
         case start(contact: SIPURI)
+        /// Register at a random point of the configured spread window (boot,
+        /// network change: every endpoint of a floor does this at once).
+        case startSpread(contact: SIPURI)
         case response(SIPMessage)
         /// Transaction timeout or transport error.
         case failure(String)
@@ -57,6 +60,8 @@ public struct RegistrationMachine: Sendable {
     public var lastCSeq: UInt32 { cseq }
     private var requestedExpires: UInt32
     private var consecutiveFailures = 0
+    /// Failures in a row where nothing listened at any target.
+    private var unreachableFailures = 0
     /// The challenge being answered, the header it goes in, and its nonce count.
     private var challenge: (DigestChallenge, SIPHeaderName, UInt32)?
     /// Challenges answered in a row without success (a second one means bad credentials).
@@ -85,6 +90,15 @@ public struct RegistrationMachine: Sendable {
             stopping = false
             challengeRounds = 0
             return [.cancel(.refresh), .cancel(.retry)] + transition(.registering, reason: nil) + [.send(makeRequest(expires: requestedExpires))]
+
+        case .startSpread(let contact):
+            guard configuration.spread > .zero else { return handle(.start(contact: contact)) }
+            self.contact = contact
+            stopping = false
+            challengeRounds = 0
+            let wait = configuration.spread.seconds * random.unit()
+            return [.cancel(.refresh), .cancel(.retry)] + transition(.retrying, reason: "spreading the fleet's start")
+                + [.schedule(.retry, .milliseconds(Int64(wait * 1000)))]
 
         case .timerFired(.refresh), .timerFired(.retry):
             guard !stopping, status.state == .registered || status.state == .retrying else { return [] }
@@ -145,6 +159,7 @@ public struct RegistrationMachine: Sendable {
         case 200..<300:
             challengeRounds = 0
             consecutiveFailures = 0
+            unreachableFailures = 0
             if stopping { return transition(.stopped, reason: nil) + [.stopped] }
             let granted = grantedExpires(in: r)
             guard granted > 0 else { return failed("registrar granted no lifetime for our binding", retryAfter: nil) }
@@ -176,9 +191,11 @@ public struct RegistrationMachine: Sendable {
             return [.send(makeRequest(expires: stopping ? 0 : requestedExpires))]
         default:
             let reason = "\(code) \(r.statusLine?.reason ?? "")".trimmingWhitespace
-            let retryAfter = (code == 503 || code == 500 || code == 480 || code == 486 || code == 600)
-                ? r.retryAfter.map { Duration.seconds(Int64($0)) } : nil
-            return failed(reason, retryAfter: retryAfter)
+            // The registrar answers but sheds load: RFC 5626 §4.5 backoff from
+            // the base time (not the fast start meant for a registrar that
+            // merely restarted), its Retry-After as the floor.
+            let overloaded = code == 503 || code == 500 || code == 480 || code == 486 || code == 600
+            return failed(reason, retryAfter: overloaded ? r.retryAfter.map { Duration.seconds(Int64($0)) } : nil, overloaded: overloaded)
         }
     }
 
@@ -199,19 +216,25 @@ public struct RegistrationMachine: Sendable {
             + [.send(makeRequest(expires: requestedExpires))]
     }
 
-    private mutating func failed(_ why: String, retryAfter: Duration?, unreachable: Bool = false) -> [Action] {
+    private mutating func failed(_ why: String, retryAfter: Duration?, unreachable: Bool = false, overloaded: Bool = false) -> [Action] {
         if stopping { return transition(.stopped, reason: why) + [.stopped] }
         guard status.state == .registering else { return [] }
         consecutiveFailures += 1
+        unreachableFailures = unreachable ? unreachableFailures + 1 : 0
         challenge = nil
-        let delay = unreachable ? unreachableDelay() : retryDelay(retryAfter: retryAfter)
+        let delay = unreachable ? unreachableDelay() : retryDelay(retryAfter: retryAfter, overloaded: overloaded)
         return transition(.retrying, reason: why) + [.schedule(.retry, delay)]
     }
 
     /// The retry while nothing listens at any target: the same RFC 5626 §4.5
-    /// jitter (50–100 %) over a fixed, short interval.
+    /// jitter (50–100 %) over a short interval — for the first three tries,
+    /// so a blip is over in seconds; then over the fleet spread window, when
+    /// longer, because an outage that lasts is one the whole fleet sees, and
+    /// its end must not bring every endpoint back in the same second.
     public func unreachableDelay() -> Duration {
-        .milliseconds(Int64(configuration.unreachableRetry.seconds * random.uniform(0.5...1.0) * 1000))
+        var interval = configuration.unreachableRetry.seconds
+        if unreachableFailures > 3 { interval = max(interval, configuration.spread.seconds) }
+        return .milliseconds(Int64(interval * random.uniform(0.5...1.0) * 1000))
     }
 
     private mutating func authFailed(_ why: String) -> [Action] {
@@ -224,17 +247,23 @@ public struct RegistrationMachine: Sendable {
     /// random point between 50 % and 100 %). The first three retries start
     /// from min(base, 1 s) — 1, 2, 4 s — so a registrar that merely restarted
     /// is back within seconds; after that min(max-time, base · 2^(n-4)), so a
-    /// site that stays down is not hammered. Retry-After, when given, is the floor.
-    public func retryDelay(retryAfter: Duration?) -> Duration {
+    /// site that stays down is not hammered. A registrar shedding load
+    /// (`overloaded`: 503 and the like) gets min(max-time, base · 2^(n-1))
+    /// from the first answer. Retry-After, when given, is the floor, stretched
+    /// by up to half again at random: a registrar that sends the same
+    /// Retry-After to thousands must not get them back in one second.
+    public func retryDelay(retryAfter: Duration?, overloaded: Bool = false) -> Duration {
         let n = max(consecutiveFailures, 1)
         let capped: Double
-        if n <= 3 {
+        if overloaded {
+            capped = min(configuration.retryMax.seconds, configuration.retryBase.seconds * pow2(Double(min(n - 1, 20))))
+        } else if n <= 3 {
             capped = min(configuration.retryBase.seconds, 1) * pow2(Double(n - 1))
         } else {
             capped = min(configuration.retryMax.seconds, configuration.retryBase.seconds * pow2(Double(min(n - 4, 20))))
         }
         var wait = capped * random.uniform(0.5...1.0)
-        if let retryAfter { wait = max(wait, retryAfter.seconds) }
+        if let retryAfter { wait = max(wait, retryAfter.seconds * random.uniform(1.0...1.5)) }
         return .milliseconds(Int64(wait * 1000))
     }
 
