@@ -217,3 +217,70 @@ import Testing
         #expect(await second.stop() == 0)
     }
 }
+
+/// One binding per site, however often the flow breaks or the process
+/// restarts (RFC 5626 reg-id + `+sip.instance`, one Call-ID per process,
+/// the previous run's Contact removed).
+@Suite struct OneBindingPerSiteTests {
+    /// The TCP flow to the registrar is cut 100 times (a relay between the
+    /// two closes both sides); each time the endpoint reconnects from a new
+    /// source port and registers again, and kamailio still holds one binding.
+    @Test func hundredReconnectsLeaveOneBinding() async throws {
+        let kam = try await Kamailio(tcp: true)
+        defer { Task { await kam.stop() } }
+        let relayPort = freePort()
+        let cutter = try ChildProcess("/usr/bin/env", ["python3", Paths.root.appendingPathComponent("testing/net/tcp-cutter.py").path,
+                                                       "127.0.0.1", String(relayPort), kam.address, String(kam.port), "120"])
+        defer { cutter.signal(SIGTERM) }
+        #expect(await cutter.log.waitFor("listening", timeout: .seconds(5)))
+        var s = Daemon.settings(registrar: kam, transport: "TCP", regTimeout: 600)
+        s["sipendpoint.sbc-register-address"] = "127.0.0.1"
+        s["sipendpoint.sbc-register-port"] = String(relayPort)
+        s["sipendpoint.log-level"] = "trace"
+        let d = try await Daemon(s)
+        #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "\(d.log.text)")
+        // RFC 5626: the Contact names its flow (reg-id) beside +sip.instance, and says it supports outbound.
+        #expect(d.log.text.contains(";reg-id=1") && d.log.text.contains("Supported: outbound, path"),
+                "\(d.log.all.filter { $0.contains("SIP sending") }.prefix(1))")
+        var rounds = 0
+        for round in 1...100 {
+            cutter.signal(SIGUSR1)
+            guard await cutter.log.waitFor("accepted \(round + 1)", timeout: .seconds(10)),
+                  await kam.log.waitFor("REGISTER-SAVED", count: round + 1, timeout: .seconds(10)) else { break }
+            rounds = round
+        }
+        #expect(rounds == 100, "reconnected \(rounds) times\n\(d.log.all.suffix(30).joined(separator: "\n"))")
+        let bindings = try await kam.bindings(user: "7001")
+        print("MEASURED 100 TCP reconnects through a cutting relay: \(rounds) re-registrations, \(bindings.count) binding at kamailio")
+        #expect(bindings.count == 1, "\(bindings)")
+        #expect(await d.stop() == 0)
+    }
+
+    /// Twenty runs of the daemon, each killed (SIGKILL, no unregistration)
+    /// or stopped, each on a new port: kamailio holds one binding, the last one.
+    @Test func twentyRestartsLeaveOneBinding() async throws {
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        let work = Paths.tempDirectory("twenty-restarts")
+        var s = Daemon.settings(registrar: kam, regTimeout: 600)
+        var last: Daemon?
+        for run in 1...20 {
+            s["sipendpoint.local-port"] = String(freePort())
+            let d = try await Daemon(s, work: work)
+            #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "run \(run): \(d.log.text)")
+            // The binding is in the state directory before the next run needs it (bounded wait).
+            let remembered = work.appendingPathComponent("state/bindings").path
+            for _ in 0..<100 where !((try? String(contentsOfFile: remembered, encoding: .utf8)) ?? "").contains(":\(d.sipPort)") {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            if run < 20 {
+                if run % 2 == 0 { _ = await d.stop() } else { d.child.kill9(); _ = await d.child.waitForExit(timeout: .seconds(5)) }
+            }
+            last = d
+        }
+        let bindings = try await kam.bindings(user: "7001")
+        print("MEASURED 20 restarts (10 killed, 10 stopped), each on a new port: \(bindings.count) binding at kamailio")
+        #expect(bindings.count == 1 && bindings.first?.contact.contains(":\(last?.sipPort ?? 0)") == true, "\(bindings)")
+        if let last { #expect(await last.stop() == 0) }
+    }
+}

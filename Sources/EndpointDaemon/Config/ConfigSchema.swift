@@ -67,6 +67,10 @@ public enum ConfigSchema {
             guard let d = seconds(v, 0...3600) else { return secondsProblem(0...3600) }
             c.fleetSpread = d; return nil
         },
+        Key(name: "sipendpoint.outbound", help: "1: RFC 5626 reg-id on each site's Contact with Supported: outbound, so an outbound registrar keeps one binding per flow; 0: plain RFC 3261 (default 1)") { c, v in
+            guard let b = flag(v) else { return "must be 0 or 1" }
+            c.outbound = b; return nil
+        },
         Key(name: "sipendpoint.keepalive.interval", help: "seconds between keep-alives (CRLF ping on TCP/TLS, binding probe on UDP), also how often a site where nothing listens is tried again; 0 turns keep-alives off (default 1.5)") { c, v in
             guard let n = Double(v), n == 0 || (n >= 0.2 && n <= 600) else { return "must be 0 or from 0.2 to 600 seconds" }
             if n == 0 { c.keepAlive = nil } else {

@@ -43,6 +43,8 @@ public struct EndpointConfiguration: Sendable {
     /// change and a site's return after a lasting outage spread the first
     /// REGISTER over this window (RegistrationConfiguration.spread).
     public var fleetSpread: Duration = .seconds(10)
+    /// RFC 5626 reg-id on each site's Contact, with `Supported: outbound` (`sipendpoint.outbound`).
+    public var outbound = true
     /// REGISTER's timer F while another RFC 3263 target or the other site
     /// could take the request, unless `sip_transaction_timeout` is set.
     public static let failoverTransactionTimeout: Duration = .seconds(4)
@@ -77,7 +79,7 @@ public struct EndpointConfiguration: Sendable {
          sbcRegisterAddress ?? "", "\(sbcRegisterPort.map(String.init) ?? "")", sipServerAddressPeer ?? "",
          "\(sipServerPortPeer.map(String.init) ?? "")", sbcRegisterAddressPeer ?? "", "\(sbcRegisterPortPeer.map(String.init) ?? "")",
          "\(transport.map { "\($0)" } ?? "")", "\(regTimeout)", "\(regInterval)", "\(dnsServers ?? [])", "\(families)",
-         "\(keepAlive.map { "\($0)" } ?? "off")", "\(hysteresis)", "\(startupGrace)", "\(fleetSpread)"].joined(separator: "\u{1F}")
+         "\(keepAlive.map { "\($0)" } ?? "off")", "\(hysteresis)", "\(startupGrace)", "\(fleetSpread)", "\(outbound)"].joined(separator: "\u{1F}")
     }
 
     /// True when peer settings are present: dual registration.

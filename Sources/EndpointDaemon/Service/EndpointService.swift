@@ -159,6 +159,7 @@ final class EndpointService: @unchecked Sendable {
             registrationDialogs[site] = dialog
             siteConfig.callID = dialog.callID
             siteConfig.firstCSeq = dialog.nextCSeq
+            if config.outbound { siteConfig.regID = site == .preferred ? 1 : 2 }
             // What an earlier run left at this site goes in the first REGISTER, with expires=0.
             if let old = savedBindings[site] { siteConfig.staleContacts = [old] }
             return (site, RegistrationClient(configuration: siteConfig, spec: spec, resolver: resolver,

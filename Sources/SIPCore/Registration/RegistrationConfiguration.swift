@@ -43,6 +43,11 @@ public struct RegistrationConfiguration: Sendable {
     /// returning registrar sees a ramp instead of a wall. See
     /// ``RegistrationMachine/Event/startSpread(contact:)``.
     public var spread: Duration = .zero
+    /// RFC 5626 `reg-id` of this registration's flow (one per site), with
+    /// `Supported: outbound`: an outbound registrar binds (instance, reg-id)
+    /// to the flow, so reconnecting from a new source port replaces the
+    /// binding; others ignore it and match the Contact or `+sip.instance`.
+    public var regID: Int?
 
     public init(aor: SIPURI, registrarURI: SIPURI, authUser: String? = nil, password: String, realm: String? = nil, expires: UInt32 = 3600,
                 retryBase: Duration = .seconds(30), retryMax: Duration = .seconds(1800),

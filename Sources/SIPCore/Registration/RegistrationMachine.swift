@@ -309,6 +309,7 @@ public struct RegistrationMachine: Sendable {
         h.append(.cseq, "\(cseq) REGISTER")
         if let contact, let expires {
             var params = SIPParameters([.init(name: "+sip.instance", value: "\"<urn:uuid:\(configuration.instanceID)>\"")])
+            if let regID = configuration.regID { params.set("reg-id", String(regID)) }
             if expires == 0 { params.set("expires", "0") }
             h.append(.contact, SIPNameAddress(uri: contact, parameters: params).description)
             if expires > 0 {
@@ -319,6 +320,7 @@ public struct RegistrationMachine: Sendable {
         }
         if let expires { h.append(.expires, String(expires)) }
         h.append(.allow, CallPolicy.allowedMethods.map(\.rawValue).joined(separator: ", "))
+        if configuration.regID != nil, contact != nil, expires != nil { h.append(.supported, "outbound, path") }
         h.append(.userAgent, configuration.userAgent)
         if let (c, header, previous) = challenge {
             let nc = previous + 1
