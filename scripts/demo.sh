@@ -9,8 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-swift build -c release --product sipendpointd
-bin="$(swift build -c release --show-bin-path)/sipendpointd"
+# The binary the Debian package ships (scripts/package.sh): Swift runtime linked in.
+swift build -c release --static-swift-stdlib --product sipendpointd
+bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/sipendpointd"
+# Resident memory of the daemon: total, and how much is its own heap/stacks (anonymous).
+rss() { awk '/^Rss:/{r=$2} /^Anonymous:/{a=$2} END{printf "%.1f MB resident (%.1f MB anonymous, %.1f MB mapped files)", r/1024, a/1024, (r-a)/1024}' "/proc/$daemon_pid/smaps_rollup"; }
 
 work=$(mktemp -d /tmp/sipendpointd-demo.XXXXXX)
 addr=127.0.0.1 port=${DEMO_PORT:-5070} password=demo-secret
@@ -72,6 +75,7 @@ for _ in $(seq 1 100); do grep -q "registration registered" "$work/sipendpointd.
 cat "$work/sipendpointd.log"
 grep -q "registration registered" "$work/sipendpointd.log" || { echo "demo: registration did not succeed" >&2; exit 1; }
 
+echo "== sipendpointd idle and registered: $(rss)"
 echo "== sipendpointd status (from its HTTP control port)"
 "$bin" status --config "$work/sipendpointd.conf"
 echo "== GET /v1/status"
@@ -84,6 +88,7 @@ $pump drain "$work/far_out.fifo" "$work/far_out.raw" 12 &
 HOME="$work" timeout 30 baresip -f "$work/baresip" -e "/dial sip:7001@$addr:$port" -t 11 > "$work/baresip.log" 2>&1 &
 for _ in $(seq 1 100); do grep -q "call established" "$work/sipendpointd.log" && break; sleep 0.1; done
 sleep 7
+echo "== sipendpointd in the call: $(rss)"
 echo "== GET /v1/calls (mid-call)"
 curl -s "http://127.0.0.1:${DEMO_CONTROL_PORT:-18200}/v1/calls" | python3 -c '
 import json, sys

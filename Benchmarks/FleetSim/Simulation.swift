@@ -182,7 +182,8 @@ final class Simulation {
                 channels[i][site].txAccepted = false
                 channels[i][site].txIsProbe = probe
                 at(now, .arrival(i, site, tx, request, false))
-                at(now + 0.5, .retransmit(i, site, tx, 0.5))
+                // UDP retransmits at T1, 2·T1, …; a stream (TCP/TLS, the keep-alive-free mode) does not.
+                if settings.keepAlive != nil { at(now + 0.5, .retransmit(i, site, tx, 0.5)) }
                 at(now + settings.transactionTimeout, .timeout(i, site, tx))
             case .schedule(let timer, let d):
                 let slot = timer == .refresh ? 0 : 1

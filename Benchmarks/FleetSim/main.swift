@@ -12,8 +12,9 @@
 // and whether the offered load settled below capacity and stayed there.
 //
 // swift run -c release FleetSim [scenario a|b|c|d|all] [endpoints] [key=value ...]
-// keys: spread, keepalive (seconds; 0 = TCP-style pings that cost the
-// registrar nothing), capacity, retry-after, unreachable-retry, retry-base,
+// keys: spread, keepalive (seconds of UDP binding probes, with UDP
+// retransmissions; 0 = TCP: CRLF pings that cost the registrar nothing, no
+// retransmissions, a lost flow seen at once), capacity, retry-after, unreachable-retry, retry-base,
 // timeout, expires, horizon (simulated seconds after the event, default 240).
 #if canImport(Glibc)
 import Glibc

@@ -62,6 +62,9 @@ public struct RegistrationMachine: Sendable {
     private var consecutiveFailures = 0
     /// Failures in a row where nothing listened at any target.
     private var unreachableFailures = 0
+    /// Load-shedding answers (503 and the like) in a row: the exponent of
+    /// their backoff, which an outage's unreachable tries must not inflate.
+    private var overloadFailures = 0
     /// The challenge being answered, the header it goes in, and its nonce count.
     private var challenge: (DigestChallenge, SIPHeaderName, UInt32)?
     /// Challenges answered in a row without success (a second one means bad credentials).
@@ -160,6 +163,7 @@ public struct RegistrationMachine: Sendable {
             challengeRounds = 0
             consecutiveFailures = 0
             unreachableFailures = 0
+            overloadFailures = 0
             if stopping { return transition(.stopped, reason: nil) + [.stopped] }
             let granted = grantedExpires(in: r)
             guard granted > 0 else { return failed("registrar granted no lifetime for our binding", retryAfter: nil) }
@@ -221,6 +225,7 @@ public struct RegistrationMachine: Sendable {
         guard status.state == .registering else { return [] }
         consecutiveFailures += 1
         unreachableFailures = unreachable ? unreachableFailures + 1 : 0
+        overloadFailures = overloaded ? overloadFailures + 1 : 0
         challenge = nil
         let delay = unreachable ? unreachableDelay() : retryDelay(retryAfter: retryAfter, overloaded: overloaded)
         return transition(.retrying, reason: why) + [.schedule(.retry, delay)]
@@ -256,7 +261,8 @@ public struct RegistrationMachine: Sendable {
         let n = max(consecutiveFailures, 1)
         let capped: Double
         if overloaded {
-            capped = min(configuration.retryMax.seconds, configuration.retryBase.seconds * pow2(Double(min(n - 1, 20))))
+            let k = max(overloadFailures, 1)
+            capped = min(configuration.retryMax.seconds, configuration.retryBase.seconds * pow2(Double(min(k - 1, 20))))
         } else if n <= 3 {
             capped = min(configuration.retryBase.seconds, 1) * pow2(Double(n - 1))
         } else {
