@@ -204,6 +204,14 @@ import Testing
         }
         #expect(retryAfters.allSatisfy { $0 >= 10 && $0 <= 15 }, "\(retryAfters)")
         #expect(retryAfters.max()! - retryAfters.min()! > 3)
+        // A site back after an outage that answers 503: the backoff starts at the base,
+        // however many unreachable tries the outage took (FleetSim found 15-30 minutes here).
+        var back = machine(retryBase: .seconds(30))
+        _ = back.handle(.start(contact: contact))
+        for _ in 0..<12 { _ = back.handle(.unreachable("refused")); _ = back.handle(.timerFired(.retry)) }
+        let q = try #require(sent(back.handle(.timerFired(.retry))) ?? sent(back.handle(.start(contact: contact))))
+        let afterOutage = try #require(scheduled(back.handle(.response(reply(503, to: q))), .retry)).seconds
+        #expect(afterOutage >= 15 && afterOutage <= 30, "\(afterOutage)")
     }
 
     @Test func retryAfterIsHonoured() throws {
