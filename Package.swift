@@ -86,6 +86,11 @@ let package = Package(
             path: "Benchmarks/SIPParseBench"
         ),
         .executableTarget(
+            name: "FleetLoad",
+            dependencies: ["SIPCore", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/FleetLoad"
+        ),
+        .executableTarget(
             name: "FleetSim",
             dependencies: ["SIPCore"],
             path: "Benchmarks/FleetSim"

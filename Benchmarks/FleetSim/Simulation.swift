@@ -92,8 +92,14 @@ final class Simulation {
     /// The flows to `site` break (TCP: the registrar's connections reset or
     /// its pings go unanswered): every registered channel re-registers, as
     /// RegistrationClient does on a closed connection.
+    /// With a peer site and a spread window, the client re-registers at a
+    /// random point of the window (RegistrationClient.flowLost).
     func flowsFailed(site: Int) {
-        for i in 0..<settings.endpoints { apply(channels[i][site].machine.handle(.flowFailed("connection closed")), i, site) }
+        for i in 0..<settings.endpoints {
+            let registered = channels[i][site].machine.status.state == .registered
+            let event: RegistrationMachine.Event = settings.spread > 0 && registered ? .startSpread(contact: contact) : .flowFailed("connection closed")
+            apply(channels[i][site].machine.handle(event), i, site)
+        }
     }
 
     /// Boots every endpoint now (spread as the daemon does at boot).
@@ -160,7 +166,9 @@ final class Simulation {
             for a in actions {
                 switch a {
                 case .probe: apply(channels[i][site].machine.handle(.probe), i, site, probe: true)
-                case .failed(let why): apply(channels[i][site].machine.handle(.flowFailed(why)), i, site)
+                case .failed(let why):
+                    let spread = settings.spread > 0 && channels[i][site].machine.status.state == .registered
+                    apply(channels[i][site].machine.handle(spread ? .startSpread(contact: contact) : .flowFailed(why)), i, site)
                 }
             }
         case .selector(let i, let generation):

@@ -96,10 +96,24 @@ public final class RegistrationClient: @unchecked Sendable {
         }
     }
 
+    /// The flow to the registrar is gone. A registrar restart or an SBC
+    /// failover ends every endpoint's flow at once: with another site to
+    /// carry the agent meanwhile, re-register at a random point of the
+    /// spread window (no availability lost); a single site re-registers at
+    /// once — one box is not a fleet, and its agent has nothing else.
+    private func flowLost(_ why: String) {
+        if otherSiteExists, machine.configuration.spread > .zero, machine.status.state == .registered {
+            logger.info("registration flow lost: re-registering within the spread window", metadata: ["reason": "\(why)"])
+            run(machine.handle(.startSpread(contact: contact(for: currentTarget))))
+        } else {
+            run(machine.handle(.flowFailed(why)))
+        }
+    }
+
     /// A stream to our registrar closed: the flow is gone; register again at once.
     private func connectionClosed(id: UInt64, remote: SocketAddress, reason: String) {
         guard let target = currentTarget, target.kind.isReliable, remote == target.address else { return }
-        run(machine.handle(.flowFailed("connection to \(target) closed: \(reason)")))
+        flowLost("connection to \(target) closed: \(reason)")
     }
 
     private func answered() {
@@ -145,7 +159,7 @@ public final class RegistrationClient: @unchecked Sendable {
                 if target.kind.isReliable, let id = transactions.transport.connectionID(for: target.destination) {
                     transactions.transport.closeConnection(id, reason: "keep-alive: \(why)")
                 }
-                run(machine.handle(.flowFailed("keep-alive: \(why)")))
+                flowLost("keep-alive: \(why)")
             }
         }
     }
