@@ -212,6 +212,13 @@ import Testing
         let q = try #require(sent(back.handle(.timerFired(.retry))) ?? sent(back.handle(.start(contact: contact))))
         let afterOutage = try #require(scheduled(back.handle(.response(reply(503, to: q))), .retry)).seconds
         #expect(afterOutage >= 15 && afterOutage <= 30, "\(afterOutage)")
+        // A timeout after the outage: the backoff of a first failure past the fast start
+        // (15-30 s), not the tens of minutes the outage's tries would have made it.
+        var timedOut = machine(retryBase: .seconds(30))
+        _ = timedOut.handle(.start(contact: contact))
+        for _ in 0..<12 { _ = timedOut.handle(.unreachable("refused")); _ = timedOut.handle(.timerFired(.retry)) }
+        let t = try #require(scheduled(timedOut.handle(.failure("no response (timeout)")), .retry)).seconds
+        #expect(t >= 15 && t <= 30, "\(t)")
     }
 
     @Test func retryAfterIsHonoured() throws {

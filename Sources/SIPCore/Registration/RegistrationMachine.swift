@@ -59,7 +59,12 @@ public struct RegistrationMachine: Sendable {
     /// The CSeq of the last REGISTER sent (a successor with the same Call-ID continues above it).
     public var lastCSeq: UInt32 { cseq }
     private var requestedExpires: UInt32
-    private var consecutiveFailures = 0
+    /// Failures in a row of a registrar that was there (timeouts, errors): an
+    /// outage's unreachable tries do not count, or a site's return would be
+    /// met with the backoff of a registrar failing for minutes.
+    private var answeredFailures = 0
+    /// Nothing listened at some point since the last success.
+    private var afterOutage = false
     /// Failures in a row where nothing listened at any target.
     private var unreachableFailures = 0
     /// Load-shedding answers (503 and the like) in a row: the exponent of
@@ -161,9 +166,10 @@ public struct RegistrationMachine: Sendable {
             return []
         case 200..<300:
             challengeRounds = 0
-            consecutiveFailures = 0
             unreachableFailures = 0
             overloadFailures = 0
+            answeredFailures = 0
+            afterOutage = false
             if stopping { return transition(.stopped, reason: nil) + [.stopped] }
             let granted = grantedExpires(in: r)
             guard granted > 0 else { return failed("registrar granted no lifetime for our binding", retryAfter: nil) }
@@ -223,8 +229,8 @@ public struct RegistrationMachine: Sendable {
     private mutating func failed(_ why: String, retryAfter: Duration?, unreachable: Bool = false, overloaded: Bool = false) -> [Action] {
         if stopping { return transition(.stopped, reason: why) + [.stopped] }
         guard status.state == .registering else { return [] }
-        consecutiveFailures += 1
         unreachableFailures = unreachable ? unreachableFailures + 1 : 0
+        if unreachable { afterOutage = true } else if !overloaded { answeredFailures += 1 }
         overloadFailures = overloaded ? overloadFailures + 1 : 0
         challenge = nil
         let delay = unreachable ? unreachableDelay() : retryDelay(retryAfter: retryAfter, overloaded: overloaded)
@@ -257,8 +263,10 @@ public struct RegistrationMachine: Sendable {
     /// from the first answer. Retry-After, when given, is the floor, stretched
     /// by up to half again at random: a registrar that sends the same
     /// Retry-After to thousands must not get them back in one second.
+    /// After an outage the fast start is skipped (the registrar that was absent
+    /// and now fails is likely the one the whole fleet is returning to).
     public func retryDelay(retryAfter: Duration?, overloaded: Bool = false) -> Duration {
-        let n = max(consecutiveFailures, 1)
+        let n = afterOutage ? max(answeredFailures, 1) + 3 : max(answeredFailures, 1)
         let capped: Double
         if overloaded {
             let k = max(overloadFailures, 1)
