@@ -90,9 +90,16 @@ let package = Package(
             dependencies: ["SIPCore", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/FleetLoad"
         ),
+        // The fleet model (endpoints with the real registration logic, modelled
+        // registrars, a virtual clock): FleetSim runs it at scale, FleetTests in CI.
+        .target(
+            name: "FleetModel",
+            dependencies: ["SIPCore"],
+            path: "Benchmarks/FleetModel"
+        ),
         .executableTarget(
             name: "FleetSim",
-            dependencies: ["SIPCore"],
+            dependencies: ["FleetModel", "SIPCore"],
             path: "Benchmarks/FleetSim"
         ),
         .executableTarget(
@@ -108,6 +115,10 @@ let package = Package(
         .testTarget(
             name: "SIPCoreTests",
             dependencies: ["SIPCore", "TortureCorpus"]
+        ),
+        .testTarget(
+            name: "FleetTests",
+            dependencies: ["FleetModel", "SIPCore"]
         ),
         .testTarget(
             name: "RTPMediaTests",

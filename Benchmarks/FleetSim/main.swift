@@ -16,6 +16,7 @@
 // retransmissions; 0 = TCP: CRLF pings that cost the registrar nothing, no
 // retransmissions, a lost flow seen at once), capacity, retry-after, unreachable-retry, retry-base,
 // timeout, expires, horizon (simulated seconds after the event, default 240).
+import FleetModel
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,13 +1,13 @@
 // Per-second figures of a fleet simulation, per site.
-final class Metrics {
-    struct Second {
-        var offered = 0, retransmissions = 0, rejected = 0, dropped = 0
+public final class Metrics {
+    public struct Second {
+        public var offered = 0, retransmissions = 0, rejected = 0, dropped = 0
     }
 
-    private(set) var seconds: [[Second]] = [[], []]
+    public private(set) var seconds: [[Second]] = [[], []]
     var readyFlags: [Bool]
 
-    init(endpoints: Int) { readyFlags = [Bool](repeating: false, count: endpoints) }
+    public init(endpoints: Int) { readyFlags = [Bool](repeating: false, count: endpoints) }
 
     private func bucket(_ site: Int, _ t: Double) -> Int {
         let s = max(0, Int(t))
@@ -21,7 +21,7 @@ final class Metrics {
     func dropped(_ site: Int, _ t: Double) { seconds[site][bucket(site, t)].dropped += 1 }
 
     /// Sums over `range` (seconds) at `site`.
-    func total(_ site: Int, _ range: Range<Int>) -> Second {
+    public func total(_ site: Int, _ range: Range<Int>) -> Second {
         var s = Second()
         for t in range where t < seconds[site].count {
             let x = seconds[site][t]
@@ -30,12 +30,12 @@ final class Metrics {
         return s
     }
 
-    func peakOffered(_ site: Int, _ range: Range<Int>) -> Int {
+    public func peakOffered(_ site: Int, _ range: Range<Int>) -> Int {
         range.lazy.filter { $0 < self.seconds[site].count }.map { self.seconds[site][$0].offered }.max() ?? 0
     }
 
     /// The first second from which the offered load stays at or below `capacity` until `end`.
-    func calmFrom(_ site: Int, capacity: Double, _ range: Range<Int>) -> Int? {
+    public func calmFrom(_ site: Int, capacity: Double, _ range: Range<Int>) -> Int? {
         var calm: Int?
         for t in range {
             let offered = t < seconds[site].count ? seconds[site][t].offered : 0

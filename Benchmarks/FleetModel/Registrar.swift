@@ -7,19 +7,19 @@
 // that is down answers nothing; its host sends ICMP port unreachable.
 import SIPCore
 
-struct RegistrarModel {
-    var capacity: Double
-    let queueLimit: Double
-    let rejectCapacity: Double
-    let retryAfter: Int
-    var down = false
+public struct RegistrarModel {
+    public var capacity: Double
+    public let queueLimit: Double
+    public let rejectCapacity: Double
+    public let retryAfter: Int
+    public var down = false
     /// Changes when the registrar restarts: old nonces fail, the table is empty.
-    var epoch = 1
+    public var epoch = 1
     private(set) var busyUntil = 0.0
     private var rejectSecond = -1
     private var rejectsInSecond = 0.0
     /// Bound endpoints (by index).
-    var bindings: [Bool]
+    public var bindings: [Bool]
 
     init(endpoints: Int, capacity: Double, queueLimit: Double, rejectCapacity: Double, retryAfter: Int) {
         self.capacity = capacity

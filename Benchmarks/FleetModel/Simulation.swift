@@ -7,28 +7,31 @@
 // REGISTER's timer F.
 import SIPCore
 
+// (FleetModel: shared by Benchmarks/FleetSim and Tests/FleetTests.)
+
 /// Names that tie a simulated endpoint to its configuration.
 enum Endpoint {
     static func instance(_ i: Int) -> String { "00000000-0000-4000-8000-\(String(100_000_000_000 + i).suffix(12))" }
 }
 
-struct SimSettings {
-    var endpoints = 50_000
-    var capacity = 6000.0
-    var queueLimit = 2.0
-    var rejectCapacity = 18_000.0
-    var retryAfter = 10
-    var transactionTimeout = 4.0
+public struct SimSettings {
+    public var endpoints = 50_000
+    public var capacity = 6000.0
+    public var queueLimit = 2.0
+    public var rejectCapacity = 18_000.0
+    public var retryAfter = 10
+    public var transactionTimeout = 4.0
     /// UDP binding-probe interval (nil: keep-alives cost the registrar nothing, as TCP CRLF pings).
-    var keepAlive: Double? = 1.5
-    var spread = 10.0
-    var unreachableRetry = 1.5
-    var retryBase = 30.0
-    var expires: UInt32 = 1800
-    var hysteresis = 5.0
+    public var keepAlive: Double? = 1.5
+    public var spread = 10.0
+    public var unreachableRetry = 1.5
+    public var retryBase = 30.0
+    public var expires: UInt32 = 1800
+    public var hysteresis = 5.0
+    public init() {}
 }
 
-final class Simulation {
+public final class Simulation {
     enum Kind {
         case timer(Int, Int, RegistrationMachine.Timer, Int)
         case arrival(Int, Int, Int, SIPMessage, Bool)
@@ -52,9 +55,9 @@ final class Simulation {
         var keepAliveGeneration = 0
     }
 
-    let settings: SimSettings
-    var now = 0.0
-    var registrars: [RegistrarModel]
+    public let settings: SimSettings
+    public private(set) var now = 0.0
+    public var registrars: [RegistrarModel]
     var channels: [[Channel]]
     var selectors: [SiteSelector]
     var selectorGeneration: [Int]
@@ -62,10 +65,10 @@ final class Simulation {
     private var nextTx = 1
     let contact = SIPURI(user: "fleet", host: "198.51.100.1")
     let metrics: Metrics
-    var registered = [0, 0]
-    var ready = 0
+    public private(set) var registered = [0, 0]
+    public private(set) var ready = 0
 
-    init(_ s: SimSettings, metrics: Metrics) {
+    public init(_ s: SimSettings, metrics: Metrics) {
         settings = s
         self.metrics = metrics
         registrars = (0..<2).map { _ in RegistrarModel(endpoints: s.endpoints, capacity: s.capacity, queueLimit: s.queueLimit,
@@ -94,7 +97,7 @@ final class Simulation {
     /// RegistrationClient does on a closed connection.
     /// With a peer site and a spread window, the client re-registers at a
     /// random point of the window (RegistrationClient.flowLost).
-    func flowsFailed(site: Int) {
+    public func flowsFailed(site: Int) {
         for i in 0..<settings.endpoints {
             let registered = channels[i][site].machine.status.state == .registered
             let event: RegistrationMachine.Event = settings.spread > 0 && registered ? .startSpread(contact: contact) : .flowFailed("connection closed")
@@ -103,14 +106,14 @@ final class Simulation {
     }
 
     /// Boots every endpoint now (spread as the daemon does at boot).
-    func bootAll() {
+    public func bootAll() {
         for i in 0..<settings.endpoints {
             run(selectorActions: selectors[i].handle(.starting(at: now)), i)
             for site in 0..<2 { apply(channels[i][site].machine.handle(.startSpread(contact: contact)), i, site) }
         }
     }
 
-    func run(until end: Double) {
+    public func run(until end: Double) {
         while let (t, k) = heap.peek(), t <= end {
             _ = heap.pop()
             now = t
