@@ -20,14 +20,17 @@ for n in agent far; do
   sox "$work/$n.wav" -r 8000 -c 1 -b 16 -e signed-integer "$work/$n.8k.raw"
 done
 score() { python3 testing/audio/score.py "$@" | cut -d' ' -f3; }
-for codec in opus pcma; do
-  for cond in "$delay 0 0" "$delay $jitter $loss"; do
+for codec in opus-lean opus pcma; do
+  conds=("$delay 0 0" "$delay $jitter $loss")
+  # Lean (CELT) is what a call settles on while the far end reports no loss: scored clean only.
+  [ $codec = opus-lean ] && conds=("$delay 0 0")
+  for cond in "${conds[@]}"; do
     line="$codec ($cond: delay jitter loss%):"
     for n in agent far; do
       total=0
       for seed in $(seq 1 "$seeds"); do
-        if [ $codec = opus ]; then
-          "$bench" impair opus "$work/$n.raw" "$work/out.raw" $cond "$seed" 0 >"$work/log"
+        if [ $codec != pcma ]; then
+          OPUS_LEAN=$([ $codec = opus-lean ] && echo 1) "$bench" impair opus "$work/$n.raw" "$work/out.raw" $cond "$seed" 0 >"$work/log"
           s=$(score "$work/$n.raw" "$work/out.raw" wb)
         else
           "$bench" impair pcma "$work/$n.8k.raw" "$work/out8.raw" $cond "$seed" 0 >"$work/log"
@@ -36,7 +39,7 @@ for codec in opus pcma; do
         fi
         total=$(python3 -c "print($total + $s)")
       done
-      line="$line $n PESQ-$([ $codec = opus ] && echo WB || echo NB) $(python3 -c "print('%.2f' % ($total / $seeds))")"
+      line="$line $n PESQ-$([ $codec = pcma ] && echo NB || echo WB) $(python3 -c "print('%.2f' % ($total / $seeds))")"
     done
     echo "$line  [last seed: $(cut -d: -f2- "$work/log")]"
   done

@@ -69,6 +69,8 @@ func impair(_ args: [String]) throws {
     default: makeCodec = { G711Codec(law: .mu) }
     }
     let tx = try makeCodec(), rx = try makeCodec()
+    // OPUS_LEAN=1: the encoder a clean call settles on (CELT), else the resilient one (SILK + FEC).
+    if getenv("OPUS_LEAN").map({ String(cString: $0) }) == "1", let opus = tx as? OpusCodec { opus.resilient = false }
     let input = readRaw(args[1])
     let frame = tx.sampleRate / 50, ticks = UInt32(tx.rtpClockRate / 50)
     // Send: one packet per 20 ms of the sender's clock.

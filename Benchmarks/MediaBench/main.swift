@@ -94,7 +94,10 @@ if let v = getenv("OPUS_BITRATE").flatMap({ Int(String(cString: $0)) }) { opus.b
 do {
     for complexity in [8, 6, 5, 3, 1] {
         opus.complexity = complexity
-        try run("Opus 16 kHz \(opus.bitrate / 1000) kbit/s complexity \(complexity) + SRTP", seconds: seconds, makeCodec: { try OpusCodec(opus) }, payloadType: 111, srtp: true)
+        try run("Opus 16 kHz \(opus.bitrate / 1000) kbit/s complexity \(complexity) + SRTP, resilient (SILK + FEC: lossy network)", seconds: seconds,
+                makeCodec: { try OpusCodec(opus) }, payloadType: 111, srtp: true)
+        try run("Opus 16 kHz \(opus.bitrate / 1000) kbit/s complexity \(complexity) + SRTP, lean (CELT: clean network)", seconds: seconds,
+                makeCodec: { let c = try OpusCodec(opus); c.resilient = false; return c }, payloadType: 111, srtp: true)
     }
     try run("PCMA + SRTP", seconds: seconds, makeCodec: { G711Codec(law: .a) }, payloadType: 8, srtp: true)
     try run("PCMU (plain RTP)", seconds: seconds, makeCodec: { G711Codec(law: .mu) }, payloadType: 0, srtp: false)

@@ -17,6 +17,8 @@ static inline int csip_opus_set_max_bandwidth_for_rate(OpusEncoder *e, opus_int3
     return opus_encoder_ctl(e, OPUS_SET_MAX_BANDWIDTH(bw));
 }
 static inline int csip_opus_application_voip(void) { return OPUS_APPLICATION_VOIP; }
+static inline int csip_opus_application_restricted_lowdelay(void) { return OPUS_APPLICATION_RESTRICTED_LOWDELAY; }
 static inline int csip_opus_ok(void) { return OPUS_OK; }
+static inline int csip_opus_reset(OpusEncoder *e) { return opus_encoder_ctl(e, OPUS_RESET_STATE); }
 
 #endif

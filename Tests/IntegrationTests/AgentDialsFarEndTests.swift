@@ -17,7 +17,7 @@ import Testing
         s["sipendpoint.control-port"] = String(control)
         let d = try await Daemon(s, environment: rig.environment)
         #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "\(d.log.text)")
-        let farPort = freePort()
+        let farPort = freeSIPPortPair()
         let pumps = try rig.startPumps(seconds: 6)
         let far = try rig.baresip(sipPort: farPort, codecs: "PCMA/8000/1", srtp: false, dial: nil, seconds: 20)
         #expect(await far.log.waitFor("baresip is ready", timeout: .seconds(10)), "\(far.log.text)")

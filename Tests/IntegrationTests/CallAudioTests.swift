@@ -40,7 +40,7 @@ import Testing
         let control = UInt16(s["sipendpoint.control-port"]!)!
         #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "\(d.log.text)")
         let pumps = try rig.startPumps(seconds: 13)
-        let far = try rig.baresip(sipPort: freePort(), codecs: c.baresipCodecs, srtp: c.srtp, dial: "sip:7001@\(kam.address):\(kam.port)", seconds: 11)
+        let far = try rig.baresip(sipPort: freeSIPPortPair(), codecs: c.baresipCodecs, srtp: c.srtp, dial: "sip:7001@\(kam.address):\(kam.port)", seconds: 11)
         #expect(await d.log.waitFor("call established", timeout: .seconds(10)), "\(d.log.text)\n\(far.log.text)")
         #expect(await kam.log.waitFor("INVITE-ROUTED", timeout: .seconds(3)))
         // Mid-call: the control API shows the call, its codec, SRTP and live

@@ -42,7 +42,7 @@ import Testing
         let sse = try SocketClient(tcpTo: "127.0.0.1", port: control)
         sse.send("GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
         let pumps = try rig.startPumps(seconds: 10)
-        let far = try rig.baresip(sipPort: freePort(), codecs: "PCMA/8000/1", srtp: false, dial: "sip:7001@\(kam.address):\(kam.port)", seconds: 8)
+        let far = try rig.baresip(sipPort: freeSIPPortPair(), codecs: "PCMA/8000/1", srtp: false, dial: "sip:7001@\(kam.address):\(kam.port)", seconds: 8)
         #expect(await d.log.waitFor("call established", timeout: .seconds(10)), "\(d.log.text)\n\(far.log.text)")
         #expect(await d.log.waitFor("playback=headsetA_out", timeout: .seconds(5)), "\(d.log.text)")
         // One second of the far end's speech in A (16 kHz S16 = 32 kB/s).

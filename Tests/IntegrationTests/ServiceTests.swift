@@ -99,6 +99,7 @@ import Testing
         s["sipendpoint.state-directory"] = d.work.appendingPathComponent("state").path
         s["sipendpoint.local-address"] = "127.0.0.1"
         s["sipendpoint.control-port"] = "0"
+        s["sipendpoint.fleet.spread"] = "0" // as Daemon wrote it: the registration settings stay the same
         let write = { (settings: [String: String]) in
             try settings.map { "\($0.key) = \($0.value)" }.joined(separator: "\n").write(to: d.configPath, atomically: true, encoding: .utf8)
         }

@@ -50,6 +50,36 @@ import NetSupport
         #expect(sb.localMOS > 4.0)
     }
 
+    /// The far end's receiver reports drive the Opus encoder: resilient (SILK
+    /// + FEC) at first, lean (CELT) after two clean reports, resilient again
+    /// at the first report with loss; the tone is heard throughout.
+    @Test func farEndReportsSwitchTheOpusEncoder() async throws {
+        let q = DispatchQueue(label: "media-adaptive")
+        let a = try MediaStream(address: Self.loopback, ports: 30000...39999, queue: q)
+        let b = try MediaStream(address: Self.loopback, ports: 30000...39999, queue: q)
+        defer { a.close(); b.close() }
+        for (x, y) in [(a, b), (b, a)] {
+            try x.apply(StreamParameters(remote: y.localRTP, remoteRTCP: y.localRTCP, rtcpMux: false, codec: .opus(fmtp: "useinbandfec=1"), payloadType: 111))
+        }
+        let frame = a.pcmRate! / 50
+        var tone = [Int16](repeating: 0, count: frame), heard = [Int16](repeating: 0, count: frame)
+        var modes: [Bool] = [], levels: [Double] = []
+        var phase = 0
+        for tick in 0..<60 {
+            if tick == 20 { a.noteFarEndReport(fractionLost: 0); a.noteFarEndReport(fractionLost: 0) }
+            if tick == 40 { a.noteFarEndReport(fractionLost: 5) }
+            for i in 0..<frame { tone[i] = Int16(8000 * Signal.sine(Double(phase + i) * 2 * .pi * 400 / Double(frame * 50))) }
+            phase += frame
+            tone.withUnsafeBufferPointer { t in heard.withUnsafeMutableBufferPointer { a.audioPeriod(captured: t, playback: $0) } }
+            modes.append(a.audio.withLock { $0?.opus?.resilient } ?? true)
+            try await Task.sleep(for: .milliseconds(20))
+            tone.withUnsafeBufferPointer { t in heard.withUnsafeMutableBufferPointer { b.audioPeriod(captured: t, playback: $0) } }
+            if tick % 20 >= 5 { levels.append(Signal.rms(heard)) }
+        }
+        #expect(modes[0..<20].allSatisfy { $0 } && modes[20..<40].allSatisfy { !$0 } && modes[40..<60].allSatisfy { $0 }, "\(modes)")
+        #expect(levels.allSatisfy { $0 > 3000 && $0 < 8000 }, "b heard \(levels)")
+    }
+
     /// Hold (sends = false): no RTP leaves; retrieve: it flows again, same
     /// SSRC and sequence continuing; new keys and a new port in a re-INVITE
     /// keep the audio going.

@@ -74,6 +74,42 @@ import Testing
 }
 
 @Suite struct OpusTests {
+    /// The adaptive encoder: SILK with FEC (resilient) until told the network
+    /// is clean, CELT (lean) then, SILK again on loss — the TOC byte says
+    /// which (RFC 6716 §3.1: configurations 0–11 SILK, 16–31 CELT) — and
+    /// the tone decodes at its level across both switches.
+    @Test func adaptiveEncoderSwitchesBetweenSILKAndCELT() throws {
+        var s = OpusCodec.Settings()
+        s.sampleRate = 16000
+        let tx = try OpusCodec(s), rx = try OpusCodec(s)
+        var pcm = [Int16](repeating: 0, count: 320), out = [Int16](repeating: 0, count: 960)
+        var phase = 0.0
+        var configs: [UInt8] = [], levels: [Double] = []
+        for k in 0..<60 {
+            if k == 20 { tx.resilient = false }
+            if k == 40 { tx.resilient = true }
+            for i in 0..<320 { pcm[i] = Int16(8000 * Signal.sine(phase)); phase += 2 * .pi * 440 / 16000; _ = i }
+            var p = [UInt8](repeating: 0, count: 400)
+            let n = try pcm.withUnsafeBufferPointer { a in try p.withUnsafeMutableBytes { try tx.encode(a, into: $0) } }
+            configs.append(p[0] >> 3)
+            let m = try p[0..<n].withUnsafeBytes { b in try out.withUnsafeMutableBufferPointer { try rx.decode(b, into: $0) } }
+            #expect(m == 320)
+            if k % 20 >= 3 { levels.append(Signal.rms(Array(out[0..<320]))) }
+        }
+        #expect(configs[3..<20].allSatisfy { $0 < 12 }, "resilient should be SILK: \(configs)")
+        #expect(configs[22..<40].allSatisfy { $0 >= 16 }, "lean should be CELT: \(configs)")
+        #expect(configs[43..<60].allSatisfy { $0 < 12 }, "back to SILK: \(configs)")
+        #expect(levels.allSatisfy { $0 > 3000 && $0 < 8000 }, "\(levels)")
+        var fixed = OpusCodec.Settings()
+        fixed.adaptive = false
+        let always = try OpusCodec(fixed)
+        always.resilient = false // no lean encoder: stays SILK
+        var p = [UInt8](repeating: 0, count: 400)
+        let zeros = [Int16](repeating: 0, count: 960)
+        _ = try zeros.withUnsafeBufferPointer { a in try p.withUnsafeMutableBytes { try always.encode(a, into: $0) } }
+        #expect(p[0] >> 3 < 16) // SILK or hybrid: never CELT-only
+    }
+
     /// A 440 Hz tone survives encode/decode; a lost frame is recovered from the next packet's FEC.
     @Test func encodeDecodeAndFEC() throws {
         var s = OpusCodec.Settings()

@@ -25,6 +25,9 @@ extension MediaStream {
                 default:
                     break
                 }
+                // What the far end says of our stream: clean reports in a row let
+                // the Opus encoder go lean; any loss brings FEC back at once.
+                for b in blocks where b.ssrc == ssrc { noteFarEndReport(fractionLost: b.fractionLost) }
                 // RFC 3550 §6.4.1: RTT = arrival − LSR − DLSR, in 1/65536 s.
                 for b in blocks where b.ssrc == ssrc && b.lastSR != 0 {
                     let middle = UInt32(truncatingIfNeeded: nowNTP >> 16)
@@ -33,6 +36,11 @@ extension MediaStream {
                 }
             }
         }
+    }
+
+    /// A report block about our stream (fraction lost in 1/256).
+    func noteFarEndReport(fractionLost: UInt8) {
+        if fractionLost == 0 { farEndCleanReports.add(1, ordering: .relaxed) } else { farEndCleanReports.store(0, ordering: .relaxed) }
     }
 
     /// NTP time now (RFC 3550 §4): seconds since 1900 in the high 32 bits.

@@ -51,6 +51,8 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         let codec: AudioCodec
         /// The receive side: jitter buffer, decoding, concealment, comfort noise.
         let playout: Playout
+        /// The codec as Opus, when it is (its encoder follows the far end's loss reports).
+        let opus: OpusCodec?
         let outbound: SRTPSession?
         var sequence: UInt16
         var timestamp: UInt32
@@ -76,6 +78,7 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
             pcm = .allocate(capacity: frameSamples * 3)
             pcm.initialize(repeating: 0)
             self.playout = playout ?? Playout(codec: codec, jitter: .init(clockRate: p.rtpClockRate, frameMs: p.ptimeMs))
+            opus = codec as? OpusCodec
         }
         deinit { packet.deallocate(); pcm.deallocate() }
     }
@@ -90,6 +93,10 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
     private let comfortNoiseLevel = Atomic<Int>(127)
     private let comfortNoiseCount = Atomic<Int>(0)
     let recovered = Atomic<Int>(0)
+    /// The far end's receiver reports of our stream without loss, in a row
+    /// (two, about ten seconds, let the Opus encoder go lean).
+    let farEndCleanReports = Atomic<Int>(0)
+    static let cleanReportsForLean = 2
     let bufferDelay = Atomic<Int>(0)
     let srtpFailures = Atomic<Int>(0)
     /// Muted microphone: silence is sent (the stream keeps its timing).
@@ -179,7 +186,11 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         let side = Audio(p, codec: codec, playout: keep, outbound: outbound, sequence: previous?.sequence ?? UInt16(truncatingIfNeeded: ssrc >> 7),
                          timestamp: previous?.timestamp ?? (ssrc &* 2_654_435_761))
         network.withLock { n in
-            if n.parameters?.remote != p.remote { n.stats = RTPReceiveStatistics() }
+            if n.parameters?.remote != p.remote {
+                n.stats = RTPReceiveStatistics()
+                // Another far end (or path): resilient until it reports a clean network too.
+                farEndCleanReports.store(0, ordering: .relaxed)
+            }
             n.parameters = p
             n.remote = RawSocketAddress(p.remote)
             if keysChanged { n.inbound = inbound; n.rtcpOut = rtcpOut }
@@ -285,6 +296,7 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         let header = RTPHeader(payloadType: p.payloadType, sequenceNumber: a.sequence, timestamp: a.timestamp, ssrc: ssrc)
         header.write(to: a.packet)
         let body = UnsafeMutableRawBufferPointer(rebasing: a.packet[RTPHeader.size..<(a.packet.count - 64)])
+        a.opus?.resilient = farEndCleanReports.load(ordering: .relaxed) < Self.cleanReportsForLean
         guard let n = try? a.codec.encode(pcm, into: body) else { return }
         transmit(a, length: RTPHeader.size + n)
         sentOctets.add(n, ordering: .relaxed)

@@ -13,6 +13,28 @@ func freePort() -> UInt16 {
     return UInt16(bigEndian: addr.sin_port)
 }
 
+/// A SIP port for baresip, which listens on P (UDP and TCP) and P + 1
+/// (TLS): both free, and below the kernel's ephemeral range (32768 and up),
+/// so no client connection of a test running beside it can take P + 1 in
+/// the meantime (seen once: baresip's TLS bind failed, the call never came).
+func freeSIPPortPair() -> UInt16 {
+    func bindable(_ port: UInt16, _ type: Int32) -> Bool {
+        let fd = socket(AF_INET, type, 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = port.bigEndian
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+    }
+    for _ in 0..<200 {
+        let p = UInt16.random(in: 20000...29998)
+        let tcp = Int32(SOCK_STREAM.rawValue), udp = Int32(SOCK_DGRAM.rawValue)
+        if bindable(p, tcp) && bindable(p, udp) && bindable(p + 1, tcp) { return p }
+    }
+    return freePort()
+}
+
 struct HTTPResult {
     var status: Int
     var headers: [String: String]
