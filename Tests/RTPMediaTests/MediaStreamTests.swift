@@ -58,8 +58,10 @@ import NetSupport
         let a = try MediaStream(address: Self.loopback, ports: 30000...39999, queue: q)
         let b = try MediaStream(address: Self.loopback, ports: 30000...39999, queue: q)
         defer { a.close(); b.close() }
-        for (x, y) in [(a, b), (b, a)] {
-            try x.apply(StreamParameters(remote: y.localRTP, remoteRTCP: y.localRTCP, rtcpMux: false, codec: .opus(fmtp: "useinbandfec=1"), payloadType: 111))
+        // B's own RTCP goes nowhere (the discard port): only the reports the test gives A count.
+        let nowhere = try #require(SocketAddress(ip: "127.0.0.1", port: 9))
+        for (x, y, rtcp) in [(a, b, b.localRTCP), (b, a, nowhere)] {
+            try x.apply(StreamParameters(remote: y.localRTP, remoteRTCP: rtcp, rtcpMux: false, codec: .opus(fmtp: "useinbandfec=1"), payloadType: 111))
         }
         let frame = a.pcmRate! / 50
         var tone = [Int16](repeating: 0, count: frame), heard = [Int16](repeating: 0, count: frame)
