@@ -19,6 +19,16 @@ import Testing
         #expect(try parse("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nab") == nil) // body still coming
     }
 
+    /// Found by the HTTP fuzzer: a query pair that is only "=" (or empty
+    /// pieces between "&") crashed the daemon; such pairs are skipped.
+    @Test func queryPairsWithoutAKeyAreSkipped() throws {
+        let r = try #require(try parse("GET /v1/calls?=&&a=1&=x&b&c= HTTP/1.1\r\nHost: h\r\n\r\n"))
+        #expect(r.path == "/v1/calls")
+        #expect(r.query == ["a": "1", "b": "", "c": ""])
+        // The fuzzer's own input (Fuzz/regressions/HTTP/query-empty-pair) parses without a crash.
+        _ = try? parse("PET /v1llq?stH<e&tH<e&=&Tll HTTP/1.1\r\nHost: 127.HUTP/\r\n\r\n")
+    }
+
     @Test(arguments: [
         ("GET / HTTP/1.1\r\n\r\n", 400), ("GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505), ("GET / FOO\r\nHost: h\r\n\r\n", 400),
         ("GET  / HTTP/1.1\r\nHost: h\r\n\r\n", 400), ("GET x HTTP/1.1\r\nHost: h\r\n\r\n", 400),

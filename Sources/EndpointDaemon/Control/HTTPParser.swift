@@ -97,8 +97,11 @@ struct HTTPParser: Sendable {
         guard let q = target.firstIndex(of: "?") else { return (target, [:]) }
         var query: [String: String] = [:]
         for pair in target[target.index(after: q)...].split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1)
-            let key = PercentEncoding.decode(ArraySlice(kv[0].utf8)) ?? String(kv[0])
+            // "=" alone splits into nothing when empty pieces are dropped (found
+            // by fuzzing: `?=` crashed the daemon); a pair without a key is skipped.
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let first = kv.first, !first.isEmpty else { continue }
+            let key = PercentEncoding.decode(ArraySlice(first.utf8)) ?? String(first)
             let value = kv.count > 1 ? (PercentEncoding.decode(ArraySlice(String(kv[1]).replacing("+", with: " ").utf8)) ?? String(kv[1])) : ""
             query[key] = value
         }
