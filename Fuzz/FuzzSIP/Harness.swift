@@ -16,6 +16,8 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         _ = TransactionKey.server(for: m)
         _ = DigestChallenge.best(in: m.headers.lines(.wwwAuthenticate))
         if m.isRequest { _ = UASCore.respond(to: m, capabilities: UASCapabilities(), toTag: "t") }
+        // Headers the call layer reads from an INVITE or REFER.
+        for v in m.headers.values(.replaces) { _ = Replaces(v) }
         guard let again = try? SIPMessage.parse(m.serialize()), again == m else {
             fatalError("a parsed message does not survive serialize + parse")
         }

@@ -21,8 +21,10 @@ struct Replaces: Equatable {
         var to: String?, from: String?
         earlyOnly = false
         for p in parts.dropFirst() {
+            // A parameter that is only "=" splits into nothing: skipped, not indexed.
             let kv = p.split(separator: "=", maxSplits: 1).map { String($0).trimmingWhitespace }
-            switch kv[0].lowercased() {
+            guard let name = kv.first else { continue }
+            switch name.lowercased() {
             case "to-tag" where kv.count == 2: to = kv[1]
             case "from-tag" where kv.count == 2: from = kv[1]
             case "early-only": earlyOnly = true

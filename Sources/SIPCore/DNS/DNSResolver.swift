@@ -48,7 +48,7 @@ public final class DNSResolver: @unchecked Sendable {
         while fgets(&line, Int32(line.count), f) != nil {
             let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let parts = text.split { $0 == " " || $0 == "\t" || $0 == "\n" }
-            if parts.count >= 2, parts[0] == "nameserver", let a = SocketAddress(ip: String(parts[1].split(separator: "%")[0]), port: 53) {
+            if parts.count >= 2, parts[0] == "nameserver", let ip = parts[1].split(separator: "%").first, let a = SocketAddress(ip: String(ip), port: 53) {
                 out.append(a)
             }
         }
