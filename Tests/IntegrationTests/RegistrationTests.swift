@@ -192,7 +192,7 @@ import Testing
         defer { Task { await kam.stop() } }
         let work = Paths.tempDirectory("stale-binding")
         var s = Daemon.settings(registrar: kam, regTimeout: 600)
-        s["sipendpoint.local-port"] = String(freePort())
+        s["sipendpoint.local-port"] = String(freeSIPPortPair())
         let first = try await Daemon(s, work: work)
         #expect(await first.log.waitFor("registration registered"), "\(first.log.text)")
         // The binding is remembered in the state directory as soon as it stands (bounded wait for the file).
@@ -204,7 +204,7 @@ import Testing
         first.child.kill9()
         _ = await first.child.waitForExit(timeout: .seconds(5))
         #expect(try await kam.bindings(user: "7001").count == 1)
-        s["sipendpoint.local-port"] = String(freePort())
+        s["sipendpoint.local-port"] = String(freeSIPPortPair())
         s["sipendpoint.log-level"] = "trace" // the SIP messages, to see what the REGISTER carried
         let second = try await Daemon(s, work: work)
         #expect(await second.log.waitFor("registration registered"), "\(second.log.text)")
@@ -265,7 +265,7 @@ import Testing
         var s = Daemon.settings(registrar: kam, regTimeout: 600)
         var last: Daemon?
         for run in 1...20 {
-            s["sipendpoint.local-port"] = String(freePort())
+            s["sipendpoint.local-port"] = String(freeSIPPortPair())
             let d = try await Daemon(s, work: work)
             #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "run \(run): \(d.log.text)")
             // The binding is in the state directory before the next run needs it (bounded wait).

@@ -13,10 +13,11 @@ func freePort() -> UInt16 {
     return UInt16(bigEndian: addr.sin_port)
 }
 
-/// A SIP port for baresip, which listens on P (UDP and TCP) and P + 1
-/// (TLS): both free, and below the kernel's ephemeral range (32768 and up),
-/// so no client connection of a test running beside it can take P + 1 in
-/// the meantime (seen once: baresip's TLS bind failed, the call never came).
+/// A SIP port for a daemon or baresip, which listen on P (UDP and TCP) and
+/// baresip on P + 1 (TLS): all free, and below the kernel's ephemeral range
+/// (32768 and up), so no client connection of a test running beside it can
+/// take them in the meantime (seen twice: baresip's TLS bind failed, and a
+/// restarted daemon found its ephemeral-range port taken).
 func freeSIPPortPair() -> UInt16 {
     func bindable(_ port: UInt16, _ type: Int32) -> Bool {
         let fd = socket(AF_INET, type, 0)
