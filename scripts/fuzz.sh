@@ -16,10 +16,16 @@ which=$1 seconds=$2 jobs=${3:-1}
 [ "$which" = all ] || targets=("$which")
 runtime=$(ls -d "$(dirname "$(readlink -f "$(command -v swiftc)")")"/../lib/clang/*/lib/linux | head -1)
 build() {
-  SIPENDPOINTD_FUZZ=1 swift build --scratch-path .build-fuzz --product "Fuzz$1" \
-    -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp \
-    -Xlinker "$runtime/libclang_rt.fuzzer_no_main-x86_64.a" -Xlinker -lstdc++ 2>&1 | grep -E "error|warning: unre" || true
-  [ -x ".build-fuzz/debug/Fuzz$1" ] || { echo "fuzz: Fuzz$1 did not build" >&2; exit 1; }
+  mkdir -p .build-fuzz
+  # A failed build fails the run (an older binary left in .build-fuzz must not stand in for it).
+  if ! SIPENDPOINTD_FUZZ=1 swift build --scratch-path .build-fuzz --product "Fuzz$1" \
+      -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp \
+      -Xlinker "$runtime/libclang_rt.fuzzer_no_main-x86_64.a" -Xlinker -lstdc++ > ".build-fuzz/build-$1.log" 2>&1; then
+    grep -E "error" ".build-fuzz/build-$1.log" | head -20
+    echo "fuzz: Fuzz$1 did not build (.build-fuzz/build-$1.log)" >&2
+    exit 1
+  fi
+  rm -f ".build-fuzz/build-$1.log"
 }
 total=0 status=0
 for t in "${targets[@]}"; do

@@ -17,7 +17,7 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         _ = DigestChallenge.best(in: m.headers.lines(.wwwAuthenticate))
         if m.isRequest { _ = UASCore.respond(to: m, capabilities: UASCapabilities(), toTag: "t") }
         // Headers the call layer reads from an INVITE or REFER.
-        for v in m.headers.values(.replaces) { _ = Replaces(v) }
+        for v in m.headers.values(SIPHeaderName("Replaces")) { _ = Replaces(v) }
         guard let again = try? SIPMessage.parse(m.serialize()), again == m else {
             fatalError("a parsed message does not survive serialize + parse")
         }
