@@ -87,7 +87,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "FleetLoad",
-            dependencies: ["SIPCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["FleetModel", "SIPCore", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/FleetLoad"
         ),
         // The fleet model (endpoints with the real registration logic, modelled

@@ -53,9 +53,7 @@ sipendpoint.policy.device.audio_out_device = agent_out
 CONF
 
 # Audio without a sound card: ALSA file PCMs over FIFOs, paced in real time.
-espeak-ng -s 150 -w "$work/agent.wav" "Hello, this is the agent speaking. Your order number is four five six, and the parcel will arrive on Tuesday morning."
-espeak-ng -v en+f3 -s 150 -w "$work/far.wav" "Good afternoon. I am calling about my account. Could you please check the last payment that I made last week?"
-for n in agent far; do sox "$work/$n.wav" -r 16000 -c 1 -b 16 -e signed-integer "$work/$n.raw"; done
+bash testing/audio/speech.sh "$work"
 mkfifo "$work/agent_in.fifo" "$work/far_in.fifo" "$work/far_out.fifo"
 pcm() { # name infile outfile
   echo "pcm.$1_raw { type file; slave.pcm \"null\"; file \"$3\"; format \"raw\"${2:+; infile \"$2\"} }"

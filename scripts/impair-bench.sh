@@ -12,13 +12,7 @@ swift build -c release --product MediaBench >/dev/null
 bench=$(swift build -c release --show-bin-path)/MediaBench
 work=$(mktemp -d /tmp/impair-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-# The texts and voices of Tests/IntegrationTests/Support/AudioRig.swift.
-espeak-ng -v en -s 150 -w "$work/agent.wav" "Hello, this is the agent speaking. Your order number is four five six, and the parcel will arrive on Tuesday morning."
-espeak-ng -v en+f3 -s 150 -w "$work/far.wav" "Good afternoon. I am calling about my account. Could you please check the last payment that I made last week?"
-for n in agent far; do
-  sox "$work/$n.wav" -r 16000 -c 1 -b 16 -e signed-integer "$work/$n.raw"
-  sox "$work/$n.wav" -r 8000 -c 1 -b 16 -e signed-integer "$work/$n.8k.raw"
-done
+bash testing/audio/speech.sh "$work"
 score() { python3 testing/audio/score.py "$@" | cut -d' ' -f3; }
 for codec in opus-lean opus pcma; do
   conds=("$delay 0 0" "$delay $jitter $loss")

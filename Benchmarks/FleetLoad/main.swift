@@ -8,6 +8,7 @@
 //
 // FleetLoad HOST PORT udp|tcp ENDPOINTS PASSWORD SECONDS [spread-seconds] [keepalive-seconds]
 import Dispatch
+import FleetModel
 import Logging
 import SIPCore
 #if canImport(Glibc)
@@ -25,9 +26,7 @@ final class Tally: @unchecked Sendable {
     var attemptsThisSecond = 0
 }
 
-func tenths(_ v: Double) -> String { let t = Int((v * 10).rounded()); return "\(t / 10).\(t % 10)" }
-
-enum MediaClock {
+enum Monotonic {
     static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -53,7 +52,7 @@ nonisolated func runFleet() {
     let resolver = SIPTargetResolver(dns: DNSResolver(servers: []), families: [.ipv4])
 
     let tally = Tally()
-    let start = MediaClock.now()
+    let start = Monotonic.now()
     nonisolated(unsafe) var clients: [RegistrationClient] = []
 
 
@@ -75,7 +74,7 @@ nonisolated func runFleet() {
                                         otherSiteExists: true, logger: logger)
             var wasRegistered = false
             client.onStatus = { status in
-                let now = MediaClock.now() - start
+                let now = Monotonic.now() - start
                 if status.state == .registering { tally.attempts += 1; tally.attemptsThisSecond += 1 }
                 let isRegistered = status.state == .registered
                 guard isRegistered != wasRegistered else { return }
@@ -104,7 +103,7 @@ nonisolated func runFleet() {
     ticker.schedule(deadline: .now() + 1, repeating: 1)
     ticker.setEventHandler {
         tally.peakAttemptsPerSecond = max(tally.peakAttemptsPerSecond, tally.attemptsThisSecond)
-        print("t=\(Int(MediaClock.now() - start)) registered \(tally.registered) attempts/s \(tally.attemptsThisSecond)")
+        print("t=\(Int(Monotonic.now() - start)) registered \(tally.registered) attempts/s \(tally.attemptsThisSecond)")
         fflush(nil)
         tally.attemptsThisSecond = 0
     }

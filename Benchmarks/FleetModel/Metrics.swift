@@ -1,4 +1,11 @@
 // Per-second figures of a fleet simulation, per site.
+
+/// `v` with one decimal, for the fleet tools' reports (no Foundation here).
+public func tenths(_ v: Double) -> String {
+    let t = Int((v * 10).rounded())
+    return "\(t < 0 ? "-" : "")\(abs(t) / 10).\(abs(t) % 10)"
+}
+
 public final class Metrics {
     public struct Second {
         public var offered = 0, retransmissions = 0, rejected = 0, dropped = 0

@@ -53,6 +53,7 @@ public final class Simulation {
         var txIsProbe = false
         var monitor: KeepAliveMonitor?
         var keepAliveGeneration = 0
+        var registered = false
     }
 
     public let settings: SimSettings
@@ -95,14 +96,10 @@ public final class Simulation {
     /// The flows to `site` break (TCP: the registrar's connections reset or
     /// its pings go unanswered): every registered channel re-registers, as
     /// RegistrationClient does on a closed connection.
-    /// With a peer site and a spread window, the client re-registers at a
-    /// random point of the window (RegistrationClient.flowLost).
+    /// Every endpoint has a peer site, so it re-registers within the spread
+    /// window (RegistrationClient.flowLost).
     public func flowsFailed(site: Int) {
-        for i in 0..<settings.endpoints {
-            let registered = channels[i][site].machine.status.state == .registered
-            let event: RegistrationMachine.Event = settings.spread > 0 && registered ? .startSpread(contact: contact) : .flowFailed("connection closed")
-            apply(channels[i][site].machine.handle(event), i, site)
-        }
+        for i in 0..<settings.endpoints { apply(channels[i][site].machine.handle(.flowLost("connection closed")), i, site) }
     }
 
     /// Boots every endpoint now (spread as the daemon does at boot).
@@ -169,9 +166,7 @@ public final class Simulation {
             for a in actions {
                 switch a {
                 case .probe: apply(channels[i][site].machine.handle(.probe), i, site, probe: true)
-                case .failed(let why):
-                    let spread = settings.spread > 0 && channels[i][site].machine.status.state == .registered
-                    apply(channels[i][site].machine.handle(spread ? .startSpread(contact: contact) : .flowFailed(why)), i, site)
+                case .failed(let why): apply(channels[i][site].machine.handle(.flowLost(why)), i, site)
                 }
             }
         case .selector(let i, let generation):
@@ -203,20 +198,17 @@ public final class Simulation {
             case .cancel(let timer):
                 channels[i][site].timerGeneration[timer == .refresh ? 0 : 1] += 1
             case .status(let status):
-                let was = channels[i][site].monitor != nil
                 let isUp = status.state == .registered
-                if isUp != was {
+                if isUp != channels[i][site].registered {
+                    channels[i][site].registered = isUp
                     registered[site] += isUp ? 1 : -1
+                    // Keep-alives run while registered (UDP binding probes; TCP pings cost nothing and are not modelled).
+                    channels[i][site].keepAliveGeneration += 1
+                    channels[i][site].monitor = nil
                     if isUp, let interval = settings.keepAlive {
                         channels[i][site].monitor = KeepAliveMonitor(threshold: 2)
-                        channels[i][site].keepAliveGeneration += 1
                         // Keep-alive ticks start at a random phase, as each box's do.
                         at(now + interval * Double((i * 7919 + site * 104_729) % 1000) / 1000, .keepAlive(i, site, channels[i][site].keepAliveGeneration))
-                    } else if isUp {
-                        channels[i][site].monitor = KeepAliveMonitor(threshold: 2)
-                    } else {
-                        channels[i][site].monitor = nil
-                        channels[i][site].keepAliveGeneration += 1
                     }
                     run(selectorActions: selectors[i].handle(.registration(site == 0 ? .preferred : .peer, registered: isUp, at: now)), i)
                 }

@@ -48,15 +48,7 @@ for a in args {
     }
 }
 
-func fmt(_ v: Double?) -> String {
-    guard let v else { return "never" }
-    return String(Int((v * 10).rounded())).withDecimal
-}
-
-extension String {
-    /// "123" → "12.3".
-    var withDecimal: String { count > 1 ? "\(dropLast()).\(suffix(1))" : "0.\(self)" }
-}
+func fmt(_ v: Double?) -> String { v.map(tenths) ?? "never" }
 
 /// Runs until `end`, noting when the preferred site's registrations first
 /// reached 99 % and 100 % after `from`, and the lowest ready share.

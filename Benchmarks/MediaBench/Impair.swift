@@ -10,22 +10,11 @@
 //
 // MediaBench impair opus|pcma|pcmu IN.raw OUT.raw [delay jitter loss% seed ppm]
 // (raw S16_LE mono at the codec's PCM rate: 16 kHz Opus, 8 kHz G.711).
+import NetSupport
 import RTPMedia
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// SplitMix64: a small seeded generator, the same draws on every machine.
-struct SeededRandom {
-    var state: UInt64
-    mutating func next() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-    }
-}
 
 func readRaw(_ path: String) -> [Int16] {
     guard let f = fopen(path, "rb") else { return [] }
@@ -53,17 +42,16 @@ func impair(_ args: [String]) throws {
     }
     let number = { (i: Int, d: Double) in args.count > i ? Double(args[i]) ?? d : d }
     let delay = number(3, 40), jitter = number(4, 20), loss = number(5, 3), ppm = number(7, 0)
-    var random = SeededRandom(state: UInt64(number(6, 7)))
+    let random = RandomSource.seeded(UInt64(number(6, 7)))
     let makeCodec: () throws -> AudioCodec
     switch args[0] {
     case "opus":
         var s = OpusCodec.Settings()
         s.sampleRate = 16000
         // Encoder variants to compare (the daemon's defaults otherwise).
-        let env = { (name: String) in getenv(name).flatMap { Int(String(cString: $0)) } }
-        if let v = env("OPUS_BITRATE") { s.bitrate = v }
-        if let v = env("OPUS_LOSS_PERCENT") { s.packetLossPercent = v }
-        if let v = env("OPUS_COMPLEXITY") { s.complexity = v }
+        if let v = environmentInt("OPUS_BITRATE") { s.bitrate = v }
+        if let v = environmentInt("OPUS_LOSS_PERCENT") { s.packetLossPercent = v }
+        if let v = environmentInt("OPUS_COMPLEXITY") { s.complexity = v }
         makeCodec = { try OpusCodec(s) }
     case "pcma": makeCodec = { G711Codec(law: .a) }
     default: makeCodec = { G711Codec(law: .mu) }
@@ -81,8 +69,8 @@ func impair(_ args: [String]) throws {
         let n = try input[(k * frame)..<((k + 1) * frame)].withUnsafeBufferPointer { pcm in
             try payload.withUnsafeMutableBytes { try tx.encode(pcm, into: $0) }
         }
-        if random.next() * 100 < loss { lost += 1; continue }
-        let transit = delay + (random.next() * 2 - 1) * jitter
+        if random.unit() * 100 < loss { lost += 1; continue }
+        let transit = delay + (random.unit() * 2 - 1) * jitter
         arrivals.append((Double(k) * 20 + transit, UInt32(k) &* ticks &+ 12345, Array(payload[0..<n])))
     }
     arrivals.sort { $0.at < $1.at }
@@ -118,3 +106,6 @@ func impair(_ args: [String]) throws {
 }
 
 struct MediaBenchError: Error { var reason: String }
+
+/// An integer from the environment (the benchmarks' encoder knobs).
+func environmentInt(_ name: String) -> Int? { getenv(name).flatMap { Int(String(cString: $0)) } }

@@ -90,7 +90,7 @@ if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "impair" {
 let seconds = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 60 : 60
 var opus = OpusCodec.Settings()
 opus.sampleRate = 16000
-if let v = getenv("OPUS_BITRATE").flatMap({ Int(String(cString: $0)) }) { opus.bitrate = v }
+if let v = environmentInt("OPUS_BITRATE") { opus.bitrate = v }
 do {
     for complexity in [8, 6, 5, 3, 1] {
         opus.complexity = complexity

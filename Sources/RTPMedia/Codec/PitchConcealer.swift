@@ -60,13 +60,13 @@ public struct PitchConcealer: Sendable {
         synthesize(into: frame)
         let n = frame.count, p = pitch
         guard p > 0, p <= next.count, historyFill >= p else { return remember(UnsafeBufferPointer(frame)) }
-        // The next frame's signal continued backwards by whole pitch periods.
-        let back = { (i: Int) in Int(next[((i - n) % p + p) % p]) }
         for i in 0..<n {
+            // The next frame's signal continued backwards by whole pitch periods.
             // Faded across the whole frame: measured better than a short
             // hand-over at the best-matching point (MediaBench impair, PESQ).
             let t = Double(i + 1) / Double(n + 1)
-            frame[i] = Int16(clamping: Int((1 - t) * Double(frame[i]) + t * Double(back(i))))
+            let back = Double(next[((i - n) % p + p) % p])
+            frame[i] = Int16(clamping: Int((1 - t) * Double(frame[i]) + t * back))
         }
         // The frame ends on the real signal: the next one needs no fade-in.
         lostSamples = 0

@@ -80,7 +80,8 @@ public final class RegistrationClient: @unchecked Sendable {
     }
 
     /// The network changed (addresses, links, resume): every flow is suspect.
-    /// Re-register now, from a fresh resolution and a new connection.
+    /// Re-register from a fresh resolution and a new connection — within the
+    /// spread window, as a whole floor's network changes at once.
     public func networkChanged() {
         transactions.transport.forgetRoutes()
         if let target = currentTarget, target.kind.isReliable, let id = transactions.transport.connectionID(for: target.destination) {
@@ -88,29 +89,19 @@ public final class RegistrationClient: @unchecked Sendable {
         }
         targets = []
         index = 0
-        // A whole floor's network changes at once (a switch, a VPN concentrator): spread.
-        if machine.configuration.spread > .zero, machine.status.state == .registered {
-            run(machine.handle(.startSpread(contact: contact(for: currentTarget))))
-        } else {
-            run(machine.handle(.flowFailed("network change")))
-        }
+        run(machine.handle(.flowLost("network change")))
     }
 
     /// The flow to the registrar is gone. A registrar restart or an SBC
     /// failover ends every endpoint's flow at once: with another site to
-    /// carry the agent meanwhile, re-register at a random point of the
-    /// spread window (no availability lost); a single site re-registers at
-    /// once — one box is not a fleet, and its agent has nothing else.
+    /// carry the agent meanwhile, re-register within the spread window (no
+    /// availability lost); a single site re-registers at once — one box is
+    /// not a fleet, and its agent has nothing else.
     private func flowLost(_ why: String) {
-        if otherSiteExists, machine.configuration.spread > .zero, machine.status.state == .registered {
-            logger.info("registration flow lost: re-registering within the spread window", metadata: ["reason": "\(why)"])
-            run(machine.handle(.startSpread(contact: contact(for: currentTarget))))
-        } else {
-            run(machine.handle(.flowFailed(why)))
-        }
+        run(machine.handle(otherSiteExists ? .flowLost(why) : .flowFailed(why)))
     }
 
-    /// A stream to our registrar closed: the flow is gone; register again at once.
+    /// A stream to our registrar closed: the flow is gone.
     private func connectionClosed(id: UInt64, remote: SocketAddress, reason: String) {
         guard let target = currentTarget, target.kind.isReliable, remote == target.address else { return }
         flowLost("connection to \(target) closed: \(reason)")

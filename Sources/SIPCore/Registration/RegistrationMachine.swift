@@ -27,6 +27,11 @@ public struct RegistrationMachine: Sendable {
         /// The flow to the registrar failed (connection closed, keep-alives
         /// unanswered, network change): register again at once.
         case flowFailed(String)
+        /// The flow broke the way a whole fleet's breaks at once (the
+        /// registrar's connection closed, keep-alives unanswered, a network
+        /// change): re-register at a random point of the spread window, or at
+        /// once (`flowFailed`) when there is none.
+        case flowLost(String)
         /// Ask the registrar which bindings it holds (a REGISTER without
         /// Contact, RFC 3261 §10.2.3): a liveness probe that also notices a
         /// registrar that lost our binding.
@@ -104,9 +109,14 @@ public struct RegistrationMachine: Sendable {
             self.contact = contact
             stopping = false
             challengeRounds = 0
-            let wait = configuration.spread.seconds * random.unit()
-            return [.cancel(.refresh), .cancel(.retry)] + transition(.retrying, reason: "spreading the fleet's start")
-                + [.schedule(.retry, .milliseconds(Int64(wait * 1000)))]
+            return registerWithinSpread(reason: "spreading the fleet's start")
+
+        case .flowLost(let why):
+            guard configuration.spread > .zero else { return handle(.flowFailed(why)) }
+            guard !stopping, status.state == .registered else { return [] }
+            probeCSeq = nil
+            challengeRounds = 0
+            return registerWithinSpread(reason: "\(why); re-registering within the spread window")
 
         case .timerFired(.refresh), .timerFired(.retry):
             guard !stopping, status.state == .registered || status.state == .retrying else { return [] }
@@ -207,6 +217,12 @@ public struct RegistrationMachine: Sendable {
             let overloaded = code == 503 || code == 500 || code == 480 || code == 486 || code == 600
             return failed(reason, retryAfter: overloaded ? r.retryAfter.map { Duration.seconds(Int64($0)) } : nil, overloaded: overloaded)
         }
+    }
+
+    /// Waits a random point of the spread window, then registers (the retry timer).
+    private mutating func registerWithinSpread(reason: String) -> [Action] {
+        let wait = configuration.spread.seconds * random.unit()
+        return [.cancel(.refresh), .cancel(.retry)] + transition(.retrying, reason: reason) + [.schedule(.retry, .milliseconds(Int64(wait * 1000)))]
     }
 
     private mutating func probeResponse(_ r: SIPMessage, code: Int) -> [Action] {

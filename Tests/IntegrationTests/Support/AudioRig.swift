@@ -10,19 +10,12 @@ struct AudioRig {
     let dir: URL
     static let rate = 16000
 
-    /// The two speech samples (16 kHz S16_LE), made once per test run.
+    /// The two speech samples (16 kHz S16_LE), made once per test run by
+    /// testing/audio/speech.sh, as the demo and the impairment benchmark make them.
     static let speech = Task { () throws -> URL in
         let dir = Paths.tempDirectory("speech")
-        let lines = [("agent", "en", "Hello, this is the agent speaking. Your order number is four five six, and the parcel will arrive on Tuesday morning."),
-                     ("far", "en+f3", "Good afternoon. I am calling about my account. Could you please check the last payment that I made last week?")]
-        for (name, voice, text) in lines {
-            let wav = dir.appendingPathComponent("\(name).wav").path
-            let (s1, o1) = try await runCommand("/usr/bin/espeak-ng", ["-v", voice, "-s", "150", "-w", wav, text])
-            guard s1 == 0 else { throw KamailioError(reason: "espeak-ng failed: \(o1)") }
-            let (s2, o2) = try await runCommand("/usr/bin/sox", [wav, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer",
-                                                                  dir.appendingPathComponent("\(name).raw").path])
-            guard s2 == 0 else { throw KamailioError(reason: "sox failed: \(o2)") }
-        }
+        let (status, out) = try await runCommand("/bin/bash", [Paths.root.appendingPathComponent("testing/audio/speech.sh").path, dir.path])
+        guard status == 0 else { throw KamailioError(reason: "testing/audio/speech.sh failed: \(out)") }
         return dir
     }
 
