@@ -1,7 +1,9 @@
+#define _GNU_SOURCE
 #include "csip_shims.h"
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 int csip_SSL_CTX_set_min_tls12(SSL_CTX *ctx) {
@@ -38,4 +40,8 @@ int csip_error_watch_fd(int fd) {
     struct epoll_event ev = { .events = 0, .data = { .fd = fd } };
     if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) { close(ep); return -1; }
     return ep;
+}
+
+int csip_accept_nonblocking(int fd, struct sockaddr *addr, unsigned int *len) {
+    return accept4(fd, addr, (socklen_t *)len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }

@@ -93,7 +93,7 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
     /// lookup via an unsent connected UDP socket); what Contact and Via
     /// should carry when the daemon listens on a wildcard address.
     public static func localAddress(toward remote: SocketAddress) -> SocketAddress? {
-        let fd = socket(remote.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
+        let fd = socket(remote.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         guard remote.withSockAddr({ connect(fd, $0, $1) }) == 0 else { return nil }

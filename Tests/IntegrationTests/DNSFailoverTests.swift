@@ -29,7 +29,7 @@ import Testing
 
     @Test func silentServerTimesOutWithinBounds() async throws {
         // A UDP socket that never answers.
-        let mute = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let mute = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         defer { close(mute) }
         let addr = SocketAddress(ip: LoopbackAddresses.next(), port: 5353)!
         _ = addr.withSockAddr { bind(mute, $0, $1) }
@@ -129,7 +129,7 @@ import Testing
     @Test func wrongSourceAndWrongIDAreIgnored() async throws {
         let ip = LoopbackAddresses.next()
         let server = SocketAddress(ip: ip, port: 5353)!
-        let a = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0), b = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let a = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0), b = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         defer { close(a); close(b) }
         #expect(server.withSockAddr { bind(a, $0, $1) } == 0)
         #expect(SocketAddress(ip: ip, port: 5354)!.withSockAddr { bind(b, $0, $1) } == 0)

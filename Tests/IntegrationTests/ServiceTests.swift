@@ -9,7 +9,7 @@ import Testing
         let fd: Int32
         init(dir: URL) {
             path = dir.appendingPathComponent("notify.sock").path
-            fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             var addr = sockaddr_un()
             addr.sun_family = sa_family_t(AF_UNIX)
             withUnsafeMutableBytes(of: &addr.sun_path) { p in

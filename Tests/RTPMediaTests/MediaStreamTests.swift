@@ -205,8 +205,8 @@ import NetSupport
         let a = try MediaStream(address: Self.loopback, ports: 45000...49999, queue: q, clock: { virtual.load(ordering: .relaxed) })
         defer { a.close() }
         let far = try SocketOps.open(.ipv4, stream: false)
+        try SocketOps.bind(far, Self.loopback, reuse: false) // closes far itself on failure
         defer { _ = Glibc.close(far) }
-        try SocketOps.bind(far, Self.loopback, reuse: false)
         let farAddress = try #require(SocketOps.localAddress(far))
         try a.apply(StreamParameters(remote: farAddress, remoteRTCP: SocketAddress(ip: "127.0.0.1", port: farAddress.port + 1)!, rtcpMux: false,
                                      codec: .pcmu, payloadType: 0, comfortNoisePayloadType: 13))

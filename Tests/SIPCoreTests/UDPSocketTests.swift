@@ -7,7 +7,7 @@ import Testing
 @Suite struct UDPSocketTests {
     /// A plain socket bound to 127.0.0.1 on a kernel-chosen port.
     func boundSocket() throws -> (fd: Int32, port: UInt16) {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         let any = try #require(SocketAddress(ip: "127.0.0.1", port: 0))
         #expect(any.withSockAddr { bind(fd, $0, $1) } == 0)
         return (fd, try #require(SocketOps.localAddress(fd)).port)

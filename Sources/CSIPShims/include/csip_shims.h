@@ -17,4 +17,10 @@ int csip_X509_V_OK(void);
  * with errno. A Dispatch read source on `fd` alone does not wake for that. */
 int csip_error_watch_fd(int fd);
 
+/* accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC (a GNU extension the Glibc
+ * module does not export): the accepted socket is never inherited by a
+ * process spawned at the same moment. `addr`/`len` may be NULL. */
+struct sockaddr;
+int csip_accept_nonblocking(int fd, struct sockaddr *addr, unsigned int *len);
+
 #endif

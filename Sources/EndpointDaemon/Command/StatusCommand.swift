@@ -62,7 +62,7 @@ struct Status: ParsableCommand {
     /// A one-shot HTTP/1.1 GET over a blocking socket with 5 s timeouts.
     static func get(address: String, port: UInt16, path: String, token: String?) -> (status: Int, body: Data?, error: String?) {
         guard let addr = SocketAddress(ip: address, port: port) else { return (0, nil, "bad address") }
-        let fd = socket(addr.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(addr.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return (0, nil, String(cString: strerror(errno))) }
         defer { close(fd) }
         var tv = timeval(tv_sec: 5, tv_usec: 0)

@@ -1,3 +1,4 @@
+import CSIPShims
 import Dispatch
 import FoundationEssentials
 #if canImport(Glibc)
@@ -84,10 +85,8 @@ final class HTTPServer: @unchecked Sendable {
 
     private func accept() {
         for _ in 0..<32 {
-            let client = Glibc.accept(listenFD, nil, nil)
+            let client = csip_accept_nonblocking(listenFD, nil, nil)
             if client < 0 { return }
-            _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
             guard connections.count < maxConnections else {
                 // Over the limit: a short 503 and close, so the client knows.
                 let r = HTTPResponse.error(503, "too many connections").serialize(keepAlive: false)

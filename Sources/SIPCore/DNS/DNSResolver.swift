@@ -126,7 +126,7 @@ enum DNSExchange {
 
     private static func udp(_ query: [UInt8], to server: SocketAddress, id: UInt16, name: String, type: DNSRecordType,
                             timeout: Duration) -> Result<DNSResponse, ExchangeFailure> {
-        let fd = socket(server.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
+        let fd = socket(server.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(.init(errnoText())) }
         defer { close(fd) }
         guard server.withSockAddr({ sendto(fd, query, query.count, 0, $0, $1) }) == query.count else { return .failure(.init(errnoText())) }
@@ -152,7 +152,7 @@ enum DNSExchange {
 
     private static func tcp(_ query: [UInt8], to server: SocketAddress, id: UInt16, name: String, type: DNSRecordType,
                             timeout: Duration) -> Result<DNSResponse, ExchangeFailure> {
-        let fd = socket(server.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(server.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(.init(errnoText())) }
         defer { close(fd) }
         var tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))

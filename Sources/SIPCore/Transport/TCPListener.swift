@@ -1,3 +1,4 @@
+import CSIPShims
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -35,12 +36,10 @@ final class TCPListener: @unchecked Sendable {
                 var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
                 let client = withUnsafeMutablePointer(to: &ss) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        accept(fd, $0, &len)
+                        csip_accept_nonblocking(fd, $0, &len)
                     }
                 }
                 if client < 0 { return }
-                _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
-                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
                 guard let remote = withUnsafePointer(to: &ss, { SocketAddress(storage: $0) }) else {
                     close(client)
                     continue

@@ -2,7 +2,7 @@ import Foundation
 
 /// A free TCP port on 127.0.0.1 (bound, read, released).
 func freePort() -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
@@ -20,7 +20,7 @@ func freePort() -> UInt16 {
 /// restarted daemon found its ephemeral-range port taken).
 func freeSIPPortPair() -> UInt16 {
     func bindable(_ port: UInt16, _ type: Int32) -> Bool {
-        let fd = socket(AF_INET, type, 0)
+        let fd = socket(AF_INET, type | Int32(SOCK_CLOEXEC.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)

@@ -13,7 +13,7 @@ final class SocketClient: @unchecked Sendable {
     let stream: Bool
 
     init(udpTo host: String, port: UInt16) throws {
-        fd = socket(host.contains(":") ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        fd = socket(host.contains(":") ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         stream = false
         try connectTo(host, port)
     }
@@ -21,12 +21,14 @@ final class SocketClient: @unchecked Sendable {
     /// An unconnected UDP socket bound to `ip:port` (0 = any port), for
     /// receiving responses routed by the RFC 3261 §18.2.2 Via rules.
     init(udpBoundTo ip: String, port: UInt16) throws {
-        fd = socket(ip.contains(":") ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        fd = socket(ip.contains(":") ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         stream = false
         var on: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        // On failure deinit closes the fd (it runs for a class whose init
+        // throws once every property is set): closing it here too would
+        // close a number another thread may already have been given.
         guard let addr = SocketAddress(ip: ip, port: port), addr.withSockAddr({ bind(fd, $0, $1) }) == 0 else {
-            close(fd)
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EADDRINUSE)
         }
     }
@@ -38,7 +40,7 @@ final class SocketClient: @unchecked Sendable {
     }
 
     init(tcpTo host: String, port: UInt16) throws {
-        fd = socket(host.contains(":") ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        fd = socket(host.contains(":") ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         stream = true
         try connectTo(host, port)
     }
