@@ -12,6 +12,8 @@
 ///   (or recover it from the next packet's FEC) and move on. A missing frame
 ///   with nothing later is an underrun: conceal *without* moving on, which
 ///   adds one frame of delay — how the buffer grows when the network slows.
+///   If later packets then show the held frames were lost, not late, the
+///   frames concealed meanwhile count for them (no delay is added).
 /// - Every played packet waited some time in the buffer. When even the
 ///   shortest wait over the last second exceeds one and a half frames, one
 ///   frame can go without any packet then arriving too late: the buffer
@@ -105,6 +107,9 @@ public struct JitterBuffer: Sendable {
     public private(set) var underruns = 0
     /// Times a backlog was skipped in one jump.
     public private(set) var resynchronised = 0
+    /// Lost frames not concealed again because an underrun had already
+    /// concealed them (see the hold rule in ``pull(nowMicros:)``).
+    public private(set) var caughtUp = 0
 
     public init(_ configuration: Configuration) {
         self.configuration = configuration
@@ -203,7 +208,19 @@ public struct JitterBuffer: Sendable {
         }
         let laterExists = haveNewest && Int32(bitPattern: newestTimestamp &- playTimestamp) > 0
         if laterExists {
+            // The frames concealed while holding stood in for the ones now
+            // known lost: skip what they covered instead of concealing it a
+            // second time, which would add the whole gap to the delay (a
+            // 300 ms burst loss made 300 ms more delay, shed slowly). The
+            // last one is kept: it is recovered from the next packet's FEC.
+            var skip = underrunStreak - 1
             underrunStreak = 0
+            while skip > 0, find(playTimestamp) == nil, Int32(bitPattern: newestTimestamp &- playTimestamp) > 0 {
+                playTimestamp &+= frame
+                skip -= 1
+                caughtUp += 1
+            }
+            if find(playTimestamp) != nil { return pull(nowMicros: nowMicros) }
             let next = find(playTimestamp &+ frame)
             playTimestamp &+= frame
             if let next {
