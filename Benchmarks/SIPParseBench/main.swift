@@ -1,7 +1,10 @@
-// Parse-throughput benchmark: `swift run -c release SIPParseBench`.
+// Parse-throughput benchmark: `swift run -c release SIPParseBench [SECONDS [FILTER]]`,
+// or `bash scripts/parse-bench.sh` for the same runs beside sofia-sip.
 // Reports messages/second for a typical REGISTER and its 200 OK, parsed
 // with datagram framing (SIPMessage.parse) and then with the per-message
-// work the transaction layer does (top Via branch, CSeq).
+// work the transaction and dialog layers do: the typed Via list, From/To
+// with their tags, Call-ID, CSeq, Contact and Expires, and validation.
+// `SIPParseBench --dump DIR` writes the two messages for the comparison.
 import SIPCore
 #if canImport(Glibc)
 import Glibc
@@ -63,6 +66,23 @@ func run(_ name: String, _ bytes: [UInt8], seconds: Double, work: ([UInt8]) -> I
 
 func format2(_ x: Double) -> String { String(Double(Int(x * 10)) / 10) }
 
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--dump" {
+    for (name, bytes) in [("register.sip", register), ("ok.sip", ok)] {
+        let f = fopen(CommandLine.arguments[2] + "/" + name, "wb")!
+        _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+        fclose(f)
+    }
+    exit(0)
+}
+
+/// What the transaction and dialog layers read from a message.
+@inline(never)
+func typed(_ m: SIPMessage) -> Int {
+    guard let vias = try? m.vias, let cseq = try? m.cseq, let from = m.from, let to = m.to, let callID = m.headers[.callID] else { return 0 }
+    return vias.count + (vias.first?.branch?.utf8.count ?? 0) + Int(cseq.number) + (from.tag?.utf8.count ?? 0) + (to.tag?.utf8.count ?? 0)
+        + callID.utf8.count + m.contacts.count + Int(m.expires ?? 0)
+}
+
 let seconds = Double(CommandLine.arguments.dropFirst().first ?? "1") ?? 1
 run("parse 200 OK", ok, seconds: seconds) { (try? SIPMessage.parse($0))?.headers.count ?? 0 }
 run("parse REGISTER", register, seconds: seconds) { (try? SIPMessage.parse($0))?.headers.count ?? 0 }
@@ -73,6 +93,11 @@ run("parse+branch+cseq 200 OK", ok, seconds: seconds) { b in
 run("parse+validate REGISTER", register, seconds: seconds) { b in
     guard let m = try? SIPMessage.parse(b), (try? m.validate()) != nil else { return 0 }
     return m.headers.count
+}
+run("parse+typed 200 OK", ok, seconds: seconds) { b in (try? SIPMessage.parse(b)).map(typed) ?? 0 }
+run("parse+validate+typed REGISTER", register, seconds: seconds) { b in
+    guard let m = try? SIPMessage.parse(b), (try? m.validate()) != nil else { return 0 }
+    return typed(m)
 }
 let msg = try! SIPMessage.parse(ok)
 run("serialize 200 OK", ok, seconds: seconds) { _ in msg.serialize().count }

@@ -1,27 +1,36 @@
 /// A cursor over one header value for the typed header parsers: LWS,
 /// tokens, quoted strings and generic parameters (RFC 3261 §25.1).
 struct HeaderScanner {
-    let bytes: [UInt8]
-    var pos = 0
-    /// Offset of `bytes[0]` in the message, for error offsets (0 if unknown).
+    /// The value: a slice of the message (or of a String's bytes); indices
+    /// are the slice's own, so `pos` starts at `bytes.startIndex`.
+    let bytes: ArraySlice<UInt8>
+    var pos: Int
+    /// Offset of `bytes.startIndex` in the message, for error offsets (0 if unknown).
     let base: Int
     let header: String
 
     init(_ value: String, header: String, base: Int = 0) {
-        self.bytes = Array(value.utf8)
+        self.init(bytes: Array(value.utf8)[...], header: header, base: base)
+    }
+
+    init(bytes: ArraySlice<UInt8>, header: String, base: Int = 0) {
+        self.bytes = bytes
+        self.pos = bytes.startIndex
         self.header = header
         self.base = base
     }
 
-    var atEnd: Bool { pos >= bytes.count }
-    var peek: UInt8? { pos < bytes.count ? bytes[pos] : nil }
+    var atEnd: Bool { pos >= bytes.endIndex }
+    var peek: UInt8? { pos < bytes.endIndex ? bytes[pos] : nil }
+    /// The message offset of index `i` of `bytes`.
+    func offset(at i: Int) -> Int { base + (i - bytes.startIndex) }
 
     func error(_ why: String) -> SIPParseError {
-        SIPParseError(.badHeaderValue, "\(header): \(why)", offset: base + pos)
+        SIPParseError(.badHeaderValue, "\(header): \(why)", offset: offset(at: pos))
     }
 
     mutating func skipLWS() {
-        while pos < bytes.count, CharClass.isWhitespace(bytes[pos]) { pos += 1 }
+        while pos < bytes.endIndex, CharClass.isWhitespace(bytes[pos]) { pos += 1 }
     }
 
     mutating func consume(_ c: UInt8) -> Bool {
@@ -35,34 +44,53 @@ struct HeaderScanner {
 
     mutating func token() -> String? {
         let start = pos
-        while pos < bytes.count, CharClass.isToken(bytes[pos]) { pos += 1 }
+        while pos < bytes.endIndex, CharClass.isToken(bytes[pos]) { pos += 1 }
         return pos > start ? String(decoding: bytes[start..<pos], as: UTF8.self) : nil
     }
 
     /// Reads while `accept` holds; nil if nothing matched.
     mutating func run(while accept: (UInt8) -> Bool) -> ArraySlice<UInt8>? {
         let start = pos
-        while pos < bytes.count, accept(bytes[pos]) { pos += 1 }
+        while pos < bytes.endIndex, accept(bytes[pos]) { pos += 1 }
         return pos > start ? bytes[start..<pos] : nil
     }
 
     /// A quoted-string, unescaped. The opening quote must be next.
     mutating func quotedString() throws(SIPParseError) -> String {
-        try expect(UInt8(ascii: "\""), "'\"'")
+        let open = pos
+        let escaped = try skipQuotedString()
+        let inner = bytes[(open + 1)..<(pos - 1)]
+        // Most quoted strings hold no escapes: one String straight from the bytes.
+        guard escaped else { return String(decoding: inner, as: UTF8.self) }
         var out: [UInt8] = []
-        while pos < bytes.count {
+        out.reserveCapacity(inner.count)
+        var i = inner.startIndex
+        while i < inner.endIndex {
+            if inner[i] == UInt8(ascii: "\\") { i += 1 }
+            out.append(inner[i])
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Moves past a quoted-string (the opening quote must be next),
+    /// checking its quoted-pairs; true when it holds any.
+    @discardableResult
+    mutating func skipQuotedString() throws(SIPParseError) -> Bool {
+        try expect(UInt8(ascii: "\""), "'\"'")
+        var escaped = false
+        while pos < bytes.endIndex {
             let c = bytes[pos]
             if c == UInt8(ascii: "\\") {
-                guard pos + 1 < bytes.count, bytes[pos + 1] != 0x0A, bytes[pos + 1] != 0x0D, bytes[pos + 1] < 0x80 else {
+                guard pos + 1 < bytes.endIndex, bytes[pos + 1] != 0x0A, bytes[pos + 1] != 0x0D, bytes[pos + 1] < 0x80 else {
                     throw error("bad quoted-pair")
                 }
-                out.append(bytes[pos + 1])
+                escaped = true
                 pos += 2
             } else if c == UInt8(ascii: "\"") {
                 pos += 1
-                return String(decoding: out, as: UTF8.self)
+                return escaped
             } else {
-                out.append(c)
                 pos += 1
             }
         }
@@ -83,7 +111,7 @@ struct HeaderScanner {
                 skipLWS()
                 if peek == UInt8(ascii: "\"") {
                     let start = pos
-                    _ = try quotedString()
+                    try skipQuotedString()
                     params.append(.init(name: name, value: String(decoding: bytes[start..<pos], as: UTF8.self)))
                 } else if let v = run(while: { CharClass.isToken($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") }) {
                     params.append(.init(name: name, value: String(decoding: v, as: UTF8.self)))

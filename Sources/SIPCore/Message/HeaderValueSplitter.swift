@@ -3,13 +3,20 @@
 enum HeaderValueSplitter {
     static func split(_ value: String) -> [String] {
         var parts: [String] = []
-        let utf8 = Array(value.utf8)
-        var start = 0
+        forEachPart(Array(value.utf8)[...]) { parts.append(String(decoding: $0, as: UTF8.self)) }
+        return parts
+    }
+
+    /// Calls `body` with each value of the line, trimmed, as a slice of
+    /// `line` (same indices: no copy, no String).
+    @inline(__always)
+    static func forEachPart<E: Error>(_ line: ArraySlice<UInt8>, _ body: (ArraySlice<UInt8>) throws(E) -> Void) throws(E) {
+        var start = line.startIndex
         var inQuotes = false
         var inBrackets = false
-        var i = 0
-        while i < utf8.count {
-            let c = utf8[i]
+        var i = line.startIndex
+        while i < line.endIndex {
+            let c = line[i]
             if inQuotes {
                 if c == UInt8(ascii: "\\") { i += 2; continue }
                 if c == UInt8(ascii: "\"") { inQuotes = false }
@@ -20,19 +27,19 @@ enum HeaderValueSplitter {
             } else if c == UInt8(ascii: ">") {
                 inBrackets = false
             } else if c == UInt8(ascii: ","), !inBrackets {
-                parts.append(trimmed(utf8[start..<i]))
+                try body(trimmed(line[start..<i]))
                 start = i + 1
             }
             i += 1
         }
-        parts.append(trimmed(utf8[start...]))
-        return parts
+        try body(trimmed(line[min(start, line.endIndex)...]))
     }
 
-    private static func trimmed(_ s: ArraySlice<UInt8>) -> String {
+    @inline(__always)
+    static func trimmed(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         var lo = s.startIndex, hi = s.endIndex
         while lo < hi, s[lo] == 0x20 || s[lo] == 0x09 { lo += 1 }
         while hi > lo, s[hi - 1] == 0x20 || s[hi - 1] == 0x09 { hi -= 1 }
-        return String(decoding: s[lo..<hi], as: UTF8.self)
+        return s[lo..<hi]
     }
 }

@@ -94,6 +94,36 @@ public struct SIPHeaders: Hashable, Sendable, Sequence {
         return out
     }
 
+    /// The first value with this name as bytes of the buffer (a slice: no
+    /// copy, no String), and its offset there — the message offset for a
+    /// received field. For the typed parsers.
+    func firstValueBytes(_ name: SIPHeaderName) -> (bytes: ArraySlice<UInt8>, offset: Int)? {
+        for e in entries where matches(e, name) { return (bytes(e.lo, e.hi), Int(e.lo)) }
+        return nil
+    }
+
+    /// Calls `body` with every value with this name (list-valued lines split
+    /// on top-level commas) as bytes of the buffer, in order.
+    func forEachValueBytes<E: Error>(_ name: SIPHeaderName, _ body: (ArraySlice<UInt8>, Int) throws(E) -> Void) throws(E) {
+        for e in entries where matches(e, name) {
+            let line = bytes(e.lo, e.hi)
+            if name.isListValued {
+                try HeaderValueSplitter.forEachPart(line) { (part: ArraySlice<UInt8>) throws(E) in try body(part, part.startIndex) }
+            } else {
+                try body(line, line.startIndex)
+            }
+        }
+    }
+
+    /// How many fields carry each of the four given names, in one pass.
+    func counts(_ a: SIPHeaderName, _ b: SIPHeaderName, _ c: SIPHeaderName, _ d: SIPHeaderName) -> (Int, Int, Int, Int) {
+        var n = (0, 0, 0, 0)
+        for e in entries {
+            if matches(e, a) { n.0 += 1 } else if matches(e, b) { n.1 += 1 } else if matches(e, c) { n.2 += 1 } else if matches(e, d) { n.3 += 1 }
+        }
+        return n
+    }
+
     public func contains(_ name: SIPHeaderName) -> Bool { entries.contains { matches($0, name) } }
     public func count(of name: SIPHeaderName) -> Int { entries.reduce(0) { $0 + (matches($1, name) ? 1 : 0) } }
 

@@ -3,32 +3,39 @@ extension SIPMessage {
     public var vias: [SIPVia] {
         get throws(SIPParseError) {
             var out: [SIPVia] = []
-            for v in headers.values(.via) { out.append(try SIPVia(parsing: v)) }
+            try headers.forEachValueBytes(.via) { (v, at) throws(SIPParseError) in out.append(try SIPVia(bytes: v, base: at)) }
             return out
         }
     }
 
     public var topVia: SIPVia? {
-        guard let first = headers.values(.via).first else { return nil }
-        return try? SIPVia(parsing: first)
+        guard let line = headers.firstValueBytes(.via) else { return nil }
+        var first: ArraySlice<UInt8>?
+        HeaderValueSplitter.forEachPart(line.bytes) { if first == nil { first = $0 } }
+        return first.flatMap { try? SIPVia(bytes: $0, base: $0.startIndex) }
     }
 
     public var cseq: SIPCSeq {
         get throws(SIPParseError) {
-            guard let v = headers[.cseq] else { throw SIPParseError(.missingHeader, "CSeq is missing", offset: 0) }
-            return try SIPCSeq(parsing: v)
+            guard let v = headers.firstValueBytes(.cseq) else { throw SIPParseError(.missingHeader, "CSeq is missing", offset: 0) }
+            return try SIPCSeq(bytes: v.bytes, base: v.offset)
         }
     }
 
-    public var from: SIPNameAddress? { headers[.from].flatMap { try? SIPNameAddress(parsing: $0, header: "From") } }
-    public var to: SIPNameAddress? { headers[.to].flatMap { try? SIPNameAddress(parsing: $0, header: "To") } }
+    public var from: SIPNameAddress? { headers.firstValueBytes(.from).flatMap { try? SIPNameAddress(bytes: $0.bytes, header: "From", base: $0.offset) } }
+    public var to: SIPNameAddress? { headers.firstValueBytes(.to).flatMap { try? SIPNameAddress(bytes: $0.bytes, header: "To", base: $0.offset) } }
 
     public var contacts: [SIPContact] {
-        headers.values(.contact).compactMap { try? SIPContact(parsing: $0) }
+        var out: [SIPContact] = []
+        headers.forEachValueBytes(.contact) { v, at in if let c = try? SIPContact(bytes: v, base: at) { out.append(c) } }
+        return out
     }
 
     /// Expires header value; values beyond 2^32-1 are treated as absent.
-    public var expires: UInt32? { headers[.expires].flatMap { UInt32($0.trimmingWhitespace) } }
+    public var expires: UInt32? {
+        guard let v = headers.firstValueBytes(.expires), let n = CharClass.number(HeaderValueSplitter.trimmed(v.bytes)), n <= UInt64(UInt32.max) else { return nil }
+        return UInt32(n)
+    }
 
     public var maxForwards: Int? { headers[.maxForwards].flatMap { Int($0.trimmingWhitespace) } }
 

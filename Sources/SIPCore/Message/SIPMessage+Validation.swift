@@ -8,36 +8,42 @@ extension SIPMessage {
         func fail(_ code: SIPParseError.Code, _ why: String) -> SIPParseError {
             SIPParseError(code, why, offset: 0, isRequest: isRequest, partialHeaders: headers)
         }
-        for name in [SIPHeaderName.callID, .from, .to, .cseq] {
-            let n = headers.count(of: name)
+        func once(_ name: SIPHeaderName, _ n: Int) throws(SIPParseError) {
             if n == 0 { throw fail(.missingHeader, "\(name) header is missing") }
             if n > 1 { throw fail(.duplicateHeader, "\(name) appears \(n) times but allows one value") }
         }
+        let counts = headers.counts(.callID, .from, .to, .cseq)
+        try once(.callID, counts.0)
+        try once(.from, counts.1)
+        try once(.to, counts.2)
+        try once(.cseq, counts.3)
         if let r = requestLine, !r.uri.headers.isEmpty {
             // RFC 3261 §19.1.1 (table): headers are not allowed in a Request-URI.
             throw fail(.badURI, "Request-URI must not carry headers ('?...')")
         }
         if headers.count(of: .maxForwards) > 1 { throw fail(.duplicateHeader, "Max-Forwards appears more than once") }
-        let viaValues = headers.values(.via)
-        if viaValues.isEmpty { throw fail(.missingHeader, "Via header is missing") }
+        if !headers.contains(.via) { throw fail(.missingHeader, "Via header is missing") }
+        // Typed parses straight from the message's bytes (no String per value).
         do throws(SIPParseError) {
-            for v in viaValues { _ = try SIPVia(parsing: v) }
-            let cseq = try SIPCSeq(parsing: headers[.cseq]!)
+            try headers.forEachValueBytes(.via) { (v, at) throws(SIPParseError) in _ = try SIPVia(bytes: v, base: at) }
+            let c = headers.firstValueBytes(.cseq)!
+            let cseq = try SIPCSeq(bytes: c.bytes, base: c.offset)
             if let r = requestLine, cseq.method != r.method {
                 throw fail(.cseqMethodMismatch, "CSeq method \(cseq.method) does not match request method \(r.method)")
             }
-            _ = try SIPNameAddress(parsing: headers[.from]!, header: "From")
-            _ = try SIPNameAddress(parsing: headers[.to]!, header: "To")
-            for c in headers.values(.contact) { _ = try SIPContact(parsing: c) }
+            let from = headers.firstValueBytes(.from)!, to = headers.firstValueBytes(.to)!
+            _ = try SIPNameAddress(bytes: from.bytes, header: "From", base: from.offset)
+            _ = try SIPNameAddress(bytes: to.bytes, header: "To", base: to.offset)
+            try headers.forEachValueBytes(.contact) { (v, at) throws(SIPParseError) in _ = try SIPContact(bytes: v, base: at) }
         } catch {
             var e = error
             e.isRequest = isRequest
             e.partialHeaders = headers
             throw e
         }
-        let callID = headers[.callID]!
-        if callID.isEmpty || callID.utf8.contains(where: { $0 <= 0x20 }) {
-            throw fail(.badHeaderValue, "Call-ID '\(callID)' is empty or holds whitespace")
+        let callID = headers.firstValueBytes(.callID)!.bytes
+        if callID.isEmpty || callID.contains(where: { $0 <= 0x20 }) {
+            throw fail(.badHeaderValue, "Call-ID '\(String(decoding: callID, as: UTF8.self))' is empty or holds whitespace")
         }
         if let mf = headers[.maxForwards] {
             let t = mf.trimmingWhitespace

@@ -28,7 +28,13 @@ public struct SIPNameAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init(parsing value: String, header: String = "name-addr", base: Int = 0) throws(SIPParseError) {
-        var s = HeaderScanner(value, header: header, base: base)
+        try self.init(bytes: Array(value.utf8)[...], header: header, base: base)
+    }
+
+    /// Parses a value held as bytes (a slice of the message: no copy);
+    /// `base` is the message offset of its first byte.
+    init(bytes: ArraySlice<UInt8>, header: String, base: Int) throws(SIPParseError) {
+        var s = HeaderScanner(bytes: bytes, header: header, base: base)
         s.skipLWS()
         var display: String?
         if s.peek == UInt8(ascii: "\"") {
@@ -54,7 +60,7 @@ public struct SIPNameAddress: Hashable, Sendable, CustomStringConvertible {
             guard let raw = s.run(while: { $0 != UInt8(ascii: ">") }), s.consume(UInt8(ascii: ">")) else {
                 throw s.error("'<' without matching '>'")
             }
-            uri = try URIParser.parse(raw, base: base + start)
+            uri = try URIParser.parse(raw, base: s.offset(at: start))
         } else {
             // addr-spec: the URI ends at the first ';' and must not hold ',', '?' or ';' (RFC 3261 §20).
             let start = s.pos
@@ -62,9 +68,9 @@ public struct SIPNameAddress: Hashable, Sendable, CustomStringConvertible {
                 throw s.error("missing URI")
             }
             if raw.contains(UInt8(ascii: "?")) || raw.contains(UInt8(ascii: ",")) {
-                throw SIPParseError(.badHeaderValue, "\(header): a URI with headers or commas must be enclosed in <>", offset: base + start)
+                throw SIPParseError(.badHeaderValue, "\(header): a URI with headers or commas must be enclosed in <>", offset: s.offset(at: start))
             }
-            uri = try URIParser.parse(raw, base: base + start)
+            uri = try URIParser.parse(raw, base: s.offset(at: start))
         }
         displayName = display
         parameters = try s.parameters()
@@ -78,8 +84,13 @@ public enum SIPContact: Hashable, Sendable, CustomStringConvertible {
     case address(SIPNameAddress)
 
     public init(parsing value: String, base: Int = 0) throws(SIPParseError) {
-        if value.trimmingWhitespace == "*" { self = .wildcard; return }
-        self = .address(try SIPNameAddress(parsing: value, header: "Contact", base: base))
+        try self.init(bytes: Array(value.utf8)[...], base: base)
+    }
+
+    init(bytes: ArraySlice<UInt8>, base: Int) throws(SIPParseError) {
+        let t = HeaderValueSplitter.trimmed(bytes)
+        if t.count == 1, t.first == UInt8(ascii: "*") { self = .wildcard; return }
+        self = .address(try SIPNameAddress(bytes: bytes, header: "Contact", base: base))
     }
 
     public var description: String {
@@ -106,10 +117,14 @@ public struct SIPCSeq: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init(parsing value: String) throws(SIPParseError) {
-        var s = HeaderScanner(value, header: "CSeq")
+        try self.init(bytes: Array(value.utf8)[...], base: 0)
+    }
+
+    init(bytes: ArraySlice<UInt8>, base: Int) throws(SIPParseError) {
+        var s = HeaderScanner(bytes: bytes, header: "CSeq", base: base)
         s.skipLWS()
         guard let digits = s.run(while: CharClass.isDigit) else { throw s.error("missing sequence number") }
-        guard digits.count <= 10, let n = UInt64(String(decoding: digits, as: UTF8.self)), n <= UInt64(UInt32.max) else {
+        guard digits.count <= 10, let n = CharClass.number(digits), n <= UInt64(UInt32.max) else {
             throw s.error("sequence number exceeds 2^32-1")
         }
         s.skipLWS()

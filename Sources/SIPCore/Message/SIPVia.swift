@@ -39,11 +39,16 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "SIP/2.0/\(transport) \(sentBy)" + HeaderScanner.serialize(parameters) }
 
     public init(parsing value: String, base: Int = 0) throws(SIPParseError) {
-        var s = HeaderScanner(value, header: "Via", base: base)
+        try self.init(bytes: Array(value.utf8)[...], base: base)
+    }
+
+    /// Parses a value held as bytes (a slice of the message: no copy).
+    init(bytes: ArraySlice<UInt8>, base: Int) throws(SIPParseError) {
+        var s = HeaderScanner(bytes: bytes, header: "Via", base: base)
         s.skipLWS()
-        guard let proto = s.token(), proto.uppercased() == "SIP" else { throw s.error("sent-protocol must start with SIP") }
+        guard let proto = s.run(while: CharClass.isToken), CharClass.equalsIgnoringCase(proto, "sip") else { throw s.error("sent-protocol must start with SIP") }
         s.skipLWS(); try s.expect(UInt8(ascii: "/"), "'/'"); s.skipLWS()
-        guard s.token() != nil else { throw s.error("missing protocol version") }
+        guard s.run(while: CharClass.isToken) != nil else { throw s.error("missing protocol version") }
         s.skipLWS(); try s.expect(UInt8(ascii: "/"), "'/'"); s.skipLWS()
         guard let transport = s.token() else { throw s.error("missing transport") }
         s.skipLWS()
@@ -75,8 +80,8 @@ enum HostPort {
         if s.consume(UInt8(ascii: ":")) {
             s.skipLWS()
             guard let digits = s.run(while: CharClass.isDigit), digits.count <= 5,
-                  let p = UInt16(String(decoding: digits, as: UTF8.self)) else { throw s.error("bad port") }
-            port = p
+                  let p = CharClass.number(digits), p <= 65535 else { throw s.error("bad port") }
+            port = UInt16(p)
         }
         if host.isEmpty { throw s.error("missing host") }
         return (host, port)

@@ -87,4 +87,30 @@ enum CharClass {
     }
 
     static func isWhitespace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
+
+    /// The value of a run of ASCII digits (nil if empty, not all digits,
+    /// or longer than 19 digits), without building a String.
+    static func number(_ digits: ArraySlice<UInt8>) -> UInt64? {
+        guard !digits.isEmpty, digits.count <= 19 else { return nil }
+        var n: UInt64 = 0
+        for c in digits {
+            guard isDigit(c) else { return nil }
+            n = n * 10 + UInt64(c - 0x30)
+        }
+        return n
+    }
+
+    /// ASCII case-insensitive comparison of bytes with a lower-case literal.
+    static func equalsIgnoringCase(_ bytes: ArraySlice<UInt8>, _ lower: StaticString) -> Bool {
+        guard bytes.count == lower.utf8CodeUnitCount else { return false }
+        return lower.withUTF8Buffer { l in
+            var i = bytes.startIndex
+            for c in l {
+                let b = bytes[i]
+                guard b == c || (isAlpha(b) && b | 0x20 == c) else { return false }
+                i += 1
+            }
+            return true
+        }
+    }
 }

@@ -33,11 +33,24 @@ public struct SIPParameters: Hashable, Sendable, Sequence {
     }
 
     public mutating func remove(_ name: String) {
-        items.removeAll { $0.name.lowercased() == name.lowercased() }
+        items.removeAll { Self.sameName($0.name, name) }
     }
 
     private func index(of name: String) -> Int? {
-        let lower = name.lowercased()
-        return items.firstIndex { $0.name.lowercased() == lower }
+        items.firstIndex { Self.sameName($0.name, name) }
+    }
+
+    /// Names compare ASCII case-insensitively (parameter names are tokens),
+    /// without lower-casing copies on every lookup.
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        var x = a.utf8.makeIterator(), y = b.utf8.makeIterator()
+        while true {
+            switch (x.next(), y.next()) {
+            case (nil, nil): return true
+            case let (p?, q?):
+                if p != q && !(CharClass.isAlpha(p) && p | 0x20 == q | 0x20) { return false }
+            default: return false
+            }
+        }
     }
 }
