@@ -13,7 +13,7 @@ so packets reorder), from a seeded generator. Runs for SECONDS, then exits and
 prints what it did.
 
 relay.py R_A PA R_B PB DELAY_MS JITTER_MS LOSS_PERCENT SEED SECONDS"""
-import heapq, random, select, socket, sys, time
+import heapq, random, select, signal, socket, sys, time
 
 ra, pa, rb, pb = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 delay, jitter, loss = float(sys.argv[5]) / 1000, float(sys.argv[6]) / 1000, float(sys.argv[7]) / 100
@@ -24,7 +24,10 @@ side_b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); side_b.bind((rb, pb))
 real_a, real_b = ("127.0.0.1", pa), ("127.0.0.1", pb)
 queue, seq = [], 0
 stats = {"a_to_b": [0, 0], "b_to_a": [0, 0]}
-while True:
+# Stopped early (SIGTERM at the end of a test): still say what was done.
+stopping = []
+signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+while not stopping:
     now = time.monotonic()
     if now >= end:
         break
@@ -32,7 +35,10 @@ while True:
         _, _, sock, data, dest = heapq.heappop(queue)
         sock.sendto(data, dest)
     timeout = max(0, min(end - now, (queue[0][0] - now) if queue else 0.05))
-    ready, _, _ = select.select([side_a, side_b], [], [], timeout)
+    try:
+        ready, _, _ = select.select([side_a, side_b], [], [], timeout)
+    except InterruptedError:
+        continue
     for s in ready:
         data, _ = s.recvfrom(4096)
         # Arriving at B's relay address comes from A: forward to B from A's relay address, and back.
@@ -43,4 +49,4 @@ while True:
             continue
         seq += 1
         heapq.heappush(queue, (time.monotonic() + max(0.0, delay + rng.uniform(-jitter, jitter)), seq, out, data, dest))
-print("relay: a_to_b %d packets, %d dropped; b_to_a %d packets, %d dropped" % (*stats["a_to_b"], *stats["b_to_a"]))
+print("relay: a_to_b %d packets, %d dropped; b_to_a %d packets, %d dropped" % (*stats["a_to_b"], *stats["b_to_a"]), flush=True)

@@ -44,6 +44,7 @@ enum ControlView {
         enum K: String, CodingKey {
             case packets_sent, packets_received, packets_lost, jitter_ms, rtt_ms, jitter_buffer_ms, concealed_frames, local_mos, local_inter_mos
             case foreign_packets, srtp_failures
+            case recovered_frames, late_packets, underruns, frames_dropped_for_delay, jitter_buffer_resyncs, xruns
         }
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: K.self)
@@ -58,6 +59,12 @@ enum ControlView {
             try c.encode(figure(m.intervalMOS), forKey: .local_inter_mos)
             try c.encode(m.foreignPackets, forKey: .foreign_packets)
             try c.encode(m.srtpFailures, forKey: .srtp_failures)
+            try c.encode(m.recoveredFrames, forKey: .recovered_frames)
+            try c.encode(m.latePackets, forKey: .late_packets)
+            try c.encode(m.underruns, forKey: .underruns)
+            try c.encode(m.framesDroppedForDelay, forKey: .frames_dropped_for_delay)
+            try c.encode(m.jitterBufferResyncs, forKey: .jitter_buffer_resyncs)
+            try c.encode(m.xruns, forKey: .xruns)
         }
     }
 

@@ -110,6 +110,12 @@ final class RTPMediaProvider: CallMediaProvider, @unchecked Sendable {
             out.rttMs = s.rttMs
             out.jitterBufferMs = s.jitterBufferMs
             out.concealedFrames = s.concealedFrames
+            out.recoveredFrames = s.recoveredFrames
+            out.latePackets = s.latePackets
+            out.underruns = s.underruns
+            out.framesDroppedForDelay = s.framesDroppedForDelay
+            out.jitterBufferResyncs = s.jitterBufferResyncs
+            out.xruns = s.xruns
             out.localMOS = s.localMOS
             out.intervalMOS = s.intervalMOS
             out.foreignPackets = s.foreignPackets

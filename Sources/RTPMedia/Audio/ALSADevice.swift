@@ -1,4 +1,5 @@
 import CSIPALSA
+import Synchronization
 
 /// One ALSA PCM (capture or playback), S16_LE mono at the codec's rate:
 /// ALSA's plug layer converts to what the device really takes, so no DSP
@@ -17,7 +18,8 @@ public final class ALSADevice: @unchecked Sendable {
     public let name: String
     public let direction: Direction
     public let sampleRate: Int
-    public private(set) var xruns = 0
+    /// Over- and underruns recovered so far (read from any thread).
+    public let xruns = Atomic<Int>(0)
 
     /// Opens `name` (an ALSA PCM name: `default`, `plughw:1,0`, a name from asoundrc).
     public init(name: String, direction: Direction, sampleRate: Int, periodMs: Int = 20) throws(MediaError) {
@@ -75,7 +77,7 @@ public final class ALSADevice: @unchecked Sendable {
                 continue
             }
             if n < 0 {
-                xruns += 1
+                xruns.add(1, ordering: .relaxed)
                 if snd_pcm_recover(pcm, Int32(n), 1) < 0 { return false }
                 continue
             }

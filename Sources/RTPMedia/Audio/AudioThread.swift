@@ -7,6 +7,13 @@ import Synchronization
 /// the frame to fill for playback (same length, the device rate).
 public protocol AudioPeriodHandler: AnyObject, Sendable {
     func audioPeriod(captured: UnsafeBufferPointer<Int16>, playback: UnsafeMutableBufferPointer<Int16>)
+    /// The devices over- or underran `count` times during the last period
+    /// (recovered): the call hears a gap it should be charged with.
+    func audioXruns(_ count: Int)
+}
+
+extension AudioPeriodHandler {
+    public func audioXruns(_ count: Int) {}
 }
 
 /// The dedicated audio thread: a pthread of its own (never Dispatch or the
@@ -69,11 +76,14 @@ public final class AudioThread: @unchecked Sendable {
         defer { captured.deallocate(); out.deallocate() }
         captured.initialize(repeating: 0)
         out.initialize(repeating: 0)
+        var xrunsSeen = 0
+        var pace = Pacer(periodNanos: Int64(periodFrames) * 1_000_000_000 / Int64(capture.sampleRate))
         while running.load(ordering: .acquiring) {
             if !capture.read(captured) {
                 deviceFailed.store(true, ordering: .releasing)
                 break
             }
+            pace.periodDone()
             out.update(repeating: 0)
             handler.audioPeriod(captured: UnsafeBufferPointer(captured), playback: out)
             if !playback.write(UnsafeBufferPointer(out)) {
@@ -81,7 +91,52 @@ public final class AudioThread: @unchecked Sendable {
                 break
             }
             periods.add(1, ordering: .relaxed)
+            let xruns = capture.xruns.load(ordering: .relaxed) + playback.xruns.load(ordering: .relaxed)
+            if xruns != xrunsSeen {
+                handler.audioXruns(xruns - xrunsSeen)
+                xrunsSeen = xruns
+            }
         }
         finished.store(true, ordering: .releasing)
+    }
+}
+
+/// Holds the audio loop to real time when the capture device does not: a
+/// sound card delivers a period per period, but a device that returns at
+/// once (a file or FIFO PCM at end of input, a broken driver) would let
+/// the thread spin, send a flood of packets and burn a core. Reading ahead
+/// of the wall clock by up to `slack` periods is normal (a buffer filled
+/// before the loop began); beyond that the thread sleeps. Falling behind
+/// (a stall) is forgiven, not made up for at full speed.
+struct Pacer {
+    let periodNanos: Int64
+    var slack: Int64 = 4
+    private var origin: Int64 = 0
+    private var periods: Int64 = 0
+
+    init(periodNanos: Int64) { self.periodNanos = periodNanos }
+
+    static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// Called after each captured period; sleeps when too far ahead.
+    mutating func periodDone(now: Int64 = Pacer.now(), sleep: (Int64) -> Void = Pacer.sleep(until:)) {
+        if periods == 0 { origin = now }
+        periods += 1
+        let due = origin + periods * periodNanos
+        if now > due + slack * periodNanos {
+            // Behind (the device or the thread stalled): start counting afresh.
+            origin = now - periods * periodNanos
+        } else if now < due - slack * periodNanos {
+            sleep(due - slack * periodNanos)
+        }
+    }
+
+    static func sleep(until deadline: Int64) {
+        var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+        while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
     }
 }

@@ -132,6 +132,10 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
         Self.scale(playback, muted: speakerMuted.load(ordering: .relaxed), volume: speakerVolume.load(ordering: .relaxed))
     }
 
+    public func audioXruns(_ count: Int) {
+        active.withLock { $0?.xruns.add(count, ordering: .relaxed) }
+    }
+
     static func scale(_ samples: UnsafeMutableBufferPointer<Int16>, muted: Bool, volume: Int) {
         if muted || volume <= 0 {
             samples.update(repeating: 0)

@@ -95,6 +95,17 @@ public struct JitterBuffer: Sendable {
     private var waitNext = 0
     /// Consecutive played packets that waited more than twice the maximum delay.
     private var backlogStreak = 0
+    /// The last pull's time, and until when a recent loss (one transit
+    /// window, 5 s) or underrun (as long) counts: a loss raises the floor to
+    /// two frames, so the next packet is there for FEC or bridging when a
+    /// loss is found; an underrun holds ordinary shedding off, so
+    /// scheduling noise does not swing the delay up and down (each swing
+    /// is heard as a skip).
+    private var nowMicros: Int64 = 0
+    private var lossUntil = Int64.min
+    private var underrunUntil = Int64.min
+    private var lossWindowMicros: Int64 { Int64(250 * configuration.frameMs) * 1000 }
+    private var underrunHoldMicros: Int64 { Int64(250 * configuration.frameMs) * 1000 }
     /// Set by each `.play`: whether a frame could be dropped now.
     public private(set) var pressure = Pressure.none
 
@@ -124,11 +135,18 @@ public struct JitterBuffer: Sendable {
 
     /// The delay the buffer aims for now, in milliseconds.
     public var targetDelayMs: Int {
-        guard transitCount > 1 else { return configuration.minimumDelayMs }
+        let floor = floorMs
+        guard transitCount > 1 else { return floor }
         var lo = Int64.max, hi = Int64.min
         for i in 0..<transitCount { lo = min(lo, transits[i]); hi = max(hi, transits[i]) }
         let spreadMs = Int((hi - lo) * 1000 / Int64(configuration.clockRate))
-        return max(configuration.minimumDelayMs, min(configuration.maximumDelayMs, spreadMs + configuration.frameMs / 2))
+        return max(floor, min(configuration.maximumDelayMs, spreadMs + configuration.frameMs / 2))
+    }
+
+    /// The least delay kept: two frames while losses are recent (FEC and
+    /// bridging need the next packet when a loss is found), else the minimum.
+    var floorMs: Int {
+        nowMicros < lossUntil ? max(configuration.minimumDelayMs, 2 * configuration.frameMs) : configuration.minimumDelayMs
     }
 
     /// Audio buffered ahead of the playout point, in milliseconds.
@@ -175,6 +193,7 @@ public struct JitterBuffer: Sendable {
 
     /// The player's frame tick at `nowMicros` (the same clock as arrivals): what to play now.
     public mutating func pull(nowMicros: Int64) -> Action {
+        self.nowMicros = nowMicros
         let frame = UInt32(configuration.frameTicks)
         if !started {
             guard let oldest = oldestBuffered(), bufferedSince(oldest) >= targetDelayMs else { return .silence }
@@ -198,16 +217,22 @@ public struct JitterBuffer: Sendable {
                 slot = s
             }
             recordWait(nowMicros - slotArrival[slot])
-            if waitCount == waits.count, find(playTimestamp &+ frame) != nil, shortestWaitMs > configuration.frameMs * 3 / 2 {
+            let slack = shortestWaitMs
+            if waitCount == waits.count, find(playTimestamp &+ frame) != nil {
                 // Far above what the network needs (beyond the maximum delay,
-                // or five frames of slack): shed at once, and faster.
-                let far = shortestWaitMs > max(5 * configuration.frameMs, configuration.maximumDelayMs - targetDelayMs)
-                pressure = far ? .urgent : .shed
+                // or five frames of slack): shed at once, and faster. Else
+                // shed only above the target (the jitter of the last five
+                // seconds, two frames while losses are recent) and not soon
+                // after an underrun.
+                let far = slack > max(5 * configuration.frameMs, configuration.maximumDelayMs - targetDelayMs)
+                let above = slack > max(configuration.frameMs * 3 / 2, targetDelayMs) && self.nowMicros >= underrunUntil
+                if far || above { pressure = far ? .urgent : .shed }
             }
             return take(slot, advanceBy: frame)
         }
         let laterExists = haveNewest && Int32(bitPattern: newestTimestamp &- playTimestamp) > 0
         if laterExists {
+            lossUntil = nowMicros + lossWindowMicros
             // The frames concealed while holding stood in for the ones now
             // known lost: skip what they covered instead of concealing it a
             // second time, which would add the whole gap to the delay (a
@@ -233,6 +258,7 @@ public struct JitterBuffer: Sendable {
         // Underrun: nothing later has come. Conceal and hold the playout point.
         underrunStreak += 1
         underruns += 1
+        underrunUntil = nowMicros + underrunHoldMicros
         if underrunStreak * configuration.frameMs > 500 {
             // The sender paused (hold, DTX): wait for it afresh.
             reset()

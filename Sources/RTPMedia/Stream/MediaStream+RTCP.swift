@@ -111,6 +111,11 @@ extension MediaStream {
         s.concealedFrames = concealed.load(ordering: .relaxed)
         s.recoveredFrames = recovered.load(ordering: .relaxed)
         s.jitterBufferMs = bufferDelay.load(ordering: .relaxed)
+        s.latePackets = latePackets.load(ordering: .relaxed)
+        s.underruns = underruns.load(ordering: .relaxed)
+        s.framesDroppedForDelay = droppedForDelay.load(ordering: .relaxed)
+        s.jitterBufferResyncs = resyncs.load(ordering: .relaxed)
+        s.xruns = xruns.load(ordering: .relaxed)
         s.srtpFailures = srtpFailures.load(ordering: .relaxed)
         let codecImpairment: EModel.CodecImpairment
         switch parameters?.codec {

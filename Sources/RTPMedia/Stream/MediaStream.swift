@@ -98,6 +98,10 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
     let farEndCleanReports = Atomic<Int>(0)
     static let cleanReportsForLean = 2
     let bufferDelay = Atomic<Int>(0)
+    /// The jitter buffer's own counters, published by the audio thread each period.
+    let latePackets = Atomic<Int>(0), underruns = Atomic<Int>(0), droppedForDelay = Atomic<Int>(0), resyncs = Atomic<Int>(0)
+    /// Device over- and underruns while this stream had the headset.
+    public let xruns = Atomic<Int>(0)
     let srtpFailures = Atomic<Int>(0)
     /// Muted microphone: silence is sent (the stream keeps its timing).
     public let muted = Atomic<Bool>(false)
@@ -242,7 +246,12 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         case .silence, .played, .comfortNoise: break
         }
         if !p.receives { out.update(repeating: 0) }
-        bufferDelay.store(a.playout.jitter.bufferedMs, ordering: .relaxed)
+        let jb = a.playout.jitter
+        bufferDelay.store(jb.bufferedMs, ordering: .relaxed)
+        latePackets.store(jb.late, ordering: .relaxed)
+        underruns.store(jb.underruns, ordering: .relaxed)
+        droppedForDelay.store(jb.droppedForDelay, ordering: .relaxed)
+        resyncs.store(jb.resynchronised, ordering: .relaxed)
     }
 
     /// Queues digits to send as RFC 4733 events (100 ms each, 40 ms apart).

@@ -81,6 +81,15 @@ public struct StreamStatistics: Sendable, Hashable {
     public var concealedFrames = 0
     public var recoveredFrames = 0
     public var jitterBufferMs = 0
+    /// Packets that came after their playout time (counted, not played).
+    public var latePackets = 0
+    /// Frames played with nothing received for them yet (the buffer grows by one).
+    public var underruns = 0
+    /// Frames shed to bring the delay down, and backlogs skipped in one jump.
+    public var framesDroppedForDelay = 0
+    public var jitterBufferResyncs = 0
+    /// Audio device over- and underruns while the stream had the headset.
+    public var xruns = 0
     public var srtpFailures = 0
     /// Packets dropped because they came from somewhere other than the negotiated address.
     public var foreignPackets = 0

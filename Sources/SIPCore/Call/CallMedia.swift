@@ -73,6 +73,16 @@ public struct CallMediaStatistics: Sendable, Hashable, Codable {
     public var rttMs: Double?
     public var jitterBufferMs = 0
     public var concealedFrames = 0
+    /// Lost frames rebuilt from the next packet (Opus in-band FEC).
+    public var recoveredFrames = 0
+    /// Why a call sounded as it did: packets after their playout time,
+    /// frames with nothing received yet, frames shed to cut delay, backlogs
+    /// skipped, and audio device over-/underruns.
+    public var latePackets = 0
+    public var underruns = 0
+    public var framesDroppedForDelay = 0
+    public var jitterBufferResyncs = 0
+    public var xruns = 0
     public var localMOS = 0.0
     public var intervalMOS = 0.0
     /// Packets refused: from another address than negotiated, or failing SRTP.
