@@ -51,3 +51,25 @@ func measureDelay(codec: StreamParameters.Codec, payloadType: UInt8, srtp: Bool,
     _ = quiet
     return (pipeline, buffer)
 }
+
+/// Prints the endpoint's added delay for Opus and G.711 with SRTP
+/// (`MediaBench delay`, also the last part of a full run).
+func reportDelay() throws {
+    // Device side, from the ALSA settings (ALSADevice): a captured frame is
+    // complete when its last period is read (the 20 ms frame either way);
+    // the playback queue holds the period just written behind the one
+    // playing (one to two periods: 20–40 ms, or 10–20 ms with 10 ms periods).
+    for (name, codec, pt) in [("Opus + SRTP", StreamParameters.Codec.opus(fmtp: "useinbandfec=1"), UInt8(111)), ("PCMA + SRTP", .pcma, 8)] {
+        let (pipeline, buffer) = try measureDelay(codec: codec, payloadType: pt, srtp: true)
+        guard !pipeline.isEmpty else { print("\(name): the click was never heard"); continue }
+        let mean = Double(pipeline.reduce(0, +)) / Double(pipeline.count)
+        print("\(name) delay, clean network: captured frame to played frame \(pipeline.min()!)–\(pipeline.max()!) ms (mean \(fixed(mean, 1)); "
+              + "jitter buffer holding \(buffer.min()!)–\(buffer.max()!) ms)")
+        // The playback queue holds the period written behind the one playing: one to two periods.
+        for period in [20, 10] {
+            print("  with \(period) ms device periods (sipendpoint.media.audio-period): added by the endpoint beyond the 20 ms codec frame "
+                  + "\(fixed(mean + Double(period), 0))–\(fixed(mean + Double(2 * period), 0)) ms; mouth to ear incl. the frame: "
+                  + "\(fixed(mean + Double(period) + 20, 0))–\(fixed(mean + Double(2 * period) + 20, 0)) ms")
+        }
+    }
+}

@@ -80,6 +80,13 @@ func run(_ name: String, seconds: Int, makeCodec: () throws -> AudioCodec, paylo
     print("\(name): \(fixed(percent, 3)) % of one core per call (both directions), \(calls) calls per core; \(fixed(kbps, 1)) kbit/s on the wire each way")
 }
 
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "delay" {
+    do { try reportDelay() } catch {
+        print("MediaBench failed: \(error)")
+        exit(1)
+    }
+    exit(0)
+}
 if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "impair" {
     do { try impair(Array(CommandLine.arguments.dropFirst(2))) } catch {
         print("MediaBench impair failed: \(error)")
@@ -101,18 +108,7 @@ do {
     }
     try run("PCMA + SRTP", seconds: seconds, makeCodec: { G711Codec(law: .a) }, payloadType: 8, srtp: true)
     try run("PCMU (plain RTP)", seconds: seconds, makeCodec: { G711Codec(law: .mu) }, payloadType: 0, srtp: false)
-    // Device side, from the ALSA settings (ALSADevice): a captured sample
-    // waits up to one 20 ms period to be read; the playback queue holds the
-    // period just written behind the one playing (20–40 ms).
-    for (name, codec, pt) in [("Opus + SRTP", StreamParameters.Codec.opus(fmtp: "useinbandfec=1"), UInt8(111)), ("PCMA + SRTP", .pcma, 8)] {
-        let (pipeline, buffer) = try measureDelay(codec: codec, payloadType: pt, srtp: true)
-        guard !pipeline.isEmpty else { print("\(name): the click was never heard"); continue }
-        let mean = Double(pipeline.reduce(0, +)) / Double(pipeline.count)
-        print("\(name) delay, clean network: captured frame to played frame \(pipeline.min()!)–\(pipeline.max()!) ms (mean \(fixed(mean, 1)); "
-              + "jitter buffer holding \(buffer.min()!)–\(buffer.max()!) ms); added by the endpoint beyond the 20 ms codec frame, "
-              + "with the playback queue (20–40 ms): \(fixed(mean + 20, 0))–\(fixed(mean + 40, 0)) ms; mouth to ear incl. the frame: "
-              + "\(fixed(mean + 40, 0))–\(fixed(mean + 60, 0)) ms")
-    }
+    try reportDelay()
 } catch {
     print("MediaBench failed: \(error)")
     exit(1)

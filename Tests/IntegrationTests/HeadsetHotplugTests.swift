@@ -41,8 +41,11 @@ import Testing
         #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "\(d.log.text)")
         let sse = try SocketClient(tcpTo: "127.0.0.1", port: control)
         sse.send("GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
-        let pumps = try rig.startPumps(seconds: 10)
-        let far = try rig.baresip(sipPort: freeSIPPortPair(), codecs: "PCMA/8000/1", srtp: false, dial: "sip:7001@\(kam.address):\(kam.port)", seconds: 8)
+        // 12 s of call: set-up, a second in A, the quality alarm (an interval
+        // of 5 s), the move to B and a second there, the move back and a
+        // second in A again — 8 s was too close under a loaded CI run.
+        let pumps = try rig.startPumps(seconds: 14)
+        let far = try rig.baresip(sipPort: freeSIPPortPair(), codecs: "PCMA/8000/1", srtp: false, dial: "sip:7001@\(kam.address):\(kam.port)", seconds: 12)
         #expect(await d.log.waitFor("call established", timeout: .seconds(10)), "\(d.log.text)\n\(far.log.text)")
         #expect(await d.log.waitFor("playback=headsetA_out", timeout: .seconds(5)), "\(d.log.text)")
         // One second of the far end's speech in A (16 kHz S16 = 32 kB/s).
@@ -73,7 +76,7 @@ import Testing
         #expect(await d.log.waitFor("playback=headsetA_out", count: 2, timeout: .seconds(5)), "\(d.log.text)")
         print("MEASURED headset plugged back → audio back on it in \(ContinuousClock.now - replugged)")
         #expect(await Self.grows(rig, "a_out.raw", by: 32_000), "A silent after it came back")
-        // The call was never ended by the moves; baresip hangs up at its 8 s.
+        // The call was never ended by the moves; baresip hangs up at its 12 s.
         #expect(await d.log.waitFor("call ended", timeout: .seconds(15)), "\(d.log.text)")
         #expect(d.log.text.contains("far end hung up"))
         #expect(d.log.count("call ended") == 1)

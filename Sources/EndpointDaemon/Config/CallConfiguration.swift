@@ -17,11 +17,13 @@ public struct CallConfiguration: Sendable, Hashable {
     /// the headset's patterns choose both directions (audio_in/out ignored).
     public var useHeadset = true
     public var headsetName: [String] = []
+    /// The sound devices' period in ms (10 or 20).
+    public var audioPeriodMs = 20
 
     /// The device patterns the media engine selects with.
     public var devices: AudioDeviceSettings {
-        useHeadset && !headsetName.isEmpty ? AudioDeviceSettings(capture: headsetName, playback: headsetName)
-            : AudioDeviceSettings(capture: audioIn, playback: audioOut)
+        useHeadset && !headsetName.isEmpty ? AudioDeviceSettings(capture: headsetName, playback: headsetName, periodMs: audioPeriodMs)
+            : AudioDeviceSettings(capture: audioIn, playback: audioOut, periodMs: audioPeriodMs)
     }
     public var rtpPorts: ClosedRange<UInt16> = 16384...32767
     /// Our Opus encoder (bitrate, complexity); the far end's fmtp still caps the bitrate.
@@ -135,6 +137,10 @@ extension ConfigSchema {
         Key(name: "sipendpoint.media.opus-bitrate", help: "bit/s the Opus encoder aims for, 6000-510000 (default 64000; the far end's maxaveragebitrate caps it)") { c, v in
             guard let n = Int(v), n >= 6000, n <= 510_000 else { return "must be from 6000 to 510000 bit/s" }
             c.calls.opus.bitrate = n; return nil
+        },
+        Key(name: "sipendpoint.media.audio-period", help: "the sound devices' period in ms, 10 or 20: 10 plays audio 10-20 ms sooner for twice the wake-ups (default 20)") { c, v in
+            guard let n = Int(v), n == 10 || n == 20 else { return "must be 10 or 20 (ms)" }
+            c.calls.audioPeriodMs = n; return nil
         },
         Key(name: "sipendpoint.media.opus-complexity", help: "Opus encoder complexity 0-10: quality against CPU (default 6)") { c, v in
             guard let n = Int(v), n >= 0, n <= 10 else { return "must be from 0 to 10" }

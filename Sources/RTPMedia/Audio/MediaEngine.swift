@@ -187,7 +187,7 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
         guard let rate, thread == nil else { return }
         do throws(MediaError) {
             let (c, p) = try openDevices(rate: rate)
-            let t = AudioThread(capture: c, playback: p, periodFrames: rate / 50, handler: self)
+            let t = AudioThread(capture: c, playback: p, periodFrames: rate * devices.periodMs / 1000, frameFrames: rate / 50, handler: self)
             try t.start()
             thread = t
             running.store(true, ordering: .releasing)
@@ -218,10 +218,10 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
         var errors: [String] = []
         for name in devices.candidates(.capture, present: present) {
             do throws(MediaError) {
-                let c = try ALSADevice(name: name, direction: .capture, sampleRate: rate)
+                let c = try ALSADevice(name: name, direction: .capture, sampleRate: rate, periodMs: devices.periodMs)
                 for out in devices.candidates(.playback, present: present) {
                     do throws(MediaError) {
-                        return (c, try ALSADevice(name: out, direction: .playback, sampleRate: rate))
+                        return (c, try ALSADevice(name: out, direction: .playback, sampleRate: rate, periodMs: devices.periodMs))
                     } catch { errors.append(error.reason) }
                 }
                 c.close()
