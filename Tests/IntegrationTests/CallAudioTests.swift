@@ -128,11 +128,13 @@ import Testing
             func f(_ k: String) -> String { "\(m[k] ?? "?")" }
             return "lost \(f("packets_lost")), concealed \(f("concealed_frames")), FEC-recovered \(f("recovered_frames")), late \(f("late_packets")), "
                 + "underruns \(f("underruns")), shed \(f("frames_dropped_for_delay")), resyncs \(f("jitter_buffer_resyncs")), xruns \(f("xruns")), "
-                + "jitter buffer \(f("jitter_buffer_ms")) ms, MOS \(f("local_mos"))"
+                + "jitter buffer \(f("jitter_buffer_ms")) ms, RTT \(f("rtt_ms")) ms, MOS \(f("local_mos"))"
         }
         print("MEASURED impaired (40±20 ms, 3 % loss) \(c.name) PESQ-\(c.mode.uppercased()): 7001→7002 \(String(format: "%.2f", tx)), "
               + "7002→7001 \(String(format: "%.2f", rx)); received at 7002: \(receiver(mediaB)); at 7001: \(receiver(media))")
         #expect((media["packets_lost"] as? Int ?? 0) > 0, "the relay dropped nothing? \(media)")
+        // RTT from RTCP (LSR/DLSR) sees the relay's 40 ms each way.
+        #expect((media["rtt_ms"] as? Double ?? 0) > 50, "\(media)")
         // A floor that broken, silent or time-warped audio fails (they score 1.0–1.5); the targets
         // themselves are benchmark figures: this Python relay and both ends share 2 cores with the rest
         // of the suite, and under that load one direction has scored as low as 1.98 (idle: 2.66–3.44).
