@@ -15,13 +15,17 @@
 ///   If later packets then show the held frames were lost, not late, the
 ///   frames concealed meanwhile count for them (no delay is added).
 /// - Every played packet waited some time in the buffer. When even the
-///   shortest wait over the last second exceeds one and a half frames, one
-///   frame can go without any packet then arriving too late: the buffer
-///   reports ``pressure`` and the player drops a frame where it is least
-///   heard (``dropForDelay(nowMicros:)``). That is how the delay shrinks
-///   again once the network calms, and how a sender clock faster than the
-///   sound card's is compensated (a slower one shows as the occasional
-///   underrun).
+///   shortest wait over the last second exceeds one and a half frames and
+///   the target, and no underrun came in the last five seconds, one frame
+///   can go without any packet then arriving too late: the buffer reports
+///   ``pressure`` and the player drops a frame where it is least heard
+///   (``dropForDelay(nowMicros:)``). That is how the delay shrinks again
+///   once the network calms, and how a sender clock faster than the sound
+///   card's is compensated (a slower one shows as the occasional underrun).
+///   The hold after an underrun keeps scheduling noise from swinging the
+///   delay down and up again, each swing a skip in the speech.
+/// - While losses are recent (five seconds) the target keeps two frames,
+///   so the packet after a lost one is there for FEC or bridging.
 /// - A backlog far beyond the maximum delay (the player stalled, a burst
 ///   after an outage) is not shed frame by frame: once five frames in a row
 ///   waited more than twice the maximum, playout jumps to the target delay
@@ -95,8 +99,8 @@ public struct JitterBuffer: Sendable {
     private var waitNext = 0
     /// Consecutive played packets that waited more than twice the maximum delay.
     private var backlogStreak = 0
-    /// The last pull's time, and until when a recent loss (one transit
-    /// window, 5 s) or underrun (as long) counts: a loss raises the floor to
+    /// The last pull's time, and until when a recent loss or underrun
+    /// counts (``recentMicros``): a loss raises the floor to
     /// two frames, so the next packet is there for FEC or bridging when a
     /// loss is found; an underrun holds ordinary shedding off, so
     /// scheduling noise does not swing the delay up and down (each swing
@@ -104,8 +108,8 @@ public struct JitterBuffer: Sendable {
     private var nowMicros: Int64 = 0
     private var lossUntil = Int64.min
     private var underrunUntil = Int64.min
-    private var lossWindowMicros: Int64 { Int64(250 * configuration.frameMs) * 1000 }
-    private var underrunHoldMicros: Int64 { Int64(250 * configuration.frameMs) * 1000 }
+    /// How long a loss or an underrun counts: the transit window (250 frames, 5 s).
+    private var recentMicros: Int64 { Int64(transits.count * configuration.frameMs) * 1000 }
     /// Set by each `.play`: whether a frame could be dropped now.
     public private(set) var pressure = Pressure.none
 
@@ -232,7 +236,7 @@ public struct JitterBuffer: Sendable {
         }
         let laterExists = haveNewest && Int32(bitPattern: newestTimestamp &- playTimestamp) > 0
         if laterExists {
-            lossUntil = nowMicros + lossWindowMicros
+            lossUntil = nowMicros + recentMicros
             // The frames concealed while holding stood in for the ones now
             // known lost: skip what they covered instead of concealing it a
             // second time, which would add the whole gap to the delay (a
@@ -258,7 +262,7 @@ public struct JitterBuffer: Sendable {
         // Underrun: nothing later has come. Conceal and hold the playout point.
         underrunStreak += 1
         underruns += 1
-        underrunUntil = nowMicros + underrunHoldMicros
+        underrunUntil = nowMicros + recentMicros
         if underrunStreak * configuration.frameMs > 500 {
             // The sender paused (hold, DTX): wait for it afresh.
             reset()
