@@ -1,0 +1,46 @@
+import Synchronization
+import Testing
+@testable import RTPMedia
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real audio thread on ALSA's `null` PCM, which returns at once
+/// (as a FIFO at end of input does): 10 ms periods become 20 ms frames
+/// for the handler, and the loop keeps real time instead of spinning.
+@Suite struct AudioThreadTests {
+    final class Counter: AudioPeriodHandler, @unchecked Sendable {
+        let calls = Atomic<Int>(0)
+        let wrongSize = Atomic<Int>(0)
+        func audioPeriod(captured: UnsafeBufferPointer<Int16>, playback: UnsafeMutableBufferPointer<Int16>) {
+            if captured.count != 320 || playback.count != 320 { wrongSize.add(1, ordering: .relaxed) }
+            calls.add(1, ordering: .relaxed)
+        }
+    }
+
+    @Test func tenMillisecondPeriodsMakeTwentyMillisecondFramesInRealTime() throws {
+        let capture = try ALSADevice(name: "null", direction: .capture, sampleRate: 16000, periodMs: 10)
+        let playback = try ALSADevice(name: "null", direction: .playback, sampleRate: 16000, periodMs: 10)
+        defer { capture.close(); playback.close() }
+        let handler = Counter()
+        let thread = AudioThread(capture: capture, playback: playback, periodFrames: 160, frameFrames: 320, handler: handler)
+        let start = Pacer.now()
+        try thread.start()
+        // Bounded: 40 periods in real time take about 0.4 s; give up after 5 s.
+        var waited = 0
+        while thread.periods.load(ordering: .relaxed) < 40 && waited < 500 {
+            usleep(10_000)
+            waited += 1
+        }
+        thread.stop()
+        let elapsedMs = (Pacer.now() - start) / 1_000_000
+        let periods = thread.periods.load(ordering: .relaxed), calls = handler.calls.load(ordering: .relaxed)
+        #expect(periods >= 40)
+        // Two periods per frame, each frame handed over whole.
+        #expect(abs(calls * 2 - periods) <= 2, "\(calls) frames for \(periods) periods")
+        #expect(handler.wrongSize.load(ordering: .relaxed) == 0)
+        // Real time, less the read-ahead the pacer allows (4 periods): not the
+        // few milliseconds a spinning loop would take.
+        #expect(elapsedMs >= Int64(periods - 5) * 10, "\(periods) periods in \(elapsedMs) ms")
+    }
+}
