@@ -85,8 +85,12 @@ $pump feed "$work/agent_in.fifo" "$work/agent.raw" 12 & $pump feed "$work/far_in
 $pump drain "$work/far_out.fifo" "$work/far_out.raw" 12 &
 HOME="$work" timeout 30 baresip -f "$work/baresip" -e "/dial sip:7001@$addr:$port" -t 11 > "$work/baresip.log" 2>&1 &
 for _ in $(seq 1 100); do grep -q "call established" "$work/sipendpointd.log" && break; sleep 0.1; done
-sleep 7
-echo "== sipendpointd in the call: $(rss)"
+# What the call really touches: pages referenced over 5 s of it (the rest of
+# the resident set is code and data touched at start-up, clean and reclaimable).
+sleep 2
+echo 1 > "/proc/$daemon_pid/clear_refs"
+sleep 5
+echo "== sipendpointd in the call: $(rss); $(awk '/^Referenced:/{printf "%.1f MB", $2/1024}' "/proc/$daemon_pid/smaps_rollup") referenced over 5 s of it"
 echo "== GET /v1/calls (mid-call)"
 curl -s "http://127.0.0.1:${DEMO_CONTROL_PORT:-18200}/v1/calls" | python3 -c '
 import json, sys
