@@ -127,4 +127,20 @@ import Testing
         #expect(s.record(ssrc: 43, sequence: 1, timestamp: 0, arrival: 0) == .accepted)
         #expect(s.received == 1 && s.restarts == 2)
     }
+
+    /// RFC 3550 §6.4.1 round trip from a report block: 100 ms measured as
+    /// such; on loopback a few units below zero read as 0 ms, not as no
+    /// RTT (seen with baresip: RTT missing from /v1/calls at 10 s); a block
+    /// far in the future, or without an SR to refer to, gives nothing.
+    @Test func roundTripFromAReportBlock() {
+        func block(lsr: UInt32, dlsr: UInt32) -> RTCPReportBlock {
+            RTCPReportBlock(ssrc: 7, fractionLost: 0, cumulativeLost: 0, extendedHighestSequence: 0, jitter: 0, lastSR: lsr, delaySinceLastSR: dlsr)
+        }
+        let lsr: UInt32 = 0x1234_5678, dlsr: UInt32 = 65536 / 2 // the far end held our SR for 0.5 s
+        let rtt = block(lsr: lsr, dlsr: dlsr).roundTripMs(arrivalMiddle: lsr &+ dlsr &+ 6554) ?? -1
+        #expect(abs(rtt - 100) < 0.1, "\(rtt) ms")
+        #expect(block(lsr: lsr, dlsr: dlsr).roundTripMs(arrivalMiddle: lsr &+ dlsr &- 20) == 0)
+        #expect(block(lsr: lsr, dlsr: dlsr).roundTripMs(arrivalMiddle: lsr &+ dlsr &- 6554) == nil)
+        #expect(block(lsr: 0, dlsr: 0).roundTripMs(arrivalMiddle: 12345) == nil)
+    }
 }

@@ -22,6 +22,21 @@ public struct RTCPReportBlock: Sendable, Hashable {
     }
 }
 
+extension RTCPReportBlock {
+    /// The round-trip time this block reports (RFC 3550 §6.4.1: arrival −
+    /// LSR − DLSR, all in 1/65536 s), in ms; nil without an SR to refer to.
+    /// On a LAN the true value is below the units' rounding and the far
+    /// end's DLSR, so it can come out a few units negative: up to 2 ms
+    /// below zero reads as 0 (it used to read as "no RTT" on loopback);
+    /// further below, the block is bogus and ignored.
+    public func roundTripMs(arrivalMiddle: UInt32) -> Double? {
+        guard lastSR != 0 else { return nil }
+        let units = Int64(Int32(bitPattern: arrivalMiddle &- lastSR &- delaySinceLastSR))
+        guard units >= -131 else { return nil } // 2 ms
+        return Double(max(0, units)) * 1000 / 65536
+    }
+}
+
 /// The RTCP packets this endpoint sends and reads (RFC 3550 §6.4–6.6).
 public enum RTCPPacket: Sendable, Hashable {
     case senderReport(ssrc: UInt32, ntp: UInt64, rtpTimestamp: UInt32, packets: UInt32, octets: UInt32, reports: [RTCPReportBlock])

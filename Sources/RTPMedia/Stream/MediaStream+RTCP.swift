@@ -28,11 +28,9 @@ extension MediaStream {
                 // What the far end says of our stream: clean reports in a row let
                 // the Opus encoder go lean; any loss brings FEC back at once.
                 for b in blocks where b.ssrc == ssrc { noteFarEndReport(fractionLost: b.fractionLost) }
-                // RFC 3550 §6.4.1: RTT = arrival − LSR − DLSR, in 1/65536 s.
-                for b in blocks where b.ssrc == ssrc && b.lastSR != 0 {
-                    let middle = UInt32(truncatingIfNeeded: nowNTP >> 16)
-                    let rtt = Int64(Int32(bitPattern: middle &- b.lastSR &- b.delaySinceLastSR))
-                    if rtt >= 0 { n.rttMs = Double(rtt) * 1000 / 65536 }
+                let middle = UInt32(truncatingIfNeeded: nowNTP >> 16)
+                for b in blocks where b.ssrc == ssrc {
+                    if let rtt = b.roundTripMs(arrivalMiddle: middle) { n.rttMs = rtt }
                 }
             }
         }
