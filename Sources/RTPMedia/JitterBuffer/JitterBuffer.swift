@@ -222,14 +222,16 @@ public struct JitterBuffer: Sendable {
             }
             recordWait(nowMicros - slotArrival[slot])
             let slack = shortestWaitMs
-            if waitCount == waits.count, find(playTimestamp &+ frame) != nil {
+            if waitCount == waits.count, slack > configuration.frameMs * 3 / 2, find(playTimestamp &+ frame) != nil {
                 // Far above what the network needs (beyond the maximum delay,
                 // or five frames of slack): shed at once, and faster. Else
                 // shed only above the target (the jitter of the last five
                 // seconds, two frames while losses are recent) and not soon
-                // after an underrun.
-                let far = slack > max(5 * configuration.frameMs, configuration.maximumDelayMs - targetDelayMs)
-                let above = slack > max(configuration.frameMs * 3 / 2, targetDelayMs) && self.nowMicros >= underrunUntil
+                // after an underrun. The target scans the transit window:
+                // once, and only when a frame could go at all.
+                let target = targetDelayMs
+                let far = slack > max(5 * configuration.frameMs, configuration.maximumDelayMs - target)
+                let above = slack > target && self.nowMicros >= underrunUntil
                 if far || above { pressure = far ? .urgent : .shed }
             }
             return take(slot, advanceBy: frame)

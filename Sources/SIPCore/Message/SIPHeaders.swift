@@ -95,22 +95,21 @@ public struct SIPHeaders: Hashable, Sendable, Sequence {
     }
 
     /// The first value with this name as bytes of the buffer (a slice: no
-    /// copy, no String), and its offset there — the message offset for a
-    /// received field. For the typed parsers.
-    func firstValueBytes(_ name: SIPHeaderName) -> (bytes: ArraySlice<UInt8>, offset: Int)? {
-        for e in entries where matches(e, name) { return (bytes(e.lo, e.hi), Int(e.lo)) }
+    /// copy, no String). Its `startIndex` is its offset in the buffer — the
+    /// message offset for a received field. For the typed parsers.
+    func firstValueBytes(_ name: SIPHeaderName) -> ArraySlice<UInt8>? {
+        for e in entries where matches(e, name) { return bytes(e.lo, e.hi) }
         return nil
     }
 
     /// Calls `body` with every value with this name (list-valued lines split
     /// on top-level commas) as bytes of the buffer, in order.
-    func forEachValueBytes<E: Error>(_ name: SIPHeaderName, _ body: (ArraySlice<UInt8>, Int) throws(E) -> Void) throws(E) {
+    func forEachValueBytes<E: Error>(_ name: SIPHeaderName, _ body: (ArraySlice<UInt8>) throws(E) -> Void) throws(E) {
         for e in entries where matches(e, name) {
-            let line = bytes(e.lo, e.hi)
             if name.isListValued {
-                try HeaderValueSplitter.forEachPart(line) { (part: ArraySlice<UInt8>) throws(E) in try body(part, part.startIndex) }
+                try HeaderValueSplitter.forEachPart(bytes(e.lo, e.hi), body)
             } else {
-                try body(line, line.startIndex)
+                try body(bytes(e.lo, e.hi))
             }
         }
     }

@@ -3,7 +3,7 @@ extension SIPMessage {
     public var vias: [SIPVia] {
         get throws(SIPParseError) {
             var out: [SIPVia] = []
-            try headers.forEachValueBytes(.via) { (v, at) throws(SIPParseError) in out.append(try SIPVia(bytes: v, base: at)) }
+            try headers.forEachValueBytes(.via) { (v) throws(SIPParseError) in out.append(try SIPVia(bytes: v, base: v.startIndex)) }
             return out
         }
     }
@@ -11,29 +11,29 @@ extension SIPMessage {
     public var topVia: SIPVia? {
         guard let line = headers.firstValueBytes(.via) else { return nil }
         var first: ArraySlice<UInt8>?
-        HeaderValueSplitter.forEachPart(line.bytes) { if first == nil { first = $0 } }
+        HeaderValueSplitter.forEachPart(line) { if first == nil { first = $0 } }
         return first.flatMap { try? SIPVia(bytes: $0, base: $0.startIndex) }
     }
 
     public var cseq: SIPCSeq {
         get throws(SIPParseError) {
             guard let v = headers.firstValueBytes(.cseq) else { throw SIPParseError(.missingHeader, "CSeq is missing", offset: 0) }
-            return try SIPCSeq(bytes: v.bytes, base: v.offset)
+            return try SIPCSeq(bytes: v, base: v.startIndex)
         }
     }
 
-    public var from: SIPNameAddress? { headers.firstValueBytes(.from).flatMap { try? SIPNameAddress(bytes: $0.bytes, header: "From", base: $0.offset) } }
-    public var to: SIPNameAddress? { headers.firstValueBytes(.to).flatMap { try? SIPNameAddress(bytes: $0.bytes, header: "To", base: $0.offset) } }
+    public var from: SIPNameAddress? { headers.firstValueBytes(.from).flatMap { try? SIPNameAddress(bytes: $0, header: "From", base: $0.startIndex) } }
+    public var to: SIPNameAddress? { headers.firstValueBytes(.to).flatMap { try? SIPNameAddress(bytes: $0, header: "To", base: $0.startIndex) } }
 
     public var contacts: [SIPContact] {
         var out: [SIPContact] = []
-        headers.forEachValueBytes(.contact) { v, at in if let c = try? SIPContact(bytes: v, base: at) { out.append(c) } }
+        headers.forEachValueBytes(.contact) { v in if let c = try? SIPContact(bytes: v, base: v.startIndex) { out.append(c) } }
         return out
     }
 
     /// Expires header value; values beyond 2^32-1 are treated as absent.
     public var expires: UInt32? {
-        guard let v = headers.firstValueBytes(.expires), let n = CharClass.number(HeaderValueSplitter.trimmed(v.bytes)), n <= UInt64(UInt32.max) else { return nil }
+        guard let v = headers.firstValueBytes(.expires), let n = CharClass.number(HeaderValueSplitter.trimmed(v)), n <= UInt64(UInt32.max) else { return nil }
         return UInt32(n)
     }
 

@@ -25,23 +25,23 @@ extension SIPMessage {
         if !headers.contains(.via) { throw fail(.missingHeader, "Via header is missing") }
         // Typed parses straight from the message's bytes (no String per value).
         do throws(SIPParseError) {
-            try headers.forEachValueBytes(.via) { (v, at) throws(SIPParseError) in _ = try SIPVia(bytes: v, base: at) }
+            try headers.forEachValueBytes(.via) { (v) throws(SIPParseError) in _ = try SIPVia(bytes: v, base: v.startIndex) }
             let c = headers.firstValueBytes(.cseq)!
-            let cseq = try SIPCSeq(bytes: c.bytes, base: c.offset)
+            let cseq = try SIPCSeq(bytes: c, base: c.startIndex)
             if let r = requestLine, cseq.method != r.method {
                 throw fail(.cseqMethodMismatch, "CSeq method \(cseq.method) does not match request method \(r.method)")
             }
             let from = headers.firstValueBytes(.from)!, to = headers.firstValueBytes(.to)!
-            _ = try SIPNameAddress(bytes: from.bytes, header: "From", base: from.offset)
-            _ = try SIPNameAddress(bytes: to.bytes, header: "To", base: to.offset)
-            try headers.forEachValueBytes(.contact) { (v, at) throws(SIPParseError) in _ = try SIPContact(bytes: v, base: at) }
+            _ = try SIPNameAddress(bytes: from, header: "From", base: from.startIndex)
+            _ = try SIPNameAddress(bytes: to, header: "To", base: to.startIndex)
+            try headers.forEachValueBytes(.contact) { (v) throws(SIPParseError) in _ = try SIPContact(bytes: v, base: v.startIndex) }
         } catch {
             var e = error
             e.isRequest = isRequest
             e.partialHeaders = headers
             throw e
         }
-        let callID = headers.firstValueBytes(.callID)!.bytes
+        let callID = headers.firstValueBytes(.callID)!
         if callID.isEmpty || callID.contains(where: { $0 <= 0x20 }) {
             throw fail(.badHeaderValue, "Call-ID '\(String(decoding: callID, as: UTF8.self))' is empty or holds whitespace")
         }

@@ -46,7 +46,7 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
     init(bytes: ArraySlice<UInt8>, base: Int) throws(SIPParseError) {
         var s = HeaderScanner(bytes: bytes, header: "Via", base: base)
         s.skipLWS()
-        guard let proto = s.run(while: CharClass.isToken), CharClass.equalsIgnoringCase(proto, "sip") else { throw s.error("sent-protocol must start with SIP") }
+        guard let proto = s.run(while: CharClass.isToken), CharClass.equalsIgnoringCase(proto, "sip".utf8) else { throw s.error("sent-protocol must start with SIP") }
         s.skipLWS(); try s.expect(UInt8(ascii: "/"), "'/'"); s.skipLWS()
         guard s.run(while: CharClass.isToken) != nil else { throw s.error("missing protocol version") }
         s.skipLWS(); try s.expect(UInt8(ascii: "/"), "'/'"); s.skipLWS()

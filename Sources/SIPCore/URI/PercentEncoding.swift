@@ -100,17 +100,16 @@ enum CharClass {
         return n
     }
 
-    /// ASCII case-insensitive comparison of bytes with a lower-case literal.
-    static func equalsIgnoringCase(_ bytes: ArraySlice<UInt8>, _ lower: StaticString) -> Bool {
-        guard bytes.count == lower.utf8CodeUnitCount else { return false }
-        return lower.withUTF8Buffer { l in
-            var i = bytes.startIndex
-            for c in l {
-                let b = bytes[i]
-                guard b == c || (isAlpha(b) && b | 0x20 == c) else { return false }
-                i += 1
-            }
-            return true
+    /// ASCII case-insensitive equality of two byte runs (tokens: header
+    /// and parameter names, URI schemes), without lower-cased copies.
+    static func equalsIgnoringCase<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
+        guard a.count == b.count else { return false }
+        var i = a.startIndex
+        for q in b {
+            let p = a[i]
+            if p != q && !(isAlpha(p) && p | 0x20 == q | 0x20) { return false }
+            a.formIndex(after: &i)
         }
+        return true
     }
 }

@@ -40,17 +40,7 @@ public struct SIPParameters: Hashable, Sendable, Sequence {
         items.firstIndex { Self.sameName($0.name, name) }
     }
 
-    /// Names compare ASCII case-insensitively (parameter names are tokens),
-    /// without lower-casing copies on every lookup.
-    static func sameName(_ a: String, _ b: String) -> Bool {
-        var x = a.utf8.makeIterator(), y = b.utf8.makeIterator()
-        while true {
-            switch (x.next(), y.next()) {
-            case (nil, nil): return true
-            case let (p?, q?):
-                if p != q && !(CharClass.isAlpha(p) && p | 0x20 == q | 0x20) { return false }
-            default: return false
-            }
-        }
-    }
+    /// Names compare ASCII case-insensitively (parameter names are tokens);
+    /// the same spelling, the usual case, is one comparison.
+    static func sameName(_ a: String, _ b: String) -> Bool { a == b || CharClass.equalsIgnoringCase(a.utf8, b.utf8) }
 }

@@ -8,13 +8,14 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
         case sip, sips, tel
         case other(String)
 
-        public init(_ raw: String) {
-            switch raw.lowercased() {
-            case "sip": self = .sip
-            case "sips": self = .sips
-            case "tel": self = .tel
-            default: self = .other(raw)
-            }
+        public init(_ raw: String) { self.init(utf8: raw.utf8) }
+
+        /// From the scheme's bytes (the URI parser's, without a String for the common ones).
+        init<C: Collection<UInt8>>(utf8 raw: C) {
+            if CharClass.equalsIgnoringCase(raw, "sip".utf8) { self = .sip }
+            else if CharClass.equalsIgnoringCase(raw, "sips".utf8) { self = .sips }
+            else if CharClass.equalsIgnoringCase(raw, "tel".utf8) { self = .tel }
+            else { self = .other(String(decoding: raw, as: UTF8.self)) }
         }
 
         public var description: String {

@@ -20,12 +20,7 @@ enum URIParser {
                 : (CharClass.isAlnum(c) || c == UInt8(ascii: "+") || c == UInt8(ascii: "-") || c == UInt8(ascii: "."))
             guard ok else { throw fail("invalid character in URI scheme", i) }
         }
-        let raw = b[b.startIndex..<colon]
-        // The common schemes without building a String.
-        let scheme: SIPURI.Scheme = CharClass.equalsIgnoringCase(raw, "sip") ? .sip
-            : CharClass.equalsIgnoringCase(raw, "sips") ? .sips
-            : CharClass.equalsIgnoringCase(raw, "tel") ? .tel
-            : SIPURI.Scheme(String(decoding: raw, as: UTF8.self))
+        let scheme = SIPURI.Scheme(utf8: b[b.startIndex..<colon])
         let rest = b[(colon + 1)...]
         for i in rest.indices {
             let c = rest[i]
