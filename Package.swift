@@ -46,6 +46,8 @@ let package = Package(
         .systemLibrary(name: "CSIPOpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         // libasound2 (libasound2-dev): PCM capture and playback.
         .systemLibrary(name: "CSIPALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        // libspeexdsp (libspeexdsp-dev): resampling between codec and device rates.
+        .systemLibrary(name: "CSIPSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
         // Function forms of OpenSSL macros; every function is prefixed csip_.
         .target(
             name: "CSIPShims",
@@ -68,7 +70,7 @@ let package = Package(
         // devices, quality. It knows nothing of SIP.
         .target(
             name: "RTPMedia",
-            dependencies: ["NetSupport", "CSIPSRTP", "CSIPOpus", "CSIPALSA"]
+            dependencies: ["NetSupport", "CSIPSRTP", "CSIPOpus", "CSIPALSA", "CSIPSpeexDSP"]
         ),
         .executableTarget(
             name: "EndpointDaemon",

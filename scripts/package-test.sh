@@ -20,7 +20,7 @@ for f in ./usr/sbin/sipendpointd ./lib/systemd/system/sipendpointd.service ./usr
   grep -q " $f\$" <<<"$contents" || fail "$f is not in the package"
 done
 info=$(dpkg-deb -I "$deb")
-for d in libsrtp2-1 libopus0 libasound2 libssl3 libsystemd0 'systemd |'; do
+for d in libsrtp2-1 libopus0 libasound2 libspeexdsp1 libssl3 libsystemd0 'systemd |'; do
   grep -q "Depends:.*$d" <<<"$info" || fail "Depends lacks $d: $(grep Depends <<<"$info")"
 done
 grep -q "libswift" <<<"$info" && fail "the package depends on a Swift runtime library"

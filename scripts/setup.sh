@@ -14,7 +14,7 @@ packages=(
   systemd                       # systemd-analyze for the unit hardening check
   curl                          # HTTPS client in the control-port test
   chromium                      # a real browser for the CORS / EventSource test
-  libsrtp2-dev libopus-dev libasound2-dev  # the media engine: SRTP, Opus, ALSA
+  libsrtp2-dev libopus-dev libasound2-dev libspeexdsp-dev  # the media engine: SRTP, Opus, ALSA, resampling
   alsa-utils libasound2-plugins # ALSA file PCMs used by the audio tests
   baresip-core                  # a real far end for calls
   espeak-ng sox                 # speech test signals

@@ -170,10 +170,9 @@ import Testing
     /// both ways, 7001 hangs up. Both ends are sipendpointd, so the scores
     /// are this engine's own, in both directions. In the Opus call 7002's
     /// sound devices run 10 ms periods (two per 20 ms frame), 7001's 20 ms.
-    /// (Not in the G.711 call: there ALSA converts the rig's 16 kHz to 8 kHz,
-    /// and its `file` PCM reading a FIFO in 10 ms pieces through that
-    /// converter tears the audio itself — `arecord -r 8000 --period-size=80`
-    /// from the same FIFO shows 766 breaks in 2 s, none with 160.)
+    /// The rig's devices run at 16 kHz: in the G.711 call both daemons
+    /// convert to 8 kHz themselves (Resampler); the floor fails audio that
+    /// was decimated without a filter (3.0–3.3 with ALSA's linear converter).
     @Test(arguments: [("Opus+SRTP", "wb", "opus/48000/2"), ("PCMA", "nb", "PCMA/8000")])
     func agentCallsAgent(_ c: (name: String, mode: String, codec: String)) async throws {
         let rig = try await AudioRig("a2a-" + c.name.replacingOccurrences(of: "+", with: "-"))
@@ -184,7 +183,7 @@ import Testing
         sb["sipendpoint.policy.device.audio_in_device"] = "far_in"
         sb["sipendpoint.policy.device.audio_out_device"] = "far_out"
         sb["sipendpoint.policy.session.auto_answer"] = "1"
-        if c.codec != "PCMA/8000" { sb["sipendpoint.media.audio-period"] = "10" }
+        sb["sipendpoint.media.audio-period"] = "10"
         for k in ["sipendpoint.log-level"] { sa[k] = "info"; sb[k] = "info" }
         if c.codec == "PCMA/8000" { sb["sipendpoint.policy.codecs.opus/48000/2"] = "0" } else {
             sa["sipendpoint.system.security.use_srtp"] = "optional"
@@ -225,7 +224,7 @@ import Testing
         let rx = try await rig.pesq(reference: "far.raw", degraded: "agent_out.raw", mode: c.mode)
         print(String(format: "MEASURED agent-to-agent %@ PESQ-%@: 7001→7002 %.2f, 7002→7001 %.2f; MOS (E-model) %@, RTT %@ ms", c.name, c.mode.uppercased(), tx, rx,
                      "\(media["local_mos"] ?? "?")", "\(media["rtt_ms"] ?? "?")"))
-        #expect(tx >= 3.0 && rx >= 3.0, "PESQ \(tx) / \(rx)")
+        #expect(tx >= 3.5 && rx >= 3.5, "PESQ \(tx) / \(rx)")
         #expect(await a.stop() == 0)
         #expect(await b.stop() == 0)
     }

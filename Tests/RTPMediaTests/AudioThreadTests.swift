@@ -12,8 +12,10 @@ import Glibc
     final class Counter: AudioPeriodHandler, @unchecked Sendable {
         let calls = Atomic<Int>(0)
         let wrongSize = Atomic<Int>(0)
+        let frame: Int
+        init(frame: Int) { self.frame = frame }
         func audioPeriod(captured: UnsafeBufferPointer<Int16>, playback: UnsafeMutableBufferPointer<Int16>) {
-            if captured.count != 320 || playback.count != 320 { wrongSize.add(1, ordering: .relaxed) }
+            if captured.count != frame || playback.count != frame { wrongSize.add(1, ordering: .relaxed) }
             calls.add(1, ordering: .relaxed)
         }
     }
@@ -22,8 +24,9 @@ import Glibc
         let capture = try ALSADevice(name: "null", direction: .capture, sampleRate: 16000, periodMs: 10)
         let playback = try ALSADevice(name: "null", direction: .playback, sampleRate: 16000, periodMs: 10)
         defer { capture.close(); playback.close() }
-        let handler = Counter()
-        let thread = AudioThread(capture: capture, playback: playback, periodFrames: 160, frameFrames: 320, handler: handler)
+        #expect(capture.sampleRate == 16000 && capture.periodFrames == 160)
+        let handler = Counter(frame: 320)
+        let thread = try AudioThread(capture: capture, playback: playback, rate: 16000, handler: handler)
         let start = Pacer.now()
         try thread.start()
         // Bounded: 40 periods in real time take about 0.4 s; give up after 5 s.
@@ -42,5 +45,26 @@ import Glibc
         // Real time, less the read-ahead the pacer allows (4 periods): not the
         // few milliseconds a spinning loop would take.
         #expect(elapsedMs >= Int64(periods - 5) * 10, "\(periods) periods in \(elapsedMs) ms")
+    }
+
+    /// A device that runs at 16 kHz under a G.711 call (8 kHz): the handler
+    /// gets 8 kHz frames of 20 ms, converted on the audio thread.
+    @Test func aDeviceAtAnotherRateIsConverted() throws {
+        let capture = try ALSADevice(name: "null", direction: .capture, sampleRate: 16000, periodMs: 20)
+        let playback = try ALSADevice(name: "null", direction: .playback, sampleRate: 48000, periodMs: 20)
+        defer { capture.close(); playback.close() }
+        let handler = Counter(frame: 160)
+        let thread = try AudioThread(capture: capture, playback: playback, rate: 8000, handler: handler)
+        try thread.start()
+        var waited = 0
+        while handler.calls.load(ordering: .relaxed) < 10 && waited < 500 {
+            usleep(10_000)
+            waited += 1
+        }
+        thread.stop()
+        #expect(handler.calls.load(ordering: .relaxed) >= 10)
+        #expect(handler.wrongSize.load(ordering: .relaxed) == 0)
+        let failed = thread.deviceFailed.load(ordering: .relaxed)
+        #expect(!failed)
     }
 }

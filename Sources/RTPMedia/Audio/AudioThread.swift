@@ -22,13 +22,16 @@ extension AudioPeriodHandler {
 /// thread. The capture device paces it: read one period; once a frame's
 /// worth is in, hand it and a playback frame to the handler; write the
 /// next period of the playback frame (with 10 ms periods a 20 ms frame
-/// is played in two halves, the first right after it was decoded).
+/// is played in two halves, the first right after it was decoded). The
+/// handler sees frames at its own rate (the codec's); a device running at
+/// another rate is converted on this thread by a `Resampler` each way.
 /// Buffers are allocated once, before the loop.
 public final class AudioThread: @unchecked Sendable {
     public let capture: ALSADevice
     public let playback: ALSADevice
-    public let periodFrames: Int
-    /// Samples per handler call (the codec frame); a multiple of `periodFrames`.
+    /// The handler's rate (the codec's PCM rate).
+    public let rate: Int
+    /// Samples per handler call at `rate` (one codec frame).
     public let frameFrames: Int
     private let handler: AudioPeriodHandler
     private let running = Atomic<Bool>(false)
@@ -40,14 +43,23 @@ public final class AudioThread: @unchecked Sendable {
     /// Set when a device failed for good (unplugged): the engine reselects.
     public let deviceFailed = Atomic<Bool>(false)
     private var thread: pthread_t?
+    private let fromCapture: Resampler?
+    private let toPlayback: Resampler?
 
-    public init(capture: ALSADevice, playback: ALSADevice, periodFrames: Int, frameFrames: Int? = nil, handler: AudioPeriodHandler) {
+    /// `frameMs` must be a whole number of the devices' periods (both are
+    /// opened with the same period length).
+    public init(capture: ALSADevice, playback: ALSADevice, rate: Int, frameMs: Int = 20, handler: AudioPeriodHandler) throws(MediaError) {
         self.capture = capture
         self.playback = playback
-        self.periodFrames = periodFrames
-        let frame = frameFrames ?? periodFrames
-        self.frameFrames = frame % periodFrames == 0 ? frame : periodFrames
+        self.rate = rate
+        frameFrames = rate * frameMs / 1000
         self.handler = handler
+        guard (capture.sampleRate * frameMs / 1000) % capture.periodFrames == 0,
+              (playback.sampleRate * frameMs / 1000) % playback.periodFrames == 0 else {
+            throw MediaError(.noDevice, "audio periods (\(capture.periodFrames)/\(playback.periodFrames) samples) do not divide a \(frameMs) ms frame")
+        }
+        fromCapture = capture.sampleRate == rate ? nil : try Resampler(from: capture.sampleRate, to: rate)
+        toPlayback = playback.sampleRate == rate ? nil : try Resampler(from: rate, to: playback.sampleRate)
     }
 
     public func start() throws(MediaError) {
@@ -78,34 +90,43 @@ public final class AudioThread: @unchecked Sendable {
         var param = sched_param()
         param.sched_priority = 10
         if pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0 { realtime.store(true, ordering: .relaxed) }
-        let captured = UnsafeMutableBufferPointer<Int16>.allocate(capacity: frameFrames)
-        let out = UnsafeMutableBufferPointer<Int16>.allocate(capacity: frameFrames)
-        defer { captured.deallocate(); out.deallocate() }
-        captured.initialize(repeating: 0)
-        out.initialize(repeating: 0)
+        let capPeriod = capture.periodFrames, playPeriod = playback.periodFrames
+        let capFrame = capPeriod * (frameFrames * capture.sampleRate / rate / capPeriod)
+        let playFrame = playPeriod * (frameFrames * playback.sampleRate / rate / playPeriod)
+        // Device-rate frames, and the handler's when the rates differ.
+        let fromDevice = Self.buffer(capFrame), toDevice = Self.buffer(playFrame)
+        let captured = fromCapture == nil ? fromDevice : Self.buffer(frameFrames)
+        let out = toPlayback == nil ? toDevice : Self.buffer(frameFrames)
+        defer {
+            fromDevice.deallocate(); toDevice.deallocate()
+            if fromCapture != nil { captured.deallocate() }
+            if toPlayback != nil { out.deallocate() }
+        }
         var xrunsSeen = 0
-        var filled = 0, played = frameFrames // nothing decoded yet: silence until the first frame
-        var pace = Pacer(periodNanos: Int64(periodFrames) * 1_000_000_000 / Int64(capture.sampleRate))
+        var filled = 0, played = playFrame // nothing decoded yet: silence until the first frame
+        var pace = Pacer(periodNanos: Int64(capPeriod) * 1_000_000_000 / Int64(capture.sampleRate))
         while running.load(ordering: .acquiring) {
-            if !capture.read(UnsafeMutableBufferPointer(rebasing: captured[filled..<(filled + periodFrames)])) {
+            if !capture.read(UnsafeMutableBufferPointer(rebasing: fromDevice[filled..<(filled + capPeriod)])) {
                 deviceFailed.store(true, ordering: .releasing)
                 break
             }
             pace.periodDone()
-            filled += periodFrames
-            if filled == frameFrames {
+            filled += capPeriod
+            if filled == capFrame {
+                fromCapture?.process(UnsafeBufferPointer(fromDevice), into: captured)
                 out.update(repeating: 0)
                 handler.audioPeriod(captured: UnsafeBufferPointer(captured), playback: out)
+                toPlayback?.process(UnsafeBufferPointer(out), into: toDevice)
                 filled = 0
                 played = 0
             }
             let next: UnsafeBufferPointer<Int16>
-            if played < frameFrames {
-                next = UnsafeBufferPointer(rebasing: out[played..<(played + periodFrames)])
-                played += periodFrames
+            if played < playFrame {
+                next = UnsafeBufferPointer(rebasing: toDevice[played..<(played + playPeriod)])
+                played += playPeriod
             } else {
-                // Before the first frame: a period of silence (the tail of `out` is zero then).
-                next = UnsafeBufferPointer(rebasing: out[(frameFrames - periodFrames)..<frameFrames])
+                // Before the first frame: a period of silence (the tail of `toDevice` is zero then).
+                next = UnsafeBufferPointer(rebasing: toDevice[(playFrame - playPeriod)..<playFrame])
             }
             if !playback.write(next) {
                 deviceFailed.store(true, ordering: .releasing)
@@ -119,5 +140,11 @@ public final class AudioThread: @unchecked Sendable {
             }
         }
         finished.store(true, ordering: .releasing)
+    }
+
+    private static func buffer(_ count: Int) -> UnsafeMutableBufferPointer<Int16> {
+        let b = UnsafeMutableBufferPointer<Int16>.allocate(capacity: count)
+        b.initialize(repeating: 0)
+        return b
     }
 }

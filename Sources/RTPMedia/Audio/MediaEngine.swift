@@ -187,7 +187,7 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
         guard let rate, thread == nil else { return }
         do throws(MediaError) {
             let (c, p) = try openDevices(rate: rate)
-            let t = AudioThread(capture: c, playback: p, periodFrames: rate * devices.periodMs / 1000, frameFrames: rate / 50, handler: self)
+            let t = try AudioThread(capture: c, playback: p, rate: rate, handler: self)
             try t.start()
             thread = t
             running.store(true, ordering: .releasing)
