@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import RTPMedia
 
@@ -53,6 +54,36 @@ import Testing
         #expect(lost.allSatisfy { abs(Int($0)) < 200 })
     }
 
+    /// A voice whose pitch moves from 100 Hz to 125 Hz where a frame is lost,
+    /// the frame after it already here: the bridged frame must end on the
+    /// next frame's own waveform (its own pitch period continued backwards),
+    /// not the past's period laid over it (a quarter period out of phase).
+    @Test func aBridgedLossEndsOnTheNextFramesPitch() {
+        func voiced(_ n: Int, period: Int) -> Double {
+            (1...4).reduce(0.0) { $0 + sin(Double(n * $1) * 2 * .pi / Double(period)) / Double($1) }
+        }
+        var plc = PitchConcealer(sampleRate: 8000)
+        var frame = [Int16](repeating: 0, count: 160)
+        for f in 0..<5 {
+            for i in 0..<160 { frame[i] = Int16(6_000 * voiced(f * 160 + i, period: 80)) }
+            frame.withUnsafeMutableBufferPointer { plc.good($0) }
+        }
+        // Lost frame and next one at 64 samples a period, continuous at the next frame's start.
+        let truth = (0..<160).map { Double(6_000 * voiced($0 - 160, period: 64)) }
+        let next = (0..<160).map { Int16(6_000 * voiced($0, period: 64)) }
+        var lost = [Int16](repeating: 0, count: 160)
+        next.withUnsafeBufferPointer { n in lost.withUnsafeMutableBufferPointer { plc.interpolate($0, next: n) } }
+        // The last 5 ms against what was really said.
+        var dot = 0.0, a = 0.0, b = 0.0
+        for i in 120..<160 {
+            dot += Double(lost[i]) * truth[i]
+            a += Double(lost[i]) * Double(lost[i])
+            b += truth[i] * truth[i]
+        }
+        let correlation = dot / (a * b).squareRoot()
+        #expect(correlation > 0.9, "the bridged frame's end correlates \(correlation) with the real signal")
+        #expect(PitchConcealer.leadingPitch(next.withUnsafeBufferPointer { $0 }, sampleRate: 8000) == 64)
+    }
 }
 
 @Suite struct EModelTests {
