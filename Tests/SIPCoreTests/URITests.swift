@@ -78,3 +78,42 @@ import Testing
         #expect(!p.contains("transport"))
     }
 }
+
+/// Parsed parameters are read from the message's bytes on access: what a
+/// lookup, a walk, a change and a comparison give must be what a list
+/// built by hand gives.
+@Suite struct ParsedParameterTests {
+    @Test func headerParametersReadInPlace() throws {
+        let a = try SIPNameAddress(parsing: "<sip:a@example.com>  ; TAG = x1 ;lr; +sip.instance=\"<urn:uuid:1;\\\"2>\" ;maddr=[2001:db8::1]")
+        #expect(a.tag == "x1")
+        #expect(a.parameters["lr"] == .some(nil))
+        #expect(a.parameters["+SIP.INSTANCE"] == .some("\"<urn:uuid:1;\\\"2>\""))
+        #expect(a.parameters["maddr"] == .some("[2001:db8::1]"))
+        #expect(a.parameters["missing"] == nil)
+        #expect(a.parameters.items.map(\.name) == ["TAG", "lr", "+sip.instance", "maddr"])
+        let built = SIPParameters([.init(name: "TAG", value: "x1"), .init(name: "lr", value: nil),
+                                   .init(name: "+sip.instance", value: "\"<urn:uuid:1;\\\"2>\""), .init(name: "maddr", value: "[2001:db8::1]")])
+        #expect(a.parameters == built && a.parameters.hashValue == built.hashValue)
+        var changed = a.parameters
+        changed.set("tag", "y2")
+        changed.remove("lr")
+        #expect(changed.items.map(\.name) == ["TAG", "+sip.instance", "maddr"] && changed["tag"] == .some("y2"))
+        #expect(a.tag == "x1", "the parsed value is unchanged by a change to a copy")
+        #expect(a.description == "<sip:a@example.com>;TAG=x1;lr;+sip.instance=\"<urn:uuid:1;\\\"2>\";maddr=[2001:db8::1]")
+    }
+
+    @Test func uriParametersAreDecodedWhenRead() throws {
+        var u = try SIPURI("sip:alice@example.com;transport=TCP;x%41y=a%20b;lr?subject=hi")
+        #expect(u.parameters["transport"] == .some("TCP") && u.transportParameter == "tcp")
+        #expect(u.parameters["xay"] == .some("a b"), "names and values %-decoded, names case-insensitive")
+        #expect(u.parameters["lr"] == .some(nil))
+        #expect(u.parameters.items.map(\.name) == ["transport", "xAy", "lr"])
+        #expect(u.headers.map(\.name) == ["subject"])
+        let copy = u
+        u.parameters.set("transport", "udp")
+        #expect(u.parameters["transport"] == .some("udp") && copy.parameters["transport"] == .some("TCP"))
+        #expect(copy == (try SIPURI(copy.description)))
+        #expect(throws: SIPParseError.self) { try SIPURI("sip:a@example.com;x=%4") }
+        #expect(throws: SIPParseError.self) { try SIPURI("sip:a@example.com;%zz=1") }
+    }
+}

@@ -99,31 +99,28 @@ struct HeaderScanner {
 
     /// `*( SEMI generic-param )` with LWS around `;` and `=`. Values may be
     /// tokens, quoted strings (kept with their quotes so they re-serialise
-    /// unchanged) or IPv6 references.
+    /// unchanged) or IPv6 references. Checked here, read on access
+    /// (`SIPParameters` keeps the bytes).
     mutating func parameters() throws(SIPParseError) -> SIPParameters {
-        var params: [SIPParameters.Parameter] = []
+        let start = pos
         skipLWS()
         while consume(UInt8(ascii: ";")) {
             skipLWS()
-            guard let name = token() else { throw error("empty or invalid parameter name") }
+            let nameStart = pos
+            guard run(while: CharClass.isToken) != nil else { throw error("empty or invalid parameter name") }
+            let nameEnd = pos
             skipLWS()
             if consume(UInt8(ascii: "=")) {
                 skipLWS()
                 if peek == UInt8(ascii: "\"") {
-                    let start = pos
                     try skipQuotedString()
-                    params.append(.init(name: name, value: String(decoding: bytes[start..<pos], as: UTF8.self)))
-                } else if let v = run(while: { CharClass.isToken($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") }) {
-                    params.append(.init(name: name, value: String(decoding: v, as: UTF8.self)))
-                } else {
-                    throw error("parameter '\(name)' has an empty value")
+                } else if run(while: CharClass.isParameterValue) == nil {
+                    throw error("parameter '\(String(decoding: bytes[nameStart..<nameEnd], as: UTF8.self))' has an empty value")
                 }
-            } else {
-                params.append(.init(name: name, value: nil))
             }
             skipLWS()
         }
-        return SIPParameters(params)
+        return SIPParameters(headerBytes: bytes[start..<pos])
     }
 
     static func serialize(_ params: SIPParameters) -> String {

@@ -1,5 +1,15 @@
 /// `%HH` escaping for SIP URI components (RFC 3261 §25.1, `escaped`).
 public enum PercentEncoding {
+    /// Whether every `%` is followed by two hex digits (what `decode` needs).
+    static func isValid(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var i = bytes.startIndex
+        while let p = bytes[i...].firstIndex(of: UInt8(ascii: "%")) {
+            guard p + 2 < bytes.endIndex, hexValue(bytes[p + 1]) != nil, hexValue(bytes[p + 2]) != nil else { return false }
+            i = p + 3
+        }
+        return true
+    }
+
     /// Decodes escapes; nil when a `%` is not followed by two hex digits.
     public static func decode(_ bytes: ArraySlice<UInt8>) -> String? {
         guard bytes.contains(UInt8(ascii: "%")) else { return String(decoding: bytes, as: UTF8.self) }
@@ -76,6 +86,12 @@ enum CharClass {
     /// RFC 3261 `token` characters: alphanumerics and `-.!%*_+`'~`, as a
     /// 128-bit mask so the check is two shifts on the parser's hot path.
     @inline(__always)
+    /// What a generic-param value holds besides quoted strings: token
+    /// characters and the `:`, `[`, `]` of an IPv6 reference.
+    static func isParameterValue(_ c: UInt8) -> Bool {
+        isToken(c) || c == UInt8(ascii: ":") || c == UInt8(ascii: "[") || c == UInt8(ascii: "]")
+    }
+
     static func isToken(_ c: UInt8) -> Bool {
         // Bits for 0x21 ! 0x25 % 0x27 ' 0x2A * 0x2B + 0x2D - 0x2E . 0x30-0x39 digits.
         let low: UInt64 = 0x03FF_6CA2_0000_0000

@@ -28,30 +28,105 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var scheme: Scheme
+    /// The components, in one reference-counted box shared by copies and
+    /// copied before a change: a URI is copied far more often than changed
+    /// (into name-addrs, dialogs, requests), and a copy is then one retain
+    /// instead of one per component.
+    private final class Storage: @unchecked Sendable {
+        var scheme: Scheme
+        var user: String?
+        var password: String?
+        var host: String
+        var port: UInt16?
+        var parameters: SIPParameters
+        var headers: [SIPParameters.Parameter]
+        var opaque: String?
+
+        init(scheme: Scheme, user: String?, password: String?, host: String, port: UInt16?,
+             parameters: SIPParameters, headers: [SIPParameters.Parameter], opaque: String?) {
+            self.scheme = scheme
+            self.user = user
+            self.password = password
+            self.host = host
+            self.port = port
+            self.parameters = parameters
+            self.headers = headers
+            self.opaque = opaque
+        }
+
+        func copy() -> Storage {
+            Storage(scheme: scheme, user: user, password: password, host: host, port: port, parameters: parameters, headers: headers, opaque: opaque)
+        }
+    }
+
+    // `@unchecked Sendable` boundary of Storage: it is changed only through
+    // `unique`, that is while no other value shares it.
+    private var storage: Storage
+
+    private var unique: Storage {
+        mutating get {
+            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+            return storage
+        }
+    }
+
+    public var scheme: Scheme {
+        get { storage.scheme }
+        set { unique.scheme = newValue }
+    }
     /// User part (for tel: the number), unescaped.
-    public var user: String?
-    public var password: String?
+    public var user: String? {
+        get { storage.user }
+        set { unique.user = newValue }
+    }
+    public var password: String? {
+        get { storage.password }
+        set { unique.password = newValue }
+    }
     /// Host name or address; IPv6 addresses are stored without brackets.
-    public var host: String
-    public var port: UInt16?
-    public var parameters: SIPParameters
+    public var host: String {
+        get { storage.host }
+        set { unique.host = newValue }
+    }
+    public var port: UInt16? {
+        get { storage.port }
+        set { unique.port = newValue }
+    }
+    public var parameters: SIPParameters {
+        get { storage.parameters }
+        set { unique.parameters = newValue }
+    }
     /// `?name=value&...` headers, unescaped.
-    public var headers: [SIPParameters.Parameter]
+    public var headers: [SIPParameters.Parameter] {
+        get { storage.headers }
+        set { unique.headers = newValue }
+    }
     /// For schemes other than sip/sips/tel: everything after `scheme:`.
-    public var opaque: String?
+    public var opaque: String? {
+        get { storage.opaque }
+        set { unique.opaque = newValue }
+    }
 
     public init(scheme: Scheme = .sip, user: String? = nil, password: String? = nil, host: String,
                 port: UInt16? = nil, parameters: SIPParameters = SIPParameters(),
                 headers: [SIPParameters.Parameter] = []) {
-        self.scheme = scheme
-        self.user = user
-        self.password = password
-        self.host = host
-        self.port = port
-        self.parameters = parameters
-        self.headers = headers
-        self.opaque = nil
+        storage = Storage(scheme: scheme, user: user, password: password, host: host, port: port,
+                          parameters: parameters, headers: headers, opaque: nil)
+    }
+
+    /// An opaque URI of another scheme (`scheme:rest`, kept as written).
+    init(scheme: Scheme, opaque: String) {
+        storage = Storage(scheme: scheme, user: nil, password: nil, host: "", port: nil, parameters: SIPParameters(), headers: [], opaque: opaque)
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.storage === b.storage || (a.scheme == b.scheme && a.user == b.user && a.password == b.password && a.host == b.host
+            && a.port == b.port && a.parameters == b.parameters && a.headers == b.headers && a.opaque == b.opaque)
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(scheme); h.combine(user); h.combine(password); h.combine(host)
+        h.combine(port); h.combine(parameters); h.combine(headers); h.combine(opaque)
     }
 
     /// Parses a URI; throws ``SIPParseError`` with `.badURI` and the offset

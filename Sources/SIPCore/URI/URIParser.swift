@@ -33,25 +33,24 @@ enum URIParser {
         case .tel: return try parseTel(rest, fail: fail)
         case .other:
             guard !rest.isEmpty else { throw fail("empty URI after scheme", colon) }
-            var uri = SIPURI(scheme: scheme, host: "")
-            uri.opaque = String(decoding: rest, as: UTF8.self)
-            return uri
+            return SIPURI(scheme: scheme, opaque: String(decoding: rest, as: UTF8.self))
         }
     }
 
     private static func parseSIP(scheme: SIPURI.Scheme, _ b: ArraySlice<UInt8>,
                                  fail: (String, Int) -> SIPParseError) throws(SIPParseError) -> SIPURI {
-        var uri = SIPURI(scheme: scheme, host: "")
+        // Components gathered first, the URI made once at the end.
+        var user: String?, password: String?, host: String, port: UInt16?
         var i = b.startIndex
         if let at = b.firstIndex(of: UInt8(ascii: "@")) {
             let userinfo = b[i..<at]
             guard !userinfo.isEmpty else { throw fail("empty user part before '@'", at) }
             let userEnd = userinfo.firstIndex(of: UInt8(ascii: ":")) ?? at
-            guard let user = PercentEncoding.decode(b[i..<userEnd]) else { throw fail("bad %-escape in user part", i) }
-            uri.user = user
+            guard let u = PercentEncoding.decode(b[i..<userEnd]) else { throw fail("bad %-escape in user part", i) }
+            user = u
             if userEnd < at {
                 guard let pw = PercentEncoding.decode(b[(userEnd + 1)..<at]) else { throw fail("bad %-escape in password", userEnd) }
-                uri.password = pw
+                password = pw
             }
             i = at + 1
         }
@@ -62,7 +61,7 @@ enum URIParser {
             guard let normal = IPAddressText.normalizeIPv6Reference(literal) else {
                 throw fail("invalid IPv6 address '\(literal)'", i)
             }
-            uri.host = normal
+            host = normal
             i = close + 1
         } else {
             let start = i
@@ -74,25 +73,25 @@ enum URIParser {
                 i += 1
             }
             guard i > start else { throw fail("URI has no host", start) }
-            uri.host = String(decoding: b[start..<i], as: UTF8.self)
+            host = String(decoding: b[start..<i], as: UTF8.self)
         }
         if i < b.endIndex, b[i] == UInt8(ascii: ":") {
             let start = i + 1
             i = start
-            var port = 0
+            var p = 0
             while i < b.endIndex, CharClass.isDigit(b[i]) {
-                port = port * 10 + Int(b[i] - 0x30)
-                guard port <= 65535 else { throw fail("port out of range", start) }
+                p = p * 10 + Int(b[i] - 0x30)
+                guard p <= 65535 else { throw fail("port out of range", start) }
                 i += 1
             }
             guard i > start else { throw fail("port is not a number", start) }
             guard i == b.endIndex || b[i] == UInt8(ascii: ";") || b[i] == UInt8(ascii: "?") else {
                 throw fail("port is not a number", start)
             }
-            uri.port = UInt16(port)
+            port = UInt16(p)
         }
-        try parseParamsAndHeaders(b[i...], into: &uri, fail: fail)
-        return uri
+        let (parameters, headers) = try parseParamsAndHeaders(b[i...], fail: fail)
+        return SIPURI(scheme: scheme, user: user, password: password, host: host, port: port, parameters: parameters, headers: headers)
     }
 
     private static func parseTel(_ b: ArraySlice<UInt8>, fail: (String, Int) -> SIPParseError) throws(SIPParseError) -> SIPURI {
@@ -100,25 +99,27 @@ enum URIParser {
         guard end > b.startIndex, let number = PercentEncoding.decode(b[b.startIndex..<end]) else {
             throw fail("tel URI has no number", b.startIndex)
         }
-        var uri = SIPURI(scheme: .tel, user: number, host: "")
-        try parseParamsAndHeaders(b[end...], into: &uri, fail: fail)
-        return uri
+        let (parameters, headers) = try parseParamsAndHeaders(b[end...], fail: fail)
+        return SIPURI(scheme: .tel, user: number, host: "", parameters: parameters, headers: headers)
     }
 
-    private static func parseParamsAndHeaders(_ b: ArraySlice<UInt8>, into uri: inout SIPURI,
-                                              fail: (String, Int) -> SIPParseError) throws(SIPParseError) {
+    private static func parseParamsAndHeaders(_ b: ArraySlice<UInt8>, fail: (String, Int) -> SIPParseError)
+        throws(SIPParseError) -> (SIPParameters, [SIPParameters.Parameter]) {
         var i = b.startIndex
         let headersStart = b.firstIndex(of: UInt8(ascii: "?")) ?? b.endIndex
-        var params: [SIPParameters.Parameter] = []
+        // Parameters are checked here and read on access (SIPParameters keeps the bytes).
         while i < headersStart {
             guard b[i] == UInt8(ascii: ";") else { throw fail("unexpected character after host", i) }
             let start = i + 1
             let end = b[start..<headersStart].firstIndex(of: UInt8(ascii: ";")) ?? headersStart
             guard end > start else { throw fail("empty URI parameter", start) }
-            params.append(try nameValue(b[start..<end], separator: UInt8(ascii: "="), fail: fail))
+            let eq = b[start..<end].firstIndex(of: UInt8(ascii: "=")) ?? end
+            guard eq > start, PercentEncoding.isValid(b[start..<eq]) else { throw fail("bad parameter name", start) }
+            if eq < end, !PercentEncoding.isValid(b[(eq + 1)..<end]) { throw fail("bad %-escape in parameter value", eq + 1) }
             i = end
         }
-        uri.parameters = SIPParameters(params)
+        let parameters = SIPParameters(uriBytes: b[b.startIndex..<headersStart])
+        var headers: [SIPParameters.Parameter] = []
         if headersStart < b.endIndex {
             var start = headersStart + 1
             while start <= b.endIndex {
@@ -127,10 +128,11 @@ enum URIParser {
                 var header = try nameValue(b[start..<end], separator: UInt8(ascii: "="), fail: fail)
                 // hvalue may be empty but "=" is part of the grammar: a bare name is an empty value.
                 if header.value == nil { header.value = "" }
-                uri.headers.append(header)
+                headers.append(header)
                 start = end + 1
             }
         }
+        return (parameters, headers)
     }
 
     private static func nameValue(_ b: ArraySlice<UInt8>, separator: UInt8,
