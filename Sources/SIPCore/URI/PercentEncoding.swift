@@ -1,34 +1,38 @@
 /// `%HH` escaping for SIP URI components (RFC 3261 §25.1, `escaped`).
 public enum PercentEncoding {
     /// Whether every `%` is followed by two hex digits (what `decode` needs).
-    static func isValid(_ bytes: ArraySlice<UInt8>) -> Bool {
-        var i = bytes.startIndex
+    static func isValid(_ bytes: ArraySlice<UInt8>) -> Bool { bytes.withUnsafeBufferPointer { isValid($0) } }
+
+    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
         while let p = bytes[i...].firstIndex(of: UInt8(ascii: "%")) {
-            guard p + 2 < bytes.endIndex, hexValue(bytes[p + 1]) != nil, hexValue(bytes[p + 2]) != nil else { return false }
+            guard p + 2 < bytes.count, hexValue(bytes[p + 1]) != nil, hexValue(bytes[p + 2]) != nil else { return false }
             i = p + 3
         }
         return true
     }
 
     /// Decodes escapes; nil when a `%` is not followed by two hex digits.
-    public static func decode(_ bytes: ArraySlice<UInt8>) -> String? {
+    public static func decode(_ bytes: ArraySlice<UInt8>) -> String? { bytes.withUnsafeBufferPointer { decode($0) } }
+
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         guard bytes.contains(UInt8(ascii: "%")) else { return String(decoding: bytes, as: UTF8.self) }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = bytes.startIndex
-        while i < bytes.endIndex {
-            let c = bytes[i]
-            if c == UInt8(ascii: "%") {
-                guard i + 2 < bytes.endIndex,
-                      let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) else { return nil }
-                out.append(hi << 4 | lo)
-                i += 3
-            } else {
-                out.append(c)
-                i += 1
+        guard isValid(bytes) else { return nil }
+        // One String, its bytes written in place: at most as many as escaped.
+        return String(unsafeUninitializedCapacity: bytes.count) { out in
+            var i = 0, n = 0
+            while i < bytes.count {
+                if bytes[i] == UInt8(ascii: "%"), let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) {
+                    out[n] = hi << 4 | lo
+                    i += 3
+                } else {
+                    out[n] = bytes[i]
+                    i += 1
+                }
+                n += 1
             }
+            return n
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     static func hexValue(_ c: UInt8) -> UInt8? {
