@@ -57,7 +57,7 @@ bash testing/audio/speech.sh "$work"
 mkfifo "$work/agent_in.fifo" "$work/far_in.fifo" "$work/far_out.fifo"
 pcm() { # name infile outfile
   echo "pcm.$1_raw { type file; slave.pcm \"null\"; file \"$3\"; format \"raw\"${2:+; infile \"$2\"} }"
-  echo "pcm.$1 { type plug; slave { pcm \"$1_raw\"; rate 16000; format S16_LE; channels 1 } }"
+  echo "pcm.$1 { type plug; slave { pcm \"$1_raw\"; rate 16000; format S16_LE; channels 1 }; rate_converter \"speexrate_medium\" }"
 }
 { pcm agent_in "$work/agent_in.fifo" /dev/null; pcm agent_out "" "$work/agent_out.raw"
   pcm far_in "$work/far_in.fifo" /dev/null; pcm far_out "" "$work/far_out.fifo"; } > "$work/.asoundrc"

@@ -30,7 +30,9 @@ struct AudioRig {
         }
         func pcm(_ name: String, input: String?, output: String) -> String {
             let file = "pcm.\(name)_raw { type file; slave.pcm \"null\"; file \"\(output)\"; format \"raw\"" + (input.map { "; infile \"\($0)\"" } ?? "") + " }\n"
-            return file + "pcm.\(name) { type plug; slave { pcm \"\(name)_raw\"; rate \(Self.rate); format S16_LE; channels 1 } }\n"
+            // A good converter for whoever opens the rig at another rate (baresip at
+            // its codec's): ALSA's default linear one would alias the far end's speech.
+            return file + "pcm.\(name) { type plug; slave { pcm \"\(name)_raw\"; rate \(Self.rate); format S16_LE; channels 1 }; rate_converter \"speexrate_medium\" }\n"
         }
         let rc = pcm("agent_in", input: path("agent_in.fifo"), output: "/dev/null") + pcm("agent_out", input: nil, output: path("agent_out.raw"))
             + pcm("far_in", input: path("far_in.fifo"), output: "/dev/null") + pcm("far_out", input: nil, output: path("far_out.fifo"))
