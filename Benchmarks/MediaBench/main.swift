@@ -80,6 +80,21 @@ func run(_ name: String, seconds: Int, makeCodec: () throws -> AudioCodec, paylo
     print("\(name): \(fixed(percent, 3)) % of one core per call (both directions), \(calls) calls per core; \(fixed(kbps, 1)) kbit/s on the wire each way")
 }
 
+/// The audio thread's rate conversion for a device that runs at
+/// `deviceRate` under a codec at `codecRate`: capture down, playback up.
+func runResample(deviceRate: Int, codecRate: Int, seconds: Int) throws {
+    let down = try Resampler(from: deviceRate, to: codecRate), up = try Resampler(from: codecRate, to: deviceRate)
+    var device = [Int16](repeating: 0, count: deviceRate / 50), codec = [Int16](repeating: 0, count: codecRate / 50)
+    fill(&device, frame: 0, rate: deviceRate)
+    let start = cpuSeconds()
+    for _ in 0..<(seconds * 50) {
+        device.withUnsafeBufferPointer { d in codec.withUnsafeMutableBufferPointer { _ = down.process(d, into: $0) } }
+        codec.withUnsafeBufferPointer { c in device.withUnsafeMutableBufferPointer { _ = up.process(c, into: $0) } }
+    }
+    let percent = (cpuSeconds() - start) / Double(seconds) * 100
+    print("Resampling, device at \(deviceRate / 1000) kHz, codec at \(codecRate / 1000) kHz (speexdsp, both directions): \(fixed(percent, 3)) % of one core per call")
+}
+
 if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "delay" {
     do { try reportDelay() } catch {
         print("MediaBench failed: \(error)")
@@ -108,6 +123,9 @@ do {
     }
     try run("PCMA + SRTP", seconds: seconds, makeCodec: { G711Codec(law: .a) }, payloadType: 8, srtp: true)
     try run("PCMU (plain RTP)", seconds: seconds, makeCodec: { G711Codec(law: .mu) }, payloadType: 0, srtp: false)
+    try runResample(deviceRate: 48000, codecRate: 16000, seconds: seconds)
+    try runResample(deviceRate: 48000, codecRate: 8000, seconds: seconds)
+    try runResample(deviceRate: 16000, codecRate: 8000, seconds: seconds)
     try reportDelay()
 } catch {
     print("MediaBench failed: \(error)")
