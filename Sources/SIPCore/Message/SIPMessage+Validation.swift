@@ -25,16 +25,17 @@ extension SIPMessage {
         if !headers.contains(.via) { throw fail(.missingHeader, "Via header is missing") }
         // Typed parses straight from the message's bytes (no String per value).
         do throws(SIPParseError) {
-            try headers.forEachValueBytes(.via) { (v) throws(SIPParseError) in _ = try SIPVia(bytes: v, base: v.startIndex) }
+            // Checked, not made: validation needs the grammar, not the values.
+            try headers.forEachValueBytes(.via) { (v) throws(SIPParseError) in try SIPVia.check(bytes: v, base: v.startIndex) }
             let c = headers.firstValueBytes(.cseq)!
             let cseq = try SIPCSeq(bytes: c, base: c.startIndex)
             if let r = requestLine, cseq.method != r.method {
                 throw fail(.cseqMethodMismatch, "CSeq method \(cseq.method) does not match request method \(r.method)")
             }
             let from = headers.firstValueBytes(.from)!, to = headers.firstValueBytes(.to)!
-            _ = try SIPNameAddress(bytes: from, header: "From", base: from.startIndex)
-            _ = try SIPNameAddress(bytes: to, header: "To", base: to.startIndex)
-            try headers.forEachValueBytes(.contact) { (v) throws(SIPParseError) in _ = try SIPContact(bytes: v, base: v.startIndex) }
+            try SIPNameAddress.check(bytes: from, header: "From", base: from.startIndex)
+            try SIPNameAddress.check(bytes: to, header: "To", base: to.startIndex)
+            try headers.forEachValueBytes(.contact) { (v) throws(SIPParseError) in try SIPContact.check(bytes: v, base: v.startIndex) }
         } catch {
             var e = error
             e.isRequest = isRequest
@@ -45,10 +46,10 @@ extension SIPMessage {
         if callID.isEmpty || callID.contains(where: { $0 <= 0x20 }) {
             throw fail(.badHeaderValue, "Call-ID '\(String(decoding: callID, as: UTF8.self))' is empty or holds whitespace")
         }
-        if let mf = headers[.maxForwards] {
-            let t = mf.trimmingWhitespace
-            guard !t.isEmpty, t.utf8.count <= 10, t.utf8.allSatisfy(CharClass.isDigit), let n = Int(t), n <= 255 else {
-                throw fail(.badHeaderValue, "Max-Forwards '\(mf)' is not a number from 0 to 255")
+        if let mf = headers.firstValueBytes(.maxForwards) {
+            let t = HeaderValueSplitter.trimmed(mf)
+            guard !t.isEmpty, t.count <= 10, t.allSatisfy(CharClass.isDigit), let n = CharClass.number(t), n <= 255 else {
+                throw fail(.badHeaderValue, "Max-Forwards '\(String(decoding: mf, as: UTF8.self))' is not a number from 0 to 255")
             }
         }
     }

@@ -34,47 +34,65 @@ public struct SIPNameAddress: Hashable, Sendable, CustomStringConvertible {
     /// Parses a value held as bytes (a slice of the message: no copy);
     /// `base` is the message offset of its first byte.
     init(bytes: ArraySlice<UInt8>, header: String, base: Int) throws(SIPParseError) {
+        self = try Self.parse(bytes, header: header, base: base, build: true)!
+    }
+
+    /// Throws what parsing would, making nothing (message validation).
+    static func check(bytes: ArraySlice<UInt8>, header: String, base: Int) throws(SIPParseError) {
+        _ = try parse(bytes, header: header, base: base, build: false)
+    }
+
+    private static func parse(_ bytes: ArraySlice<UInt8>, header: String, base: Int, build: Bool) throws(SIPParseError) -> SIPNameAddress? {
         var s = HeaderScanner(bytes: bytes, header: header, base: base)
         s.skipLWS()
         var display: String?
         if s.peek == UInt8(ascii: "\"") {
-            display = try s.quotedString()
+            if build { display = try s.quotedString() } else { try s.skipQuotedString() }
             s.skipLWS()
             guard s.peek == UInt8(ascii: "<") else { throw s.error("display name must be followed by <URI>") }
         } else {
             // *(token LWS) "<": a token display name; otherwise an addr-spec.
             let save = s.pos
-            var words: [String] = []
-            while let t = s.token() {
-                words.append(t)
+            var words = 0
+            while s.run(while: CharClass.isToken) != nil {
+                words += 1
                 s.skipLWS()
             }
             if s.peek == UInt8(ascii: "<") {
-                if !words.isEmpty { display = words.joined(separator: " ") }
+                // The words as written, single-spaced.
+                if words > 0, build {
+                    var w = HeaderScanner(bytes: bytes[save..<s.pos], header: header)
+                    var parts: [String] = []
+                    while let t = w.token() { parts.append(t); w.skipLWS() }
+                    display = parts.joined(separator: " ")
+                }
             } else {
                 s.pos = save
             }
         }
+        let uriBytes: ArraySlice<UInt8>, uriStart: Int
         if s.consume(UInt8(ascii: "<")) {
-            let start = s.pos
+            uriStart = s.pos
             guard let raw = s.run(while: { $0 != UInt8(ascii: ">") }), s.consume(UInt8(ascii: ">")) else {
                 throw s.error("'<' without matching '>'")
             }
-            uri = try URIParser.parse(raw, base: s.offset(at: start))
+            uriBytes = raw
         } else {
             // addr-spec: the URI ends at the first ';' and must not hold ',', '?' or ';' (RFC 3261 §20).
-            let start = s.pos
+            uriStart = s.pos
             guard let raw = s.run(while: { $0 != UInt8(ascii: ";") && !CharClass.isWhitespace($0) }) else {
                 throw s.error("missing URI")
             }
             if raw.contains(UInt8(ascii: "?")) || raw.contains(UInt8(ascii: ",")) {
-                throw SIPParseError(.badHeaderValue, "\(header): a URI with headers or commas must be enclosed in <>", offset: s.offset(at: start))
+                throw SIPParseError(.badHeaderValue, "\(header): a URI with headers or commas must be enclosed in <>", offset: s.offset(at: uriStart))
             }
-            uri = try URIParser.parse(raw, base: s.offset(at: start))
+            uriBytes = raw
         }
-        displayName = display
-        parameters = try s.parameters()
+        var uri: SIPURI?
+        if build { uri = try URIParser.parse(uriBytes, base: s.offset(at: uriStart)) } else { try URIParser.check(uriBytes, base: s.offset(at: uriStart)) }
+        let parameters = try s.parameters()
         guard s.atEnd else { throw s.error("unexpected characters after the address") }
+        return uri.map { SIPNameAddress(displayName: display, uri: $0, parameters: parameters) }
     }
 }
 
@@ -88,9 +106,18 @@ public enum SIPContact: Hashable, Sendable, CustomStringConvertible {
     }
 
     init(bytes: ArraySlice<UInt8>, base: Int) throws(SIPParseError) {
-        let t = HeaderValueSplitter.trimmed(bytes)
-        if t.count == 1, t.first == UInt8(ascii: "*") { self = .wildcard; return }
+        if Self.isWildcard(bytes) { self = .wildcard; return }
         self = .address(try SIPNameAddress(bytes: bytes, header: "Contact", base: base))
+    }
+
+    /// Throws what parsing would, making nothing (message validation).
+    static func check(bytes: ArraySlice<UInt8>, base: Int) throws(SIPParseError) {
+        if !isWildcard(bytes) { try SIPNameAddress.check(bytes: bytes, header: "Contact", base: base) }
+    }
+
+    private static func isWildcard(_ bytes: ArraySlice<UInt8>) -> Bool {
+        let t = HeaderValueSplitter.trimmed(bytes)
+        return t.count == 1 && t.first == UInt8(ascii: "*")
     }
 
     public var description: String {

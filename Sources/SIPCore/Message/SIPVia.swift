@@ -44,24 +44,43 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses a value held as bytes (a slice of the message: no copy).
     init(bytes: ArraySlice<UInt8>, base: Int) throws(SIPParseError) {
+        self = try Self.parse(bytes, base: base, build: true)!
+    }
+
+    /// Throws what parsing would, making nothing (message validation).
+    static func check(bytes: ArraySlice<UInt8>, base: Int) throws(SIPParseError) {
+        _ = try parse(bytes, base: base, build: false)
+    }
+
+    private static func parse(_ bytes: ArraySlice<UInt8>, base: Int, build: Bool) throws(SIPParseError) -> SIPVia? {
         var s = HeaderScanner(bytes: bytes, header: "Via", base: base)
         s.skipLWS()
         guard let proto = s.run(while: CharClass.isToken), CharClass.equalsIgnoringCase(proto, "sip".utf8) else { throw s.error("sent-protocol must start with SIP") }
         s.skipLWS(); try s.expect(UInt8(ascii: "/"), "'/'"); s.skipLWS()
         guard s.run(while: CharClass.isToken) != nil else { throw s.error("missing protocol version") }
         s.skipLWS(); try s.expect(UInt8(ascii: "/"), "'/'"); s.skipLWS()
-        guard let transport = s.token() else { throw s.error("missing transport") }
+        guard let transport = s.run(while: CharClass.isToken) else { throw s.error("missing transport") }
         s.skipLWS()
-        let (host, port) = try HostPort.parse(&s)
+        let (host, port) = try HostPort.parse(&s, build: build)
         let params = try s.parameters()
         guard s.atEnd else { throw s.error("unexpected characters after Via parameters") }
-        self.init(transport: transport, host: host, port: port, parameters: params)
+        guard build else { return nil }
+        var via = SIPVia(transport: "", host: host, port: port, parameters: params)
+        via.transport = Self.transportName(transport) // already upper-case
+        return via
+    }
+
+    /// The transport token upper-cased; the usual ones without making a String.
+    private static func transportName(_ t: ArraySlice<UInt8>) -> String {
+        for known in ["UDP", "TCP", "TLS", "WS", "WSS", "SCTP"] where CharClass.equalsIgnoringCase(t, known.utf8) { return known }
+        return String(decoding: t, as: UTF8.self).uppercased()
     }
 }
 
 /// `host [":" port]` as in sent-by and hostport (RFC 3261 §25.1).
 enum HostPort {
-    static func parse(_ s: inout HeaderScanner) throws(SIPParseError) -> (String, UInt16?) {
+    /// `build` false: the host is checked, not made ("" is returned).
+    static func parse(_ s: inout HeaderScanner, build: Bool = true) throws(SIPParseError) -> (String, UInt16?) {
         var host: String
         if s.consume(UInt8(ascii: "[")) {
             guard let lit = s.run(while: { $0 != UInt8(ascii: "]") }), s.consume(UInt8(ascii: "]")),
@@ -73,7 +92,7 @@ enum HostPort {
             guard let h = s.run(while: { CharClass.isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }) else {
                 throw s.error("missing host")
             }
-            host = String(decoding: h, as: UTF8.self)
+            host = build ? String(decoding: h, as: UTF8.self) : ""
         }
         var port: UInt16?
         s.skipLWS()
@@ -83,7 +102,7 @@ enum HostPort {
                   let p = CharClass.number(digits), p <= 65535 else { throw s.error("bad port") }
             port = UInt16(p)
         }
-        if host.isEmpty { throw s.error("missing host") }
+        if build, host.isEmpty { throw s.error("missing host") }
         return (host, port)
     }
 }

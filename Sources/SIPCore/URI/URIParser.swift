@@ -11,13 +11,19 @@ import Darwin
 /// grammar needs is then an index pair, with no reference count to keep
 /// (a URI is parsed in every From, To, Contact and Request-URI). Only the
 /// parameters, kept for reading later, become a slice of the message.
+/// `check` runs the same grammar without making the URI (message validation).
 enum URIParser {
     static func parse(_ b: ArraySlice<UInt8>, base: Int) throws(SIPParseError) -> SIPURI {
-        try b.withUnsafeBufferPointer { (p) throws(SIPParseError) -> SIPURI in try parse(p, origin: b, base: base) }
+        try b.withUnsafeBufferPointer { (p) throws(SIPParseError) -> SIPURI? in try parse(p, origin: b, base: base, build: true) }!
     }
 
-    /// `p` is `origin`'s bytes; indices into `p` are 0-based.
-    private static func parse(_ p: UnsafeBufferPointer<UInt8>, origin: ArraySlice<UInt8>, base: Int) throws(SIPParseError) -> SIPURI {
+    /// Throws what `parse` would, making nothing.
+    static func check(_ b: ArraySlice<UInt8>, base: Int) throws(SIPParseError) {
+        _ = try b.withUnsafeBufferPointer { (p) throws(SIPParseError) -> SIPURI? in try parse(p, origin: b, base: base, build: false) }
+    }
+
+    /// `p` is `origin`'s bytes; indices into `p` are 0-based. Returns nil when not `build`ing.
+    private static func parse(_ p: UnsafeBufferPointer<UInt8>, origin: ArraySlice<UInt8>, base: Int, build: Bool) throws(SIPParseError) -> SIPURI? {
         func fail(_ why: String, _ at: Int) -> SIPParseError { SIPParseError(.badURI, why, offset: base + at) }
         guard let colon = p.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { throw fail("URI has no scheme", 0) }
         for i in 0..<colon {
@@ -32,13 +38,13 @@ enum URIParser {
                 throw fail("character 0x\(String(c, radix: 16)) not allowed in a URI", i)
             }
         }
-        var r = Reader(p: p, origin: origin, base: base, i: colon + 1)
+        var r = Reader(p: p, origin: origin, base: base, build: build, i: colon + 1)
         switch scheme {
         case .sip, .sips: return try r.sip(scheme: scheme)
         case .tel: return try r.tel()
         case .other:
             guard colon + 1 < p.count else { throw fail("empty URI after scheme", colon) }
-            return SIPURI(scheme: scheme, opaque: r.string(colon + 1, p.count))
+            return build ? SIPURI(scheme: scheme, opaque: r.string(colon + 1, p.count)) : nil
         }
     }
 
@@ -46,14 +52,19 @@ enum URIParser {
         let p: UnsafeBufferPointer<UInt8>
         let origin: ArraySlice<UInt8>
         let base: Int
+        /// False: check only (Strings are "" and the result nil).
+        let build: Bool
         var i: Int
 
         func fail(_ why: String, _ at: Int) -> SIPParseError { SIPParseError(.badURI, why, offset: base + at) }
-        func string(_ from: Int, _ to: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: p[from..<to]), as: UTF8.self) }
-        func decoded(_ from: Int, _ to: Int) -> String? { PercentEncoding.decode(UnsafeBufferPointer(rebasing: p[from..<to])) }
+        func string(_ from: Int, _ to: Int) -> String { build ? String(decoding: UnsafeBufferPointer(rebasing: p[from..<to]), as: UTF8.self) : "" }
+        func decoded(_ from: Int, _ to: Int) -> String? {
+            let bytes = UnsafeBufferPointer(rebasing: p[from..<to])
+            return build ? PercentEncoding.decode(bytes) : (PercentEncoding.isValid(bytes) ? "" : nil)
+        }
         func firstIndex(of c: UInt8, from: Int, to: Int) -> Int? { p[from..<to].firstIndex(of: c) }
 
-        mutating func sip(scheme: SIPURI.Scheme) throws(SIPParseError) -> SIPURI {
+        mutating func sip(scheme: SIPURI.Scheme) throws(SIPParseError) -> SIPURI? {
             // Components gathered first, the URI made once at the end.
             var user: String?, password: String?, host: String, port: UInt16?
             if let at = firstIndex(of: UInt8(ascii: "@"), from: i, to: p.count) {
@@ -70,7 +81,7 @@ enum URIParser {
             guard i < p.count else { throw fail("URI has no host", i) }
             if p[i] == UInt8(ascii: "[") {
                 guard let close = firstIndex(of: UInt8(ascii: "]"), from: i, to: p.count) else { throw fail("unterminated IPv6 reference", i) }
-                let literal = string(i + 1, close)
+                let literal = String(decoding: UnsafeBufferPointer(rebasing: p[(i + 1)..<close]), as: UTF8.self)
                 guard let normal = IPAddressText.normalizeIPv6Reference(literal) else { throw fail("invalid IPv6 address '\(literal)'", i) }
                 host = normal
                 i = close + 1
@@ -97,15 +108,15 @@ enum URIParser {
                 port = UInt16(n)
             }
             let (parameters, headers) = try paramsAndHeaders()
-            return SIPURI(scheme: scheme, user: user, password: password, host: host, port: port, parameters: parameters, headers: headers)
+            return build ? SIPURI(scheme: scheme, user: user, password: password, host: host, port: port, parameters: parameters, headers: headers) : nil
         }
 
-        mutating func tel() throws(SIPParseError) -> SIPURI {
+        mutating func tel() throws(SIPParseError) -> SIPURI? {
             let end = firstIndex(of: UInt8(ascii: ";"), from: i, to: p.count) ?? p.count
             guard end > i, let number = decoded(i, end) else { throw fail("tel URI has no number", i) }
             i = end
             let (parameters, headers) = try paramsAndHeaders()
-            return SIPURI(scheme: .tel, user: number, host: "", parameters: parameters, headers: headers)
+            return build ? SIPURI(scheme: .tel, user: number, host: "", parameters: parameters, headers: headers) : nil
         }
 
         /// `*(";" param) ["?" header *("&" header)]` from `i` to the end. Parameters
@@ -124,7 +135,7 @@ enum URIParser {
                 i = end
             }
             let o = origin.startIndex
-            let parameters = SIPParameters(uriBytes: origin[(o + paramsStart)..<(o + headersStart)])
+            let parameters = build ? SIPParameters(uriBytes: origin[(o + paramsStart)..<(o + headersStart)]) : SIPParameters()
             var headers: [SIPParameters.Parameter] = []
             if headersStart < p.count {
                 var start = headersStart + 1
@@ -135,7 +146,7 @@ enum URIParser {
                     guard eq > start, let name = decoded(start, eq) else { throw fail("bad parameter name", start) }
                     // hvalue may be empty but "=" is part of the grammar: a bare name is an empty value.
                     guard let value = eq < end ? decoded(eq + 1, end) : "" else { throw fail("bad %-escape in parameter value", eq + 1) }
-                    headers.append(.init(name: name, value: value))
+                    if build { headers.append(.init(name: name, value: value)) }
                     start = end + 1
                 }
             }
