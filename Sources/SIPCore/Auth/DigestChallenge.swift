@@ -41,29 +41,30 @@ public struct DigestChallenge: Hashable, Sendable {
 /// `scheme auth-param *("," auth-param)` (RFC 3261 §25.1 challenge/credentials).
 enum AuthParams {
     static func parse(_ value: String, scheme: String) -> [String: String]? {
-        var s = HeaderScanner(value, header: "authentication")
-        s.skipLWS()
-        guard let sch = s.token(), sch.lowercased() == scheme else { return nil }
-        var out: [String: String] = [:]
-        while true {
+        HeaderScanner.scan(value, header: "authentication") { s -> [String: String]? in
             s.skipLWS()
-            if s.atEnd { break }
-            guard let name = s.token() else { return nil }
-            s.skipLWS()
-            guard s.consume(UInt8(ascii: "=")) else { return nil }
-            s.skipLWS()
-            if s.peek == UInt8(ascii: "\"") {
-                guard let v = try? s.quotedString() else { return nil }
-                out[name.lowercased()] = v
-            } else if let v = s.run(while: { $0 != UInt8(ascii: ",") && !CharClass.isWhitespace($0) }) {
-                out[name.lowercased()] = String(decoding: v, as: UTF8.self)
-            } else {
-                return nil
+            guard let sch = s.token(), sch.lowercased() == scheme else { return nil }
+            var out: [String: String] = [:]
+            while true {
+                s.skipLWS()
+                if s.atEnd { break }
+                guard let name = s.token() else { return nil }
+                s.skipLWS()
+                guard s.consume(UInt8(ascii: "=")) else { return nil }
+                s.skipLWS()
+                if s.peek == UInt8(ascii: "\"") {
+                    guard let v = try? s.quotedString() else { return nil }
+                    out[name.lowercased()] = v
+                } else if let v = s.run(while: { $0 != UInt8(ascii: ",") && !CharClass.isWhitespace($0) }) {
+                    out[name.lowercased()] = s.string(v)
+                } else {
+                    return nil
+                }
+                s.skipLWS()
+                if !s.consume(UInt8(ascii: ",")) { break }
             }
             s.skipLWS()
-            if !s.consume(UInt8(ascii: ",")) { break }
+            return s.atEnd ? out : nil
         }
-        s.skipLWS()
-        return s.atEnd ? out : nil
     }
 }

@@ -1,29 +1,49 @@
 /// A cursor over one header value for the typed header parsers: LWS,
 /// tokens, quoted strings and generic parameters (RFC 3261 §25.1).
+///
+/// It reads through a buffer pointer, made by `scan` for the scanner's
+/// life only: the sub-ranges a parse looks at (`run`) are then slices
+/// with no reference count to keep. `origin` is the same bytes as a slice
+/// of the message, for the one thing that outlives the scan (parameters).
 struct HeaderScanner {
-    /// The value: a slice of the message (or of a String's bytes); indices
-    /// are the slice's own, so `pos` starts at `bytes.startIndex`.
-    let bytes: ArraySlice<UInt8>
-    var pos: Int
-    /// Offset of `bytes.startIndex` in the message, for error offsets (0 if unknown).
+    /// The value's bytes, indexed from 0.
+    let bytes: UnsafeBufferPointer<UInt8>
+    let origin: ArraySlice<UInt8>
+    var pos = 0
+    /// Offset of the value's first byte in the message, for error offsets (0 if unknown).
     let base: Int
     let header: String
 
-    init(_ value: String, header: String, base: Int = 0) {
-        self.init(bytes: Array(value.utf8)[...], header: header, base: base)
+    /// Runs `body` with a scanner over `value` (a slice of the message, or of a String's bytes).
+    static func scan<R, E: Error>(_ value: ArraySlice<UInt8>, header: String, base: Int = 0,
+                                  _ body: (inout HeaderScanner) throws(E) -> R) throws(E) -> R {
+        try value.withUnsafeBufferPointer { (p) throws(E) -> R in
+            var s = HeaderScanner(bytes: p, origin: value, base: base, header: header)
+            return try body(&s)
+        }
     }
 
-    init(bytes: ArraySlice<UInt8>, header: String, base: Int = 0) {
-        self.bytes = bytes
-        self.pos = bytes.startIndex
-        self.header = header
-        self.base = base
+    static func scan<R, E: Error>(_ value: String, header: String, _ body: (inout HeaderScanner) throws(E) -> R) throws(E) -> R {
+        try scan(Array(value.utf8)[...], header: header, body)
     }
+
+    private init(bytes: UnsafeBufferPointer<UInt8>, origin: ArraySlice<UInt8>, base: Int, header: String) {
+        self.bytes = bytes
+        self.origin = origin
+        self.base = base
+        self.header = header
+    }
+
+    /// `r` of the value as a slice of the message (for what outlives the scan).
+    func originSlice(_ r: Range<Int>) -> ArraySlice<UInt8> { origin[(origin.startIndex + r.lowerBound)..<(origin.startIndex + r.upperBound)] }
+
+    /// `r` of the value as a String.
+    func string(_ r: Slice<UnsafeBufferPointer<UInt8>>) -> String { String(decoding: UnsafeBufferPointer(rebasing: r), as: UTF8.self) }
 
     var atEnd: Bool { pos >= bytes.endIndex }
     var peek: UInt8? { pos < bytes.endIndex ? bytes[pos] : nil }
     /// The message offset of index `i` of `bytes`.
-    func offset(at i: Int) -> Int { base + (i - bytes.startIndex) }
+    func offset(at i: Int) -> Int { base + i }
 
     func error(_ why: String) -> SIPParseError {
         SIPParseError(.badHeaderValue, "\(header): \(why)", offset: offset(at: pos))
@@ -45,11 +65,11 @@ struct HeaderScanner {
     mutating func token() -> String? {
         let start = pos
         while pos < bytes.endIndex, CharClass.isToken(bytes[pos]) { pos += 1 }
-        return pos > start ? String(decoding: bytes[start..<pos], as: UTF8.self) : nil
+        return pos > start ? string(bytes[start..<pos]) : nil
     }
 
     /// Reads while `accept` holds; nil if nothing matched.
-    mutating func run(while accept: (UInt8) -> Bool) -> ArraySlice<UInt8>? {
+    mutating func run(while accept: (UInt8) -> Bool) -> Slice<UnsafeBufferPointer<UInt8>>? {
         let start = pos
         while pos < bytes.endIndex, accept(bytes[pos]) { pos += 1 }
         return pos > start ? bytes[start..<pos] : nil
@@ -61,7 +81,7 @@ struct HeaderScanner {
         let escaped = try skipQuotedString()
         let inner = bytes[(open + 1)..<(pos - 1)]
         // Most quoted strings hold no escapes: one String straight from the bytes.
-        guard escaped else { return String(decoding: inner, as: UTF8.self) }
+        guard escaped else { return string(inner) }
         var out: [UInt8] = []
         out.reserveCapacity(inner.count)
         var i = inner.startIndex
@@ -100,8 +120,8 @@ struct HeaderScanner {
     /// `*( SEMI generic-param )` with LWS around `;` and `=`. Values may be
     /// tokens, quoted strings (kept with their quotes so they re-serialise
     /// unchanged) or IPv6 references. Checked here, read on access
-    /// (`SIPParameters` keeps the bytes).
-    mutating func parameters() throws(SIPParseError) -> SIPParameters {
+    /// (`SIPParameters` keeps the bytes); `keep` false only checks.
+    mutating func parameters(keep: Bool = true) throws(SIPParseError) -> SIPParameters {
         let start = pos
         skipLWS()
         while consume(UInt8(ascii: ";")) {
@@ -115,12 +135,12 @@ struct HeaderScanner {
                 if peek == UInt8(ascii: "\"") {
                     try skipQuotedString()
                 } else if run(while: CharClass.isParameterValue) == nil {
-                    throw error("parameter '\(String(decoding: bytes[nameStart..<nameEnd], as: UTF8.self))' has an empty value")
+                    throw error("parameter '\(string(bytes[nameStart..<nameEnd]))' has an empty value")
                 }
             }
             skipLWS()
         }
-        return SIPParameters(headerBytes: bytes[start..<pos])
+        return keep && pos > start ? SIPParameters(headerBytes: originSlice(start..<pos)) : SIPParameters()
     }
 
     static func serialize(_ params: SIPParameters) -> String {
@@ -135,7 +155,6 @@ struct HeaderScanner {
     /// Removes the quotes of a quoted parameter value (`"abc"` → `abc`).
     static func unquote(_ v: String) -> String {
         guard v.utf8.count >= 2, v.hasPrefix("\""), v.hasSuffix("\"") else { return v }
-        var s = HeaderScanner(v, header: "")
-        return (try? s.quotedString()) ?? v
+        return HeaderScanner.scan(v, header: "") { s in try? s.quotedString() } ?? v
     }
 }

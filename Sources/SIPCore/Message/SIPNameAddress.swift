@@ -43,56 +43,55 @@ public struct SIPNameAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     private static func parse(_ bytes: ArraySlice<UInt8>, header: String, base: Int, build: Bool) throws(SIPParseError) -> SIPNameAddress? {
-        var s = HeaderScanner(bytes: bytes, header: header, base: base)
-        s.skipLWS()
-        var display: String?
-        if s.peek == UInt8(ascii: "\"") {
-            if build { display = try s.quotedString() } else { try s.skipQuotedString() }
+        try HeaderScanner.scan(bytes, header: header, base: base) { (s) throws(SIPParseError) -> SIPNameAddress? in
             s.skipLWS()
-            guard s.peek == UInt8(ascii: "<") else { throw s.error("display name must be followed by <URI>") }
-        } else {
-            // *(token LWS) "<": a token display name; otherwise an addr-spec.
-            let save = s.pos
-            var words = 0
-            while s.run(while: CharClass.isToken) != nil {
-                words += 1
+            var display: String?
+            if s.peek == UInt8(ascii: "\"") {
+                if build { display = try s.quotedString() } else { try s.skipQuotedString() }
                 s.skipLWS()
-            }
-            if s.peek == UInt8(ascii: "<") {
-                // The words as written, single-spaced.
-                if words > 0, build {
-                    var w = HeaderScanner(bytes: bytes[save..<s.pos], header: header)
-                    var parts: [String] = []
-                    while let t = w.token() { parts.append(t); w.skipLWS() }
-                    display = parts.joined(separator: " ")
-                }
+                guard s.peek == UInt8(ascii: "<") else { throw s.error("display name must be followed by <URI>") }
             } else {
-                s.pos = save
+                // *(token LWS) "<": a token display name; otherwise an addr-spec.
+                let save = s.pos
+                var words: [String] = []
+                while let t = s.run(while: CharClass.isToken) {
+                    if build { words.append(s.string(t)) }
+                    s.skipLWS()
+                }
+                if s.peek == UInt8(ascii: "<") {
+                    if !words.isEmpty { display = words.joined(separator: " ") }
+                } else {
+                    s.pos = save
+                }
             }
+            let uri: Range<Int>
+            if s.consume(UInt8(ascii: "<")) {
+                guard let raw = s.run(while: { $0 != UInt8(ascii: ">") }), s.consume(UInt8(ascii: ">")) else {
+                    throw s.error("'<' without matching '>'")
+                }
+                uri = raw.startIndex..<raw.endIndex
+            } else {
+                // addr-spec: the URI ends at the first ';' and must not hold ',', '?' or ';' (RFC 3261 §20).
+                let start = s.pos
+                guard let raw = s.run(while: { $0 != UInt8(ascii: ";") && !CharClass.isWhitespace($0) }) else {
+                    throw s.error("missing URI")
+                }
+                if raw.contains(UInt8(ascii: "?")) || raw.contains(UInt8(ascii: ",")) {
+                    throw SIPParseError(.badHeaderValue, "\(header): a URI with headers or commas must be enclosed in <>", offset: s.offset(at: start))
+                }
+                uri = raw.startIndex..<raw.endIndex
+            }
+            let uriBase = s.offset(at: uri.lowerBound)
+            var parsed: SIPURI?
+            if build {
+                parsed = try URIParser.parse(s.originSlice(uri), base: uriBase)
+            } else {
+                try URIParser.check(UnsafeBufferPointer(rebasing: s.bytes[uri]), base: uriBase)
+            }
+            let parameters = try s.parameters(keep: build)
+            guard s.atEnd else { throw s.error("unexpected characters after the address") }
+            return parsed.map { SIPNameAddress(displayName: display, uri: $0, parameters: parameters) }
         }
-        let uriBytes: ArraySlice<UInt8>, uriStart: Int
-        if s.consume(UInt8(ascii: "<")) {
-            uriStart = s.pos
-            guard let raw = s.run(while: { $0 != UInt8(ascii: ">") }), s.consume(UInt8(ascii: ">")) else {
-                throw s.error("'<' without matching '>'")
-            }
-            uriBytes = raw
-        } else {
-            // addr-spec: the URI ends at the first ';' and must not hold ',', '?' or ';' (RFC 3261 §20).
-            uriStart = s.pos
-            guard let raw = s.run(while: { $0 != UInt8(ascii: ";") && !CharClass.isWhitespace($0) }) else {
-                throw s.error("missing URI")
-            }
-            if raw.contains(UInt8(ascii: "?")) || raw.contains(UInt8(ascii: ",")) {
-                throw SIPParseError(.badHeaderValue, "\(header): a URI with headers or commas must be enclosed in <>", offset: s.offset(at: uriStart))
-            }
-            uriBytes = raw
-        }
-        var uri: SIPURI?
-        if build { uri = try URIParser.parse(uriBytes, base: s.offset(at: uriStart)) } else { try URIParser.check(uriBytes, base: s.offset(at: uriStart)) }
-        let parameters = try s.parameters()
-        guard s.atEnd else { throw s.error("unexpected characters after the address") }
-        return uri.map { SIPNameAddress(displayName: display, uri: $0, parameters: parameters) }
     }
 }
 
@@ -148,17 +147,18 @@ public struct SIPCSeq: Hashable, Sendable, CustomStringConvertible {
     }
 
     init(bytes: ArraySlice<UInt8>, base: Int) throws(SIPParseError) {
-        var s = HeaderScanner(bytes: bytes, header: "CSeq", base: base)
-        s.skipLWS()
-        guard let digits = s.run(while: CharClass.isDigit) else { throw s.error("missing sequence number") }
-        guard digits.count <= 10, let n = CharClass.number(digits), n <= UInt64(UInt32.max) else {
-            throw s.error("sequence number exceeds 2^32-1")
+        self = try HeaderScanner.scan(bytes, header: "CSeq", base: base) { (s) throws(SIPParseError) -> SIPCSeq in
+            s.skipLWS()
+            guard let digits = s.run(while: CharClass.isDigit) else { throw s.error("missing sequence number") }
+            guard digits.count <= 10, let n = CharClass.number(digits), n <= UInt64(UInt32.max) else {
+                throw s.error("sequence number exceeds 2^32-1")
+            }
+            s.skipLWS()
+            guard let m = s.token() else { throw s.error("missing method") }
+            s.skipLWS()
+            guard s.atEnd else { throw s.error("unexpected characters after the method") }
+            return SIPCSeq(UInt32(n), SIPMethod(m))
         }
-        s.skipLWS()
-        guard let m = s.token() else { throw s.error("missing method") }
-        s.skipLWS()
-        guard s.atEnd else { throw s.error("unexpected characters after the method") }
-        self.init(UInt32(n), SIPMethod(m))
     }
 
     public var description: String { "\(number) \(method)" }

@@ -53,27 +53,28 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
     }
 
     private static func parse(_ bytes: ArraySlice<UInt8>, base: Int, build: Bool) throws(SIPParseError) -> SIPVia? {
-        var s = HeaderScanner(bytes: bytes, header: "Via", base: base)
-        s.skipLWS()
-        guard let proto = s.run(while: CharClass.isToken), CharClass.equalsIgnoringCase(proto, "sip".utf8) else { throw s.error("sent-protocol must start with SIP") }
-        s.skipLWS(); try s.expect(UInt8(ascii: "/"), "'/'"); s.skipLWS()
-        guard s.run(while: CharClass.isToken) != nil else { throw s.error("missing protocol version") }
-        s.skipLWS(); try s.expect(UInt8(ascii: "/"), "'/'"); s.skipLWS()
-        guard let transport = s.run(while: CharClass.isToken) else { throw s.error("missing transport") }
-        s.skipLWS()
-        let (host, port) = try HostPort.parse(&s, build: build)
-        let params = try s.parameters()
-        guard s.atEnd else { throw s.error("unexpected characters after Via parameters") }
-        guard build else { return nil }
-        var via = SIPVia(transport: "", host: host, port: port, parameters: params)
-        via.transport = Self.transportName(transport) // already upper-case
-        return via
+        try HeaderScanner.scan(bytes, header: "Via", base: base) { (s) throws(SIPParseError) -> SIPVia? in
+            s.skipLWS()
+            guard let proto = s.run(while: CharClass.isToken), CharClass.equalsIgnoringCase(proto, "sip".utf8) else { throw s.error("sent-protocol must start with SIP") }
+            s.skipLWS(); try s.expect(UInt8(ascii: "/"), "'/'"); s.skipLWS()
+            guard s.run(while: CharClass.isToken) != nil else { throw s.error("missing protocol version") }
+            s.skipLWS(); try s.expect(UInt8(ascii: "/"), "'/'"); s.skipLWS()
+            guard let transport = s.run(while: CharClass.isToken) else { throw s.error("missing transport") }
+            s.skipLWS()
+            let (host, port) = try HostPort.parse(&s, build: build)
+            let params = try s.parameters(keep: build)
+            guard s.atEnd else { throw s.error("unexpected characters after Via parameters") }
+            guard build else { return nil }
+            var via = SIPVia(transport: "", host: host, port: port, parameters: params)
+            via.transport = Self.transportName(transport, s) // already upper-case
+            return via
+        }
     }
 
     /// The transport token upper-cased; the usual ones without making a String.
-    private static func transportName(_ t: ArraySlice<UInt8>) -> String {
+    private static func transportName(_ t: Slice<UnsafeBufferPointer<UInt8>>, _ s: HeaderScanner) -> String {
         for known in ["UDP", "TCP", "TLS", "WS", "WSS", "SCTP"] where CharClass.equalsIgnoringCase(t, known.utf8) { return known }
-        return String(decoding: t, as: UTF8.self).uppercased()
+        return s.string(t).uppercased()
     }
 }
 
@@ -84,7 +85,7 @@ enum HostPort {
         var host: String
         if s.consume(UInt8(ascii: "[")) {
             guard let lit = s.run(while: { $0 != UInt8(ascii: "]") }), s.consume(UInt8(ascii: "]")),
-                  let n = IPAddressText.normalizeIPv6Reference(String(decoding: lit, as: UTF8.self)) else {
+                  let n = IPAddressText.normalizeIPv6Reference(s.string(lit)) else {
                 throw s.error("bad IPv6 reference")
             }
             host = n
@@ -92,7 +93,7 @@ enum HostPort {
             guard let h = s.run(while: { CharClass.isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }) else {
                 throw s.error("missing host")
             }
-            host = build ? String(decoding: h, as: UTF8.self) : ""
+            host = build ? s.string(h) : ""
         }
         var port: UInt16?
         s.skipLWS()

@@ -110,7 +110,7 @@ enum CharClass {
 
     /// The value of a run of ASCII digits (nil if empty, not all digits,
     /// or longer than 19 digits), without building a String.
-    static func number(_ digits: ArraySlice<UInt8>) -> UInt64? {
+    static func number<C: Collection<UInt8>>(_ digits: C) -> UInt64? {
         guard !digits.isEmpty, digits.count <= 19 else { return nil }
         var n: UInt64 = 0
         for c in digits {

@@ -18,8 +18,8 @@ enum URIParser {
     }
 
     /// Throws what `parse` would, making nothing.
-    static func check(_ b: ArraySlice<UInt8>, base: Int) throws(SIPParseError) {
-        _ = try b.withUnsafeBufferPointer { (p) throws(SIPParseError) -> SIPURI? in try parse(p, origin: b, base: base, build: false) }
+    static func check(_ p: UnsafeBufferPointer<UInt8>, base: Int) throws(SIPParseError) {
+        _ = try parse(p, origin: [], base: base, build: false)
     }
 
     /// `p` is `origin`'s bytes; indices into `p` are 0-based. Returns nil when not `build`ing.
