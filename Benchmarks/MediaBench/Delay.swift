@@ -14,7 +14,9 @@ import Synchronization
 import Glibc
 #endif
 
-func measureDelay(codec: StreamParameters.Codec, payloadType: UInt8, srtp: Bool, clicks: Int = 10) throws -> (pipeline: [Int], jitterBuffer: [Int]) {
+/// `phaseMs`: how long after A's period B's runs (the two ends' audio
+/// clocks are not aligned: a packet waits for the receiver's next frame).
+func measureDelay(codec: StreamParameters.Codec, payloadType: UInt8, srtp: Bool, phaseMs: Int = 0, clicks: Int = 10) throws -> (pipeline: [Int], jitterBuffer: [Int]) {
     let q = DispatchQueue(label: "delay-bench")
     let loopback = SocketAddress(ip: "127.0.0.1", port: 0)!
     let a = try MediaStream(address: loopback, ports: 50000...59999, queue: q)
@@ -29,17 +31,22 @@ func measureDelay(codec: StreamParameters.Codec, payloadType: UInt8, srtp: Bool,
     var mic = [Int16](repeating: 0, count: frame), quiet = [Int16](repeating: 0, count: frame)
     var heard = [Int16](repeating: 0, count: frame), ignored = [Int16](repeating: 0, count: frame)
     var pipeline: [Int] = [], buffer: [Int] = []
-    var clickAt: Int?
+    var clickAt: UInt64?
     let start = DispatchTime.now().uptimeNanoseconds
     for tick in 0..<(100 + clicks * 25) {
         // A 400 Hz burst of one period every 25 periods, after 2 s of quiet for the buffers to settle.
         let click = tick >= 100 && (tick - 100) % 25 == 0
         for i in 0..<frame { mic[i] = click ? Int16(12000 * sin(Double(i) * 2 * Double.pi * 400 / Double(frame * 50))) : 0 }
-        if click { clickAt = tick }
+        let tickStart = start + UInt64(tick) * 20_000_000
+        if click { clickAt = tickStart }
         mic.withUnsafeBufferPointer { m in ignored.withUnsafeMutableBufferPointer { a.audioPeriod(captured: m, playback: $0) } }
+        // B's period comes phaseMs after A's (its own audio clock).
+        let bDue = tickStart + UInt64(phaseMs) * 1_000_000, beforeB = DispatchTime.now().uptimeNanoseconds
+        if bDue > beforeB { usleep(useconds_t((bDue - beforeB) / 1000)) }
         quiet.withUnsafeBufferPointer { m in heard.withUnsafeMutableBufferPointer { b.audioPeriod(captured: m, playback: $0) } }
         if let at = clickAt, heard.contains(where: { abs(Int($0)) > 3000 }) {
-            pipeline.append((tick - at) * 20)
+            // From A's frame handed over to B's frame played, on the schedule (not the jitter of usleep).
+            pipeline.append(Int((bDue - at) / 1_000_000))
             buffer.append(b.statistics().jitterBufferMs)
             clickAt = nil
         }
@@ -60,16 +67,25 @@ func reportDelay() throws {
     // the playback queue holds the period just written behind the one
     // playing (one to two periods: 20–40 ms, or 10–20 ms with 10 ms periods).
     for (name, codec, pt) in [("Opus + SRTP", StreamParameters.Codec.opus(fmtp: "useinbandfec=1"), UInt8(111)), ("PCMA + SRTP", .pcma, 8)] {
-        let (pipeline, buffer) = try measureDelay(codec: codec, payloadType: pt, srtp: true)
-        guard !pipeline.isEmpty else { print("\(name): the click was never heard"); continue }
-        let mean = Double(pipeline.reduce(0, +)) / Double(pipeline.count)
-        print("\(name) delay, clean network: captured frame to played frame \(pipeline.min()!)–\(pipeline.max()!) ms (mean \(fixed(mean, 1)); "
-              + "jitter buffer holding \(buffer.min()!)–\(buffer.max()!) ms)")
+        // The receiver's frame clock at 0, 5, 10, 15 ms after the sender's: a real
+        // call has one such phase, unknown; 0 is the worst (the packet just missed a frame).
+        var all: [Int] = [], buffers: [Int] = [], perPhase: [String] = []
+        for phase in [0, 5, 10, 15] {
+            let (pipeline, buffer) = try measureDelay(codec: codec, payloadType: pt, srtp: true, phaseMs: phase)
+            guard !pipeline.isEmpty else { print("\(name): the click was never heard (phase \(phase) ms)"); continue }
+            all += pipeline
+            buffers += buffer
+            perPhase.append("\(phase) ms: \(pipeline.min()!)–\(pipeline.max()!)")
+        }
+        guard !all.isEmpty else { continue }
+        let mean = Double(all.reduce(0, +)) / Double(all.count), worst = Double(all.max()!), best = Double(all.min()!)
+        print("\(name) delay, clean network: captured frame to played frame by receiver phase \(perPhase.joined(separator: ", ")) ms "
+              + "(mean \(fixed(mean, 1)); jitter buffer holding \(buffers.min()!)–\(buffers.max()!) ms)")
         // The playback queue holds the period written behind the one playing: one to two periods.
         for period in [20, 10] {
             print("  with \(period) ms device periods (sipendpoint.media.audio-period): added by the endpoint beyond the 20 ms codec frame "
-                  + "\(fixed(mean + Double(period), 0))–\(fixed(mean + Double(2 * period), 0)) ms; mouth to ear incl. the frame: "
-                  + "\(fixed(mean + Double(period) + 20, 0))–\(fixed(mean + Double(2 * period) + 20, 0)) ms")
+                  + "mean \(fixed(mean + 1.5 * Double(period), 0)) ms, \(fixed(best + Double(period), 0))–\(fixed(worst + Double(2 * period), 0)) ms; "
+                  + "mouth to ear incl. the frame: mean \(fixed(mean + 1.5 * Double(period) + 20, 0)) ms")
         }
     }
 }
