@@ -43,6 +43,11 @@ import Testing
         let far = try rig.baresip(sipPort: freeSIPPortPair(), codecs: c.baresipCodecs, srtp: c.srtp, dial: "sip:7001@\(kam.address):\(kam.port)", seconds: 11)
         #expect(await d.log.waitFor("call established", timeout: .seconds(10)), "\(d.log.text)\n\(far.log.text)")
         #expect(await kam.log.waitFor("INVITE-ROUTED", timeout: .seconds(3)))
+        // The rig's devices run at 16 kHz: opened at that rate whatever the codec (G.711's 8 kHz is
+        // converted by the audio thread, not by ALSA), and the thread's scheduling is logged.
+        #expect(await d.log.waitFor("audio devices", timeout: .seconds(5)))
+        let devices = d.log.text.split(separator: "\n").first { $0.contains("audio devices") }.map(String.init) ?? ""
+        #expect(devices.contains("16000/16000 Hz") && devices.contains("scheduling="), "\(devices)")
         // Mid-call: the control API shows the call, its codec, SRTP and live
         // figures (polled until 100 packets went each way, for at most 8 s).
         var call: [String: Any] = [:], media: [String: Any] = [:]

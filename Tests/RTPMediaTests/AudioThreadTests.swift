@@ -12,10 +12,13 @@ import Glibc
     final class Counter: AudioPeriodHandler, @unchecked Sendable {
         let calls = Atomic<Int>(0)
         let wrongSize = Atomic<Int>(0)
+        /// The scheduling policy the handler found itself running under.
+        let policy = Atomic<Int32>(-1)
         let frame: Int
         init(frame: Int) { self.frame = frame }
         func audioPeriod(captured: UnsafeBufferPointer<Int16>, playback: UnsafeMutableBufferPointer<Int16>) {
             if captured.count != frame || playback.count != frame { wrongSize.add(1, ordering: .relaxed) }
+            policy.store(sched_getscheduler(0), ordering: .relaxed)
             calls.add(1, ordering: .relaxed)
         }
     }
@@ -42,6 +45,11 @@ import Glibc
         // Two periods per frame, each frame handed over whole.
         #expect(abs(calls * 2 - periods) <= 2, "\(calls) frames for \(periods) periods")
         #expect(handler.wrongSize.load(ordering: .relaxed) == 0)
+        // `realtime` tells the truth about the thread's scheduling (SCHED_FIFO
+        // where the process may, as root here; normal otherwise).
+        let fifo = handler.policy.load(ordering: .relaxed) == SCHED_FIFO, reported = thread.realtime.load(ordering: .relaxed)
+        #expect(fifo == reported, "policy \(handler.policy.load(ordering: .relaxed)), realtime \(reported)")
+        print("MEASURED audio thread scheduling: \(fifo ? "SCHED_FIFO" : "normal")")
         // Real time, less the read-ahead the pacer allows (4 periods): not the
         // few milliseconds a spinning loop would take.
         #expect(elapsedMs >= Int64(periods - 5) * 10, "\(periods) periods in \(elapsedMs) ms")

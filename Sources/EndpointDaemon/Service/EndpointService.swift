@@ -80,7 +80,13 @@ final class EndpointService: @unchecked Sendable {
             let now = "\(engine.captureInUse ?? "-")|\(engine.playbackInUse ?? "-")"
             guard shown.withLock({ old in defer { old = now }; return old != now }) else { return }
             if let c = engine.captureInUse, let p = engine.playbackInUse {
-                log.notice("audio devices", metadata: ["capture": "\(c)", "playback": "\(p)"])
+                var meta: Logger.Metadata = ["capture": "\(c)", "playback": "\(p)"]
+                if let path = engine.audioPath {
+                    meta["rates"] = "\(path.captureRate)/\(path.playbackRate) Hz"
+                    // Without real-time scheduling a busy box can starve the audio (LimitRTPRIO in the unit).
+                    meta["scheduling"] = "\(path.realtime ? "SCHED_FIFO" : "normal")"
+                }
+                log.notice("audio devices", metadata: meta)
             } else if let why = engine.lastDeviceError {
                 log.warning("no audio device", metadata: ["reason": "\(why)"])
             } else {

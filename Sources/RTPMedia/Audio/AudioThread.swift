@@ -36,7 +36,7 @@ public final class AudioThread: @unchecked Sendable {
     private let handler: AudioPeriodHandler
     private let running = Atomic<Bool>(false)
     private let finished = Atomic<Bool>(false)
-    /// Whether SCHED_FIFO was granted.
+    /// Whether the thread runs SCHED_FIFO (set by `start`).
     public let realtime = Atomic<Bool>(false)
     /// Periods run (tests and stats).
     public let periods = Atomic<Int>(0)
@@ -62,15 +62,32 @@ public final class AudioThread: @unchecked Sendable {
         toPlayback = playback.sampleRate == rate ? nil : try Resampler(from: rate, to: playback.sampleRate)
     }
 
+    /// Starts the thread: SCHED_FIFO (priority 10) when the process may
+    /// (root, or RLIMIT_RTPRIO as the unit's LimitRTPRIO gives), else a
+    /// normal thread; `realtime` tells which, as soon as this returns.
     public func start() throws(MediaError) {
         running.store(true, ordering: .releasing)
         let box = Unmanaged.passRetained(self)
-        var t = pthread_t()
-        let rc = pthread_create(&t, nil, { arg in
+        let body: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? = { arg in
             let me = Unmanaged<AudioThread>.fromOpaque(arg!).takeRetainedValue()
             me.run()
             return nil
-        }, box.toOpaque())
+        }
+        var t = pthread_t()
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        defer { pthread_attr_destroy(&attr) }
+        var param = sched_param()
+        param.sched_priority = 10
+        pthread_attr_setinheritsched(&attr, Int32(PTHREAD_EXPLICIT_SCHED))
+        pthread_attr_setschedpolicy(&attr, SCHED_FIFO)
+        pthread_attr_setschedparam(&attr, &param)
+        var rc = pthread_create(&t, &attr, body, box.toOpaque())
+        realtime.store(rc == 0, ordering: .relaxed)
+        if rc == EPERM || rc == EINVAL {
+            // Not allowed real-time scheduling here: a normal thread.
+            rc = pthread_create(&t, nil, body, box.toOpaque())
+        }
         guard rc == 0 else {
             box.release()
             running.store(false, ordering: .releasing)
@@ -87,9 +104,6 @@ public final class AudioThread: @unchecked Sendable {
     }
 
     private func run() {
-        var param = sched_param()
-        param.sched_priority = 10
-        if pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0 { realtime.store(true, ordering: .relaxed) }
         let capPeriod = capture.periodFrames, playPeriod = playback.periodFrames
         let capFrame = capPeriod * (frameFrames * capture.sampleRate / rate / capPeriod)
         let playFrame = playPeriod * (frameFrames * playback.sampleRate / rate / playPeriod)

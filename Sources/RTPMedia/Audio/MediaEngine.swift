@@ -25,6 +25,16 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
     private let inUse = Mutex<(capture: String?, playback: String?)>((nil, nil))
     public var captureInUse: String? { inUse.withLock { $0.capture } }
     public var playbackInUse: String? { inUse.withLock { $0.playback } }
+    /// How the audio runs while devices are open (for the log line that names them).
+    public struct AudioPath: Sendable, Equatable {
+        /// The devices' own rates (the codec's, or native ones converted by the audio thread).
+        public var captureRate: Int
+        public var playbackRate: Int
+        /// Whether the audio thread got SCHED_FIFO.
+        public var realtime: Bool
+    }
+    private let path = Mutex<AudioPath?>(nil)
+    public var audioPath: AudioPath? { path.withLock { $0 } }
     public private(set) var lastDeviceError: String?
     /// Called on `queue` when the devices change (opened, lost, moved, closed).
     public var onDevicesChanged: (@Sendable () -> Void)?
@@ -190,6 +200,7 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
             let t = try AudioThread(capture: c, playback: p, rate: rate, handler: self)
             try t.start()
             thread = t
+            path.withLock { $0 = AudioPath(captureRate: c.sampleRate, playbackRate: p.sampleRate, realtime: t.realtime.load(ordering: .relaxed)) }
             running.store(true, ordering: .releasing)
             threadRate = rate
             lastDeviceError = nil
@@ -238,6 +249,7 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
         thread = nil
         running.store(false, ordering: .releasing)
         inUse.withLock { $0 = (nil, nil) }
+        path.withLock { $0 = nil }
     }
 
     /// While a stream is active: a lost device (or none found) is retried every 500 ms.
@@ -261,5 +273,4 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
 
     /// Periods the audio thread ran (tests).
     public var periods: Int { queue.sync { thread?.periods.load(ordering: .relaxed) ?? 0 } }
-    public var realtime: Bool { queue.sync { thread?.realtime.load(ordering: .relaxed) ?? false } }
 }
