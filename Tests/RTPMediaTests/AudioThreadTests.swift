@@ -23,6 +23,14 @@ import Glibc
         }
     }
 
+    /// Polls `done` every 10 ms for at most `seconds` (the audio thread has no event to await).
+    static func wait(upTo seconds: Int, until done: () -> Bool) {
+        for _ in 0..<(seconds * 100) {
+            if done() { return }
+            usleep(10_000)
+        }
+    }
+
     @Test func tenMillisecondPeriodsMakeTwentyMillisecondFramesInRealTime() throws {
         let capture = try ALSADevice(name: "null", direction: .capture, sampleRate: 16000, periodMs: 10)
         let playback = try ALSADevice(name: "null", direction: .playback, sampleRate: 16000, periodMs: 10)
@@ -33,11 +41,7 @@ import Glibc
         let start = Pacer.now()
         try thread.start()
         // Bounded: 40 periods in real time take about 0.4 s; give up after 5 s.
-        var waited = 0
-        while thread.periods.load(ordering: .relaxed) < 40 && waited < 500 {
-            usleep(10_000)
-            waited += 1
-        }
+        Self.wait(upTo: 5) { thread.periods.load(ordering: .relaxed) >= 40 }
         thread.stop()
         let elapsedMs = (Pacer.now() - start) / 1_000_000
         let periods = thread.periods.load(ordering: .relaxed), calls = handler.calls.load(ordering: .relaxed)
@@ -64,11 +68,7 @@ import Glibc
         let handler = Counter(frame: 160)
         let thread = try AudioThread(capture: capture, playback: playback, rate: 8000, handler: handler)
         try thread.start()
-        var waited = 0
-        while handler.calls.load(ordering: .relaxed) < 10 && waited < 500 {
-            usleep(10_000)
-            waited += 1
-        }
+        Self.wait(upTo: 5) { handler.calls.load(ordering: .relaxed) >= 10 }
         thread.stop()
         #expect(handler.calls.load(ordering: .relaxed) >= 10)
         #expect(handler.wrongSize.load(ordering: .relaxed) == 0)
