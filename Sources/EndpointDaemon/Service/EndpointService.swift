@@ -83,6 +83,7 @@ final class EndpointService: @unchecked Sendable {
                 var meta: Logger.Metadata = ["capture": "\(c)", "playback": "\(p)"]
                 if let path = engine.audioPath {
                     meta["rates"] = "\(path.captureRate)/\(path.playbackRate) Hz"
+                    meta["period"] = "\(path.periodMs) ms"
                     // Without real-time scheduling a busy box can starve the audio (LimitRTPRIO in the unit).
                     meta["scheduling"] = "\(path.realtime ? "SCHED_FIFO" : "normal")"
                 }

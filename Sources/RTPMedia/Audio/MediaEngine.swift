@@ -30,6 +30,7 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
         /// The devices' own rates (the codec's, or native ones converted by the audio thread).
         public var captureRate: Int
         public var playbackRate: Int
+        public var periodMs: Int
         /// Whether the audio thread got SCHED_FIFO.
         public var realtime: Bool
     }
@@ -200,7 +201,7 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
             let t = try AudioThread(capture: c, playback: p, rate: rate, handler: self)
             try t.start()
             thread = t
-            path.withLock { $0 = AudioPath(captureRate: c.sampleRate, playbackRate: p.sampleRate, realtime: t.realtime.load(ordering: .relaxed)) }
+            path.withLock { $0 = AudioPath(captureRate: c.sampleRate, playbackRate: p.sampleRate, periodMs: devices.periodMs, realtime: t.realtime.load(ordering: .relaxed)) }
             running.store(true, ordering: .releasing)
             threadRate = rate
             lastDeviceError = nil
