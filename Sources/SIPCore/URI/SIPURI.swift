@@ -70,42 +70,18 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var scheme: Scheme {
-        get { storage.scheme }
-        set { unique.scheme = newValue }
-    }
+    public var scheme: Scheme { get { storage.scheme } set { unique.scheme = newValue } }
     /// User part (for tel: the number), unescaped.
-    public var user: String? {
-        get { storage.user }
-        set { unique.user = newValue }
-    }
-    public var password: String? {
-        get { storage.password }
-        set { unique.password = newValue }
-    }
+    public var user: String? { get { storage.user } set { unique.user = newValue } }
+    public var password: String? { get { storage.password } set { unique.password = newValue } }
     /// Host name or address; IPv6 addresses are stored without brackets.
-    public var host: String {
-        get { storage.host }
-        set { unique.host = newValue }
-    }
-    public var port: UInt16? {
-        get { storage.port }
-        set { unique.port = newValue }
-    }
-    public var parameters: SIPParameters {
-        get { storage.parameters }
-        set { unique.parameters = newValue }
-    }
+    public var host: String { get { storage.host } set { unique.host = newValue } }
+    public var port: UInt16? { get { storage.port } set { unique.port = newValue } }
+    public var parameters: SIPParameters { get { storage.parameters } set { unique.parameters = newValue } }
     /// `?name=value&...` headers, unescaped.
-    public var headers: [SIPParameters.Parameter] {
-        get { storage.headers }
-        set { unique.headers = newValue }
-    }
+    public var headers: [SIPParameters.Parameter] { get { storage.headers } set { unique.headers = newValue } }
     /// For schemes other than sip/sips/tel: everything after `scheme:`.
-    public var opaque: String? {
-        get { storage.opaque }
-        set { unique.opaque = newValue }
-    }
+    public var opaque: String? { get { storage.opaque } set { unique.opaque = newValue } }
 
     public init(scheme: Scheme = .sip, user: String? = nil, password: String? = nil, host: String,
                 port: UInt16? = nil, parameters: SIPParameters = SIPParameters(),
