@@ -111,13 +111,15 @@ public final class ALSADevice: @unchecked Sendable {
         var hw: OpaquePointer?
         guard snd_pcm_hw_params_malloc(&hw) == 0, let hw else { return .failure(Problem(text: "out of memory")) }
         defer { snd_pcm_hw_params_free(hw) }
-        var rate: Int?
+        var native: Int?
         if base(pcm, hw, resample: false) >= 0 {
-            rate = ([wanted] + nativeRates).first { snd_pcm_hw_params_test_rate(pcm, hw, UInt32($0), 0) == 0 }
+            native = ([wanted] + nativeRates).first { snd_pcm_hw_params_test_rate(pcm, hw, UInt32($0), 0) == 0 }
         }
-        var r = UInt32(rate ?? wanted), dir: Int32 = 0
+        // None taken as it is: the codec's rate, converted by ALSA.
+        let rate = native ?? wanted
+        var r = UInt32(rate), dir: Int32 = 0
         var rc: Int32 = 0
-        if rate == nil { rc = base(pcm, hw, resample: true) }
+        if native == nil { rc = base(pcm, hw, resample: true) }
         if rc >= 0 { rc = snd_pcm_hw_params_set_rate_near(pcm, hw, &r, &dir) }
         let periodFrames = Int(r) * periodMs / 1000
         var period = snd_pcm_uframes_t(periodFrames), buffer = snd_pcm_uframes_t(periodFrames * 3)
@@ -125,7 +127,7 @@ public final class ALSADevice: @unchecked Sendable {
         if rc >= 0 { rc = snd_pcm_hw_params_set_buffer_size_near(pcm, hw, &buffer) }
         if rc >= 0 { rc = snd_pcm_hw_params(pcm, hw) }
         if rc < 0 { return .failure(Problem(text: text(rc))) }
-        if Int(r) != (rate ?? wanted) { return .failure(Problem(text: "rate \(r) Hz instead of \(rate ?? wanted)")) }
+        if Int(r) != rate { return .failure(Problem(text: "rate \(r) Hz instead of \(rate)")) }
         return snd_pcm_prepare(pcm) < 0 ? .failure(Problem(text: "prepare failed")) : .success(Int(r))
     }
 

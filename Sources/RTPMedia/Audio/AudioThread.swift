@@ -43,6 +43,9 @@ public final class AudioThread: @unchecked Sendable {
     /// Set when a device failed for good (unplugged): the engine reselects.
     public let deviceFailed = Atomic<Bool>(false)
     private var thread: pthread_t?
+    /// One frame's samples at each device's own rate.
+    private let captureFrame: Int
+    private let playbackFrame: Int
     private let fromCapture: Resampler?
     private let toPlayback: Resampler?
 
@@ -54,8 +57,9 @@ public final class AudioThread: @unchecked Sendable {
         self.rate = rate
         frameFrames = rate * frameMs / 1000
         self.handler = handler
-        guard (capture.sampleRate * frameMs / 1000) % capture.periodFrames == 0,
-              (playback.sampleRate * frameMs / 1000) % playback.periodFrames == 0 else {
+        captureFrame = capture.sampleRate * frameMs / 1000
+        playbackFrame = playback.sampleRate * frameMs / 1000
+        guard captureFrame % capture.periodFrames == 0, playbackFrame % playback.periodFrames == 0 else {
             throw MediaError(.noDevice, "audio periods (\(capture.periodFrames)/\(playback.periodFrames) samples) do not divide a \(frameMs) ms frame")
         }
         fromCapture = capture.sampleRate == rate ? nil : try Resampler(from: capture.sampleRate, to: rate)
@@ -105,8 +109,7 @@ public final class AudioThread: @unchecked Sendable {
 
     private func run() {
         let capPeriod = capture.periodFrames, playPeriod = playback.periodFrames
-        let capFrame = capPeriod * (frameFrames * capture.sampleRate / rate / capPeriod)
-        let playFrame = playPeriod * (frameFrames * playback.sampleRate / rate / playPeriod)
+        let capFrame = captureFrame, playFrame = playbackFrame
         // Device-rate frames, and the handler's when the rates differ.
         let fromDevice = Self.buffer(capFrame), toDevice = Self.buffer(playFrame)
         let captured = fromCapture == nil ? fromDevice : Self.buffer(frameFrames)

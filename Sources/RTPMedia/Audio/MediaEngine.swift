@@ -22,11 +22,10 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
     private var threadRate = 0
     private var watchdog: DispatchSourceTimer?
     /// Names of the devices in use (status, read from any thread), and what went wrong last.
-    private let inUse = Mutex<(capture: String?, playback: String?)>((nil, nil))
-    public var captureInUse: String? { inUse.withLock { $0.capture } }
-    public var playbackInUse: String? { inUse.withLock { $0.playback } }
-    /// How the audio runs while devices are open (for the log line that names them).
+    /// The devices in use and how the audio runs through them, while they are open.
     public struct AudioPath: Sendable, Equatable {
+        public var capture: String
+        public var playback: String
         /// The devices' own rates (the codec's, or native ones converted by the audio thread).
         public var captureRate: Int
         public var playbackRate: Int
@@ -36,6 +35,8 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
     }
     private let path = Mutex<AudioPath?>(nil)
     public var audioPath: AudioPath? { path.withLock { $0 } }
+    public var captureInUse: String? { audioPath?.capture }
+    public var playbackInUse: String? { audioPath?.playback }
     public private(set) var lastDeviceError: String?
     /// Called on `queue` when the devices change (opened, lost, moved, closed).
     public var onDevicesChanged: (@Sendable () -> Void)?
@@ -71,8 +72,8 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
         guard let thread, !thread.deviceFailed.load(ordering: .acquiring) else { return reconcile() }
         let present = AudioDeviceCatalog.current()
         let listed = Set(present.map(\.name))
-        let (capture, playback) = inUse.withLock { ($0.capture, $0.playback) }
-        for (direction, current) in [(ALSADevice.Direction.capture, capture), (.playback, playback)] {
+        let inUse = audioPath
+        for (direction, current) in [(ALSADevice.Direction.capture, inUse?.capture), (.playback, inUse?.playback)] {
             guard let current else { continue }
             let candidates = devices.candidates(direction, present: present)
             let gone = listedAtOpen.contains(current) && !listed.contains(current)
@@ -201,7 +202,10 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
             let t = try AudioThread(capture: c, playback: p, rate: rate, handler: self)
             try t.start()
             thread = t
-            path.withLock { $0 = AudioPath(captureRate: c.sampleRate, playbackRate: p.sampleRate, periodMs: devices.periodMs, realtime: t.realtime.load(ordering: .relaxed)) }
+            path.withLock {
+                $0 = AudioPath(capture: c.name, playback: p.name, captureRate: c.sampleRate, playbackRate: p.sampleRate,
+                               periodMs: devices.periodMs, realtime: t.realtime.load(ordering: .relaxed))
+            }
             running.store(true, ordering: .releasing)
             threadRate = rate
             lastDeviceError = nil
@@ -213,16 +217,10 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
     }
 
     private func openDevices(rate: Int) throws(MediaError) -> (ALSADevice, ALSADevice) {
-        do throws(MediaError) {
-            let present = AudioDeviceCatalog.current()
-            let (c, p) = try Self.open(devices, rate: rate, present: present)
-            listedAtOpen = Set(present.map(\.name))
-            inUse.withLock { $0 = (c.name, p.name) }
-            return (c, p)
-        } catch {
-            inUse.withLock { $0 = (nil, nil) }
-            throw error
-        }
+        let present = AudioDeviceCatalog.current()
+        let (c, p) = try Self.open(devices, rate: rate, present: present)
+        listedAtOpen = Set(present.map(\.name))
+        return (c, p)
     }
 
     /// The first capture and playback devices of `devices` that open.
@@ -249,7 +247,6 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
         t.playback.close()
         thread = nil
         running.store(false, ordering: .releasing)
-        inUse.withLock { $0 = (nil, nil) }
         path.withLock { $0 = nil }
     }
 

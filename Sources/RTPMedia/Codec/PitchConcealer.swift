@@ -80,17 +80,25 @@ public struct PitchConcealer: Sendable {
         remember(UnsafeBufferPointer(frame))
     }
 
-    /// The pitch lag (2.5–15 ms) at the start of `frame`: the best
-    /// normalised correlation of its first samples with those a lag later.
+    /// The pitch lag (2.5–15 ms) at the start of `frame`: its first samples
+    /// against those a lag later.
     static func leadingPitch(_ frame: UnsafeBufferPointer<Int16>, sampleRate: Int) -> Int {
         let minLag = sampleRate / 400, maxLag = sampleRate * 15 / 1000
         let window = max(frame.count - maxLag, sampleRate / 200)
         guard frame.count >= minLag + window else { return 0 }
-        var best = minLag, bestScore = -Double.infinity
-        for lag in minLag...min(maxLag, frame.count - window) {
+        return bestLag(frame, window: 0..<window, lags: minLag...min(maxLag, frame.count - window), ahead: true)
+    }
+
+    /// The lag whose samples (`ahead` of the window, or behind it) best
+    /// match the window's: the peak of the correlation normalised by the
+    /// lagged energy.
+    private static func bestLag(_ x: UnsafeBufferPointer<Int16>, window: Range<Int>, lags: ClosedRange<Int>, ahead: Bool) -> Int {
+        var best = lags.lowerBound, bestScore = -Double.infinity
+        for lag in lags {
+            let shift = ahead ? lag : -lag
             var dot = 0.0, energy = 1.0
-            for i in 0..<window {
-                let a = Double(frame[i]), b = Double(frame[i + lag])
+            for i in window {
+                let a = Double(x[i]), b = Double(x[i + shift])
                 dot += a * b
                 energy += b * b
             }
@@ -129,20 +137,8 @@ public struct PitchConcealer: Sendable {
     /// The lag (2.5–15 ms) with the best normalised autocorrelation over the last 20 ms.
     private func findPitch() -> Int {
         let minLag = sampleRate / 400, maxLag = sampleRate * 15 / 1000, window = sampleRate / 50
-        let h = history, end = h.count
         guard historyFill >= maxLag + window else { return minLag }
-        var best = minLag
-        var bestScore = -Double.infinity
-        for lag in minLag...maxLag {
-            var dot = 0.0, energy = 1.0
-            for i in (end - window)..<end {
-                let a = Double(h[i]), b = Double(h[i - lag])
-                dot += a * b
-                energy += b * b
-            }
-            let score = dot / energy.squareRoot()
-            if score > bestScore { bestScore = score; best = lag }
-        }
-        return best
+        let end = history.count
+        return history.withUnsafeBufferPointer { Self.bestLag($0, window: (end - window)..<end, lags: minLag...maxLag, ahead: false) }
     }
 }

@@ -123,24 +123,30 @@ struct HeaderScanner {
     /// (`SIPParameters` keeps the bytes); `keep` false only checks.
     mutating func parameters(keep: Bool = true) throws(SIPParseError) -> SIPParameters {
         let start = pos
-        skipLWS()
-        while consume(UInt8(ascii: ";")) {
-            skipLWS()
-            let nameStart = pos
-            guard run(while: CharClass.isToken) != nil else { throw error("empty or invalid parameter name") }
-            let nameEnd = pos
-            skipLWS()
-            if consume(UInt8(ascii: "=")) {
-                skipLWS()
-                if peek == UInt8(ascii: "\"") {
-                    try skipQuotedString()
-                } else if run(while: CharClass.isParameterValue) == nil {
-                    throw error("parameter '\(string(bytes[nameStart..<nameEnd]))' has an empty value")
-                }
-            }
-            skipLWS()
-        }
+        while try nextParameter() != nil {}
         return keep && pos > start ? SIPParameters(headerBytes: originSlice(start..<pos)) : SIPParameters()
+    }
+
+    /// The next `; name [= value]` (LWS around both) as ranges of `bytes`,
+    /// nil when no `;` follows: the one reading of the grammar, for the
+    /// check above and for `SIPParameters`' lookups in checked bytes.
+    mutating func nextParameter() throws(SIPParseError) -> (name: Range<Int>, value: Range<Int>?)? {
+        skipLWS()
+        guard consume(UInt8(ascii: ";")) else { return nil }
+        skipLWS()
+        let nameStart = pos
+        guard run(while: CharClass.isToken) != nil else { throw error("empty or invalid parameter name") }
+        let name = nameStart..<pos
+        skipLWS()
+        guard consume(UInt8(ascii: "=")) else { return (name, nil) }
+        skipLWS()
+        let valueStart = pos
+        if peek == UInt8(ascii: "\"") {
+            try skipQuotedString()
+        } else if run(while: CharClass.isParameterValue) == nil {
+            throw error("parameter '\(string(bytes[name]))' has an empty value")
+        }
+        return (name, valueStart..<pos)
     }
 
     static func serialize(_ params: SIPParameters) -> String {

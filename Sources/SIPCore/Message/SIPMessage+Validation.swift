@@ -48,7 +48,7 @@ extension SIPMessage {
         }
         if let mf = headers.firstValueBytes(.maxForwards) {
             let t = HeaderValueSplitter.trimmed(mf)
-            guard !t.isEmpty, t.count <= 10, t.allSatisfy(CharClass.isDigit), let n = CharClass.number(t), n <= 255 else {
+            guard t.count <= 10, let n = CharClass.number(t), n <= 255 else {
                 throw fail(.badHeaderValue, "Max-Forwards '\(String(decoding: mf, as: UTF8.self))' is not a number from 0 to 255")
             }
         }

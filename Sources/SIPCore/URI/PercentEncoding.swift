@@ -1,8 +1,6 @@
 /// `%HH` escaping for SIP URI components (RFC 3261 §25.1, `escaped`).
 public enum PercentEncoding {
     /// Whether every `%` is followed by two hex digits (what `decode` needs).
-    static func isValid(_ bytes: ArraySlice<UInt8>) -> Bool { bytes.withUnsafeBufferPointer { isValid($0) } }
-
     static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var i = 0
         while let p = bytes[i...].firstIndex(of: UInt8(ascii: "%")) {
@@ -90,12 +88,6 @@ enum CharClass {
     /// RFC 3261 `token` characters: alphanumerics and `-.!%*_+`'~`, as a
     /// 128-bit mask so the check is two shifts on the parser's hot path.
     @inline(__always)
-    /// What a generic-param value holds besides quoted strings: token
-    /// characters and the `:`, `[`, `]` of an IPv6 reference.
-    static func isParameterValue(_ c: UInt8) -> Bool {
-        isToken(c) || c == UInt8(ascii: ":") || c == UInt8(ascii: "[") || c == UInt8(ascii: "]")
-    }
-
     static func isToken(_ c: UInt8) -> Bool {
         // Bits for 0x21 ! 0x25 % 0x27 ' 0x2A * 0x2B + 0x2D - 0x2E . 0x30-0x39 digits.
         let low: UInt64 = 0x03FF_6CA2_0000_0000
@@ -107,6 +99,12 @@ enum CharClass {
     }
 
     static func isWhitespace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
+
+    /// What a generic-param value holds besides quoted strings: token
+    /// characters and the `:`, `[`, `]` of an IPv6 reference.
+    static func isParameterValue(_ c: UInt8) -> Bool {
+        isToken(c) || c == UInt8(ascii: ":") || c == UInt8(ascii: "[") || c == UInt8(ascii: "]")
+    }
 
     /// The value of a run of ASCII digits (nil if empty, not all digits,
     /// or longer than 19 digits), without building a String.

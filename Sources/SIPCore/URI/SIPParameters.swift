@@ -42,11 +42,22 @@ public struct SIPParameters: Hashable, Sendable, Sequence {
     /// Every parameter, in order.
     public var items: [Parameter] {
         switch storage {
-        case .list(let l): return l
-        case .header, .uri:
+        case .list(let l):
+            return l
+        case .header(let b):
+            return HeaderScanner.scan(b, header: "") { s in
+                var out: [Parameter] = []
+                while let p = (try? s.nextParameter()) ?? nil {
+                    out.append(Parameter(name: s.string(s.bytes[p.name]), value: p.value.map { s.string(s.bytes[$0]) }))
+                }
+                return out
+            }
+        case .uri(let b):
             var out: [Parameter] = []
-            var cursor = Cursor(self)
-            while let p = cursor.next() { out.append(Parameter(name: p.name, value: p.value)) }
+            var i = b.startIndex
+            while let p = Self.nextURIParameter(b, &i) {
+                out.append(Parameter(name: Self.decoded(b[p.name]), value: p.value.map { Self.decoded(b[$0]) }))
+            }
             return out
         }
     }
@@ -66,18 +77,18 @@ public struct SIPParameters: Hashable, Sendable, Sequence {
         case .list(let l):
             return l.firstIndex { Self.sameName($0.name, name) }.map { l[$0].value }
         case .header(let b):
-            var i = b.startIndex
-            while let (n, v) = Self.nextHeaderParameter(b, &i) {
-                if CharClass.equalsIgnoringCase(n, name.utf8) { return .some(v.map { String(decoding: $0, as: UTF8.self) }) }
+            return HeaderScanner.scan(b, header: "") { s -> String?? in
+                while let p = (try? s.nextParameter()) ?? nil {
+                    if CharClass.equalsIgnoringCase(s.bytes[p.name], name.utf8) { return .some(p.value.map { s.string(s.bytes[$0]) }) }
+                }
+                return nil
             }
-            return nil
         case .uri(let b):
             var i = b.startIndex
-            while let (n, v) = Self.nextURIParameter(b, &i) {
-                let same = n.contains(UInt8(ascii: "%"))
-                    ? (PercentEncoding.decode(n).map { Self.sameName($0, name) } ?? false)
-                    : CharClass.equalsIgnoringCase(n, name.utf8)
-                if same { return .some(v.map { PercentEncoding.decode($0) ?? String(decoding: $0, as: UTF8.self) }) }
+            while let p = Self.nextURIParameter(b, &i) {
+                let n = b[p.name]
+                let same = n.contains(UInt8(ascii: "%")) ? Self.sameName(Self.decoded(n), name) : CharClass.equalsIgnoringCase(n, name.utf8)
+                if same { return .some(p.value.map { Self.decoded(b[$0]) }) }
             }
             return nil
         }
@@ -107,66 +118,18 @@ public struct SIPParameters: Hashable, Sendable, Sequence {
     /// the same spelling, the usual case, is one comparison.
     static func sameName(_ a: String, _ b: String) -> Bool { a == b || CharClass.equalsIgnoringCase(a.utf8, b.utf8) }
 
-    /// Walks parsed parameters, making Strings of each.
-    private struct Cursor {
-        let parameters: SIPParameters
-        var i: Int
-        init(_ p: SIPParameters) {
-            parameters = p
-            switch p.storage {
-            case .list: i = 0
-            case .header(let b), .uri(let b): i = b.startIndex
-            }
-        }
+    /// A checked URI component, %-decoded.
+    private static func decoded(_ b: ArraySlice<UInt8>) -> String { PercentEncoding.decode(b) ?? String(decoding: b, as: UTF8.self) }
 
-        mutating func next() -> (name: String, value: String?)? {
-            switch parameters.storage {
-            case .list(let l):
-                guard i < l.count else { return nil }
-                defer { i += 1 }
-                return (l[i].name, l[i].value)
-            case .header(let b):
-                guard let (n, v) = SIPParameters.nextHeaderParameter(b, &i) else { return nil }
-                return (String(decoding: n, as: UTF8.self), v.map { String(decoding: $0, as: UTF8.self) })
-            case .uri(let b):
-                guard let (n, v) = SIPParameters.nextURIParameter(b, &i) else { return nil }
-                return (PercentEncoding.decode(n) ?? String(decoding: n, as: UTF8.self), v.map { PercentEncoding.decode($0) ?? String(decoding: $0, as: UTF8.self) })
-            }
-        }
-    }
-
-    /// The header parameter at `i` of checked bytes (`;` name [`=` value], LWS around), moving `i` past it.
-    static func nextHeaderParameter(_ b: ArraySlice<UInt8>, _ i: inout Int) -> (ArraySlice<UInt8>, ArraySlice<UInt8>?)? {
-        func skipLWS() { while i < b.endIndex, CharClass.isWhitespace(b[i]) { i += 1 } }
-        skipLWS()
-        guard i < b.endIndex, b[i] == UInt8(ascii: ";") else { return nil }
-        i += 1
-        skipLWS()
-        let nameStart = i
-        while i < b.endIndex, CharClass.isToken(b[i]) { i += 1 }
-        let name = b[nameStart..<i]
-        skipLWS()
-        guard i < b.endIndex, b[i] == UInt8(ascii: "=") else { return (name, nil) }
-        i += 1
-        skipLWS()
-        let valueStart = i
-        if i < b.endIndex, b[i] == UInt8(ascii: "\"") {
-            i += 1
-            while i < b.endIndex, b[i] != UInt8(ascii: "\"") { i += b[i] == UInt8(ascii: "\\") ? 2 : 1 }
-            i = Swift.min(i + 1, b.endIndex)
-        } else {
-            while i < b.endIndex, CharClass.isParameterValue(b[i]) { i += 1 }
-        }
-        return (name, b[valueStart..<i])
-    }
-
-    /// The URI parameter at `i` of checked bytes (`;` name [`=` value], still %-escaped), moving `i` past it.
-    static func nextURIParameter(_ b: ArraySlice<UInt8>, _ i: inout Int) -> (ArraySlice<UInt8>, ArraySlice<UInt8>?)? {
+    /// The URI parameter at `i` (`;` name [`=` value], still %-escaped) as
+    /// ranges of `b`, moving `i` past it; nil unless `;` is at `i`. The one
+    /// split of the grammar, for `URIParser`'s check and for reading.
+    static func nextURIParameter<C: Collection<UInt8>>(_ b: C, _ i: inout Int) -> (name: Range<Int>, value: Range<Int>?)? where C.Index == Int {
         guard i < b.endIndex, b[i] == UInt8(ascii: ";") else { return nil }
         let start = i + 1
         let end = b[start...].firstIndex(of: UInt8(ascii: ";")) ?? b.endIndex
         i = end
-        guard let eq = b[start..<end].firstIndex(of: UInt8(ascii: "=")) else { return (b[start..<end], nil) }
-        return (b[start..<eq], b[(eq + 1)..<end])
+        guard let eq = b[start..<end].firstIndex(of: UInt8(ascii: "=")) else { return (start..<end, nil) }
+        return (start..<eq, (eq + 1)..<end)
     }
 }

@@ -124,15 +124,12 @@ enum URIParser {
         mutating func paramsAndHeaders() throws(SIPParseError) -> (SIPParameters, [SIPParameters.Parameter]) {
             let paramsStart = i
             let headersStart = firstIndex(of: UInt8(ascii: "?"), from: i, to: p.count) ?? p.count
+            let params = p[..<headersStart]
             while i < headersStart {
-                guard p[i] == UInt8(ascii: ";") else { throw fail("unexpected character after host", i) }
-                let start = i + 1
-                let end = firstIndex(of: UInt8(ascii: ";"), from: start, to: headersStart) ?? headersStart
-                guard end > start else { throw fail("empty URI parameter", start) }
-                let eq = firstIndex(of: UInt8(ascii: "="), from: start, to: end) ?? end
-                guard eq > start, PercentEncoding.isValid(UnsafeBufferPointer(rebasing: p[start..<eq])) else { throw fail("bad parameter name", start) }
-                if eq < end, !PercentEncoding.isValid(UnsafeBufferPointer(rebasing: p[(eq + 1)..<end])) { throw fail("bad %-escape in parameter value", eq + 1) }
-                i = end
+                guard let (name, value) = SIPParameters.nextURIParameter(params, &i) else { throw fail("unexpected character after host", i) }
+                guard !name.isEmpty || value != nil else { throw fail("empty URI parameter", name.lowerBound) }
+                guard !name.isEmpty, PercentEncoding.isValid(UnsafeBufferPointer(rebasing: p[name])) else { throw fail("bad parameter name", name.lowerBound) }
+                if let value, !PercentEncoding.isValid(UnsafeBufferPointer(rebasing: p[value])) { throw fail("bad %-escape in parameter value", value.lowerBound) }
             }
             let o = origin.startIndex
             let parameters = build ? SIPParameters(uriBytes: origin[(o + paramsStart)..<(o + headersStart)]) : SIPParameters()
