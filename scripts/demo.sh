@@ -73,6 +73,8 @@ for _ in $(seq 1 100); do grep -q "registration registered" "$work/sipendpointd.
 cat "$work/sipendpointd.log"
 grep -q "registration registered" "$work/sipendpointd.log" || { echo "demo: registration did not succeed" >&2; exit 1; }
 
+# Start-up code is released a few seconds after start (the log says when).
+for _ in $(seq 1 100); do grep -q "unused code pages released" "$work/sipendpointd.log" && break; sleep 0.1; done
 echo "== sipendpointd idle and registered: $(rss)"
 echo "== sipendpointd status (from its HTTP control port)"
 "$bin" status --config "$work/sipendpointd.conf"

@@ -247,6 +247,63 @@ import Testing
     }
 }
 
+/// The daemon releases the code pages start-up left mapped (ResidentSetTrimmer)
+/// and goes on working; with the key off it leaves them.
+@Suite struct ResidentMemoryTests {
+    /// File-backed resident kB of a process, and its number of mappings.
+    static func fileBacked(_ pid: pid_t) -> (kb: Int, mappings: Int) {
+        guard let f = fopen("/proc/\(pid)/smaps_rollup", "re") else { return (0, 0) }
+        var rss = 0, anonymous = 0
+        var line = [CChar](repeating: 0, count: 256)
+        for _ in 0..<100 {
+            guard fgets(&line, 256, f) != nil else { break }
+            let fields = String(cString: line).split(separator: " ")
+            if fields.first == "Rss:" { rss = Int(fields[1]) ?? 0 }
+            if fields.first == "Anonymous:" { anonymous = Int(fields[1]) ?? 0 }
+        }
+        fclose(f)
+        // /proc files read as size 0: counted line by line, not read by length.
+        var maps = 0
+        if let m = fopen("/proc/\(pid)/maps", "re") {
+            var row = [CChar](repeating: 0, count: 4096)
+            while maps < 1_000_000, fgets(&row, 4096, m) != nil { maps += 1 }
+            fclose(m)
+        }
+        return (rss - anonymous, maps)
+    }
+
+    @Test func startUpCodeIsReleasedAndTheDaemonGoesOn() async throws {
+        let kam = try await Kamailio()
+        defer { Task { await kam.stop() } }
+        let port = freePort()
+        var on = Daemon.settings(registrar: kam)
+        on["sipendpoint.control-port"] = String(port)
+        var off = Daemon.settings(user: "7002", registrar: kam)
+        off["sipendpoint.memory.release-unused-code"] = "0"
+        let d = try await Daemon(on)
+        let other = try await Daemon(off)
+        #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)))
+        #expect(await other.log.waitFor("registration registered", timeout: .seconds(10)))
+        let before = Self.fileBacked(d.child.pid)
+        #expect(await d.log.waitFor("unused code pages released", timeout: .seconds(15)), "\(d.log.text.suffix(2000))")
+        let after = Self.fileBacked(d.child.pid)
+        let kept = Self.fileBacked(other.child.pid)
+        print("MEASURED file-backed resident set after start: \(before.kb) kB → \(after.kb) kB released (\(after.mappings) mappings); left mapped: \(kept.kb) kB (\(kept.mappings) mappings)")
+        #expect(after.kb < before.kb / 2, "\(before) → \(after)")
+        #expect(after.mappings > before.mappings + 500)
+        // The other daemon, told not to, keeps its mappings whole.
+        #expect(kept.mappings < before.mappings + 50 && !other.log.text.contains("unused code pages released"))
+        // It goes on: the control port answers (code comes back as it is used) and reports its memory.
+        let metrics = try await http("GET", "/metrics", port: port)
+        #expect(metrics.status == 200 && metrics.body.contains("sipendpoint_ready 1"))
+        let line = metrics.body.split(separator: "\n").first { $0.hasPrefix("process_resident_memory_bytes ") }
+        let bytes = Int(line?.split(separator: " ").last ?? "") ?? 0
+        #expect(bytes > 1_000_000 && bytes < 512_000_000, "\(line ?? "no process_resident_memory_bytes")")
+        #expect(await d.stop() == 0)
+        #expect(await other.stop() == 0)
+    }
+}
+
 @Suite(.serialized) struct ControlHTTPSTests {
     @Test func httpsWithTokenAndNonLoopbackRule() async throws {
         let pki = try await TestPKI.make(serverName: "sip.tls.test")

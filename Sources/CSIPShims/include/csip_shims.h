@@ -23,4 +23,17 @@ int csip_error_watch_fd(int fd);
 struct sockaddr;
 int csip_accept_nonblocking(int fd, struct sockaddr *addr, unsigned int *len);
 
+/* Memory. Unmaps the pages of the process's read-only, unmodified file
+ * mappings (code and constants of the binary and its libraries): they stay
+ * in the page cache and come back on the next touch as minor faults, so
+ * what stays resident is what the process goes on using, not what start-up
+ * once ran. With `granule_pages` > 0 the mappings are first cut into VMAs of
+ * that many pages, so the kernel's fault-around (up to 64 KB of neighbours
+ * mapped with each faulting page) maps no more than that. Returns the bytes
+ * of address space released, or -1. */
+long csip_release_clean_file_pages(long granule_pages);
+
+/* Resident set of this process in kB (/proc/self/statm), or -1. */
+long csip_resident_kb(void);
+
 #endif

@@ -67,6 +67,10 @@ public enum ConfigSchema {
             guard let d = seconds(v, 0...3600) else { return secondsProblem(0...3600) }
             c.fleetSpread = d; return nil
         },
+        Key(name: "sipendpoint.memory.release-unused-code", help: "1: a few seconds after start-up, a call's set-up or a control request, unmap the code pages they touched once (they stay in the page cache: no disk read when used again), so the daemon's resident memory is what it goes on using; 0: leave them mapped (default 1)") { c, v in
+            guard let b = flag(v) else { return "must be 0 or 1" }
+            c.releaseUnusedCode = b; return nil
+        },
         Key(name: "sipendpoint.outbound", help: "1: RFC 5626 reg-id on each site's Contact with Supported: outbound, so an outbound registrar keeps one binding per flow; 0: plain RFC 3261 (default 1)") { c, v in
             guard let b = flag(v) else { return "must be 0 or 1" }
             c.outbound = b; return nil

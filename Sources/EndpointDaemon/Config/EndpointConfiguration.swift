@@ -45,6 +45,8 @@ public struct EndpointConfiguration: Sendable {
     public var fleetSpread: Duration = .seconds(10)
     /// RFC 5626 reg-id on each site's Contact, with `Supported: outbound` (`sipendpoint.outbound`).
     public var outbound = true
+    /// Unmap code pages start-up and call set-up left resident (`sipendpoint.memory.release-unused-code`, ResidentSetTrimmer).
+    public var releaseUnusedCode = true
     /// REGISTER's timer F while another RFC 3263 target or the other site
     /// could take the request, unless `sip_transaction_timeout` is set.
     public static let failoverTransactionTimeout: Duration = .seconds(4)

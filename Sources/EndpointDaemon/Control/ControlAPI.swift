@@ -220,6 +220,9 @@ final class ControlAPI: @unchecked Sendable {
         out += "# HELP sipendpoint_keepalive_misses_total Unanswered keep-alives.\n# TYPE sipendpoint_keepalive_misses_total counter\n"
         for (site, _, _, misses) in snapshot.1 { out += "sipendpoint_keepalive_misses_total{site=\"\(site)\"} \(misses)\n" }
         out += "# HELP sipendpoint_calls Calls in progress.\n# TYPE sipendpoint_calls gauge\nsipendpoint_calls \(snap.calls.count)\n"
+        if let kb = ResidentSetTrimmer.residentKB() {
+            out += "# HELP process_resident_memory_bytes Resident memory of sipendpointd.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes \(kb * 1024)\n"
+        }
         return out + callMetrics(snap)
     }
 

@@ -67,7 +67,13 @@ extension EndpointService {
                 throw StateError(reason: "control port HTTPS: \(error)")
             }
         }
-        let server = HTTPServer(queue: controlQueue, requestTimeout: config.controlRequestTimeout, tls: tls, logger: logger) { api.handle($0) }
+        let trimmer = trimmer
+        let server = HTTPServer(queue: controlQueue, requestTimeout: config.controlRequestTimeout, tls: tls, logger: logger) { request in
+            // A request may have run code for the first time (JSON, the first
+            // metadata of a type): released again once things are quiet.
+            defer { trimmer?.schedule(after: .seconds(5)) }
+            return api.handle(request)
+        }
         guard let address = SocketAddress(ip: config.controlAddress, port: config.controlPort) else {
             throw StateError(reason: "bad control address \(config.controlAddress)")
         }

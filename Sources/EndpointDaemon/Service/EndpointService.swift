@@ -33,6 +33,8 @@ final class EndpointService: @unchecked Sendable {
     /// Bearer token for the control port, from the config or its file.
     private(set) var controlToken: String?
     private var signalSources: [DispatchSourceSignal] = []
+    /// Releases code pages a moment of start-up or call set-up left mapped.
+    let trimmer: ResidentSetTrimmer?
     private var stopping = false
     private var finished = false
 
@@ -55,6 +57,8 @@ final class EndpointService: @unchecked Sendable {
         self.stack = SIPStack(transport: transport, timers: config.timers,
                               capabilities: UASCapabilities(allowed: CallPolicy.allowedMethods, accepted: CallPolicy.acceptedBodies, supported: ["path"] + CallPolicy.optionTags, userAgent: userAgent), logger: logger)
         media = RTPMediaProvider(settings: config.calls)
+        let engine = media.engine
+        trimmer = config.releaseUnusedCode ? ResidentSetTrimmer(logger: logger) : nil
         var policy = config.calls.policy
         policy.userAgent = userAgent
         policy.t1 = config.timers.t1
@@ -74,9 +78,11 @@ final class EndpointService: @unchecked Sendable {
             self.control?.queue.async { self.control?.broadcast(call: event) }
         }
         // The devices in use, logged when they change (opened, moved after a hot-plug, closed).
-        let engine = media.engine, log = logger
+        let log = logger, trimmer = trimmer
         let shown = Mutex<String>("")
         engine.onDevicesChanged = {
+            // Opening or closing the audio ran code the call will not run again.
+            trimmer?.schedule(after: .seconds(3))
             let now = "\(engine.captureInUse ?? "-")|\(engine.playbackInUse ?? "-")"
             guard shown.withLock({ old in defer { old = now }; return old != now }) else { return }
             if let c = engine.captureInUse, let p = engine.playbackInUse {
@@ -121,6 +127,7 @@ final class EndpointService: @unchecked Sendable {
         notifier.ready(status: "starting registrations")
         notifier.startWatchdog(responsive: [stack.queue] + (control.map { [$0.queue] } ?? []))
         stack.queue.async { self.register() }
+        trimmer?.schedule(after: .seconds(5))
     }
 
     /// Keeps each site's registered Contact in the state directory when it changes.
@@ -180,6 +187,7 @@ final class EndpointService: @unchecked Sendable {
             guard let self else { return }
             self.rememberBindings()
             self.notifier.status(Self.summary(state))
+            self.trimmer?.schedule(after: .seconds(5))
             self.control?.queue.async { self.control?.broadcast(reason: state.lastEvent) }
         }
         logger.notice(config.hasPeer ? "Business Continuity: preferred and peer sites" : "single site",
