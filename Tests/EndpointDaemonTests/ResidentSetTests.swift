@@ -72,3 +72,38 @@ import Testing
         #expect(kb > 1000 && kb < 4_000_000)
     }
 }
+
+/// When the daemon trims: made-up times, no clock.
+@Suite struct TrimScheduleTests {
+    @Test func aBurstTrimsOnceAfterItsLastRequest() {
+        var s = TrimSchedule()
+        #expect(s.request(now: .seconds(0), delay: .seconds(5)) == .seconds(5))
+        #expect(s.request(now: .seconds(1), delay: .seconds(3)) == nil)  // covered: 4 s < 5 s
+        #expect(s.request(now: .seconds(2), delay: .seconds(5)) == .seconds(7))  // moved back to cover it
+        s.done(now: .seconds(7))
+        #expect(s.pending == nil && s.last == .seconds(7))
+    }
+
+    @Test func aSteadyStreamStillGetsItsTrims() {
+        var s = TrimSchedule(minimumInterval: .seconds(30), maximumDeferral: .seconds(10))
+        var fire: Duration?
+        var fired: [Duration] = []
+        // A desktop polling every second for 100 s.
+        for t in 0..<100 {
+            let now = Duration.seconds(t)
+            if let f = fire, f <= now { s.done(now: f); fired.append(f); fire = nil }
+            if let at = s.request(now: now, delay: .seconds(5)) { fire = at }
+        }
+        // Never postponed past 10 s by the stream, never closer than 30 s apart.
+        #expect(fired.first.map { $0 <= .seconds(10) } == true, "\(fired)")
+        #expect(fired.count >= 3, "\(fired)")
+        #expect(zip(fired, fired.dropFirst()).allSatisfy { $1 - $0 >= .seconds(30) }, "\(fired)")
+    }
+
+    @Test func notSoonerThanTheMinimumIntervalAfterTheLast() {
+        var s = TrimSchedule(minimumInterval: .seconds(30))
+        _ = s.request(now: .seconds(0), delay: .seconds(5))
+        s.done(now: .seconds(5))
+        #expect(s.request(now: .seconds(8), delay: .seconds(3)) == .seconds(35))
+    }
+}

@@ -218,7 +218,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(100))
         }
         let callRSS = Self.rssKB(a.child.pid)
-        print("MEASURED daemon RSS (debug build) idle \(idleRSS) kB, in a \(c.name) call \(callRSS) kB")
+        print("MEASURED daemon RSS (debug build; the first release of unused code comes 5 s after start, the demo shows the release build after it) idle \(idleRSS) kB, in a \(c.name) call \(callRSS) kB")
         #expect(call["direction"] as? String == "outgoing" && call["codec"] as? String == c.codec)
         #expect((call["srtp"] as? String != nil) == (c.codec != "PCMA/8000"))
         // Let the speech play out, then 7001 hangs up (BYE along the record-route).

@@ -19,21 +19,17 @@ import Synchronization
 /// page cache: what is used again comes back as a minor fault. Pages written
 /// since load (relocations) and writable memory are never touched.
 ///
-/// At most one trim per `minimumInterval`: a desktop polling the control
-/// port every second costs one trim per interval, not one per request.
+/// When: ``TrimSchedule``.
 final class ResidentSetTrimmer: Sendable {
     private struct State {
-        /// When the pending trim runs, and since when one has been pending.
-        var pending: (at: ContinuousClock.Instant, since: ContinuousClock.Instant, generation: Int)?
-        var last: ContinuousClock.Instant?
+        var schedule: TrimSchedule
         var generation = 0
         var count = 0
     }
     private let queue = DispatchQueue(label: "sipendpointd.trim", qos: .utility)
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let clock = ContinuousClock()
-    private let minimumInterval: Duration
-    private let maximumDeferral: Duration
+    private let origin: ContinuousClock.Instant
     private let logger: Logger
 
     /// Mappings are cut into VMAs of this many pages, so the kernel's
@@ -43,34 +39,26 @@ final class ResidentSetTrimmer: Sendable {
     /// pages is ~4,000 VMAs and ~0.9 MB of kernel memory for ~31 MB mapped).
     static let granulePages = 2
 
-    /// At most one trim per 30 s: a trim reads /proc/self/smaps, ~20 ms
-    /// with the VMAs cut up, so a desktop polling the control port costs
-    /// under 0.1 % of a core.
-    init(minimumInterval: Duration = .seconds(30), maximumDeferral: Duration = .seconds(60), logger: Logger) {
-        self.minimumInterval = minimumInterval
-        self.maximumDeferral = maximumDeferral
+    init(schedule: TrimSchedule = TrimSchedule(), logger: Logger) {
+        state = Mutex(State(schedule: schedule))
+        origin = clock.now
         self.logger = logger
     }
 
-    /// Trims `delay` from now, or later: not within the minimum interval
-    /// of the last trim, and a pending trim moves back to cover this
-    /// request unless it has already waited the maximum deferral (a steady
-    /// stream of requests still gets its trims).
+    /// Asks for a trim `delay` from now (TrimSchedule decides when).
     func schedule(after delay: Duration) {
-        let now = clock.now
+        let now = clock.now - origin
         let run: (Duration, Int)? = state.withLock { s in
-            let target = max(now + delay, s.last.map { $0 + minimumInterval } ?? now)
-            if let p = s.pending, target <= p.at || target > p.since + maximumDeferral { return nil }
+            guard let at = s.schedule.request(now: now, delay: delay) else { return nil }
             s.generation += 1
-            s.pending = (target, s.pending?.since ?? now, s.generation)
-            return (target - now, s.generation)
+            return (at - now, s.generation)
         }
         guard let (wait, generation) = run else { return }
         let (seconds, attoseconds) = wait.components
         queue.asyncAfter(deadline: .now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))) { [self] in
+            // Only the latest plan runs (an earlier one was moved back).
             let count: Int? = state.withLock { s in
-                guard s.pending?.generation == generation else { return nil }
-                s.pending = nil
+                guard s.generation == generation else { return nil }
                 s.count += 1
                 return s.count
             }
@@ -78,16 +66,51 @@ final class ResidentSetTrimmer: Sendable {
             let began = clock.now
             let released = csip_release_clean_file_pages(Self.granulePages)
             let took = clock.now - began
-            state.withLock { $0.last = clock.now }
+            state.withLock { $0.schedule.done(now: clock.now - origin) }
             // The first one (after start) at notice: an admin comparing RSS
             // before and after start-up sees why it fell.
             logger.log(level: count == 1 ? .notice : .debug, "unused code pages released",
-                       metadata: ["address_space_kb": "\(max(0, released) / 1024)", "resident_kb": "\(Self.residentKB() ?? 0)", "took_ms": "\(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000)"])
+                       metadata: ["address_space_kb": "\(max(0, released) / 1024)", "resident_kb": "\(Self.residentKB() ?? 0)",
+                                  "took_ms": "\(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000)"])
         }
     }
 
     /// VmRSS of this process (kB), for the log line and /metrics.
     static func residentKB() -> Int? {
         csip_resident_kb() >= 0 ? Int(csip_resident_kb()) : nil
+    }
+}
+
+/// When to trim, as a pure value over time since start (unit-tested with
+/// made-up times). A request asks for a trim `delay` after it; the plan is
+/// never sooner than `minimumInterval` after the last trim (a trim reads
+/// /proc/self/smaps, ~20 ms with the mappings cut up: a desktop polling the
+/// control port every second costs one per interval, under 0.1 % of a
+/// core). A pending trim moves back to cover a later request, but not past
+/// `maximumDeferral` after the first request it serves, so a steady stream
+/// of requests still gets its trims.
+struct TrimSchedule: Sendable {
+    var minimumInterval: Duration = .seconds(30)
+    var maximumDeferral: Duration = .seconds(10)
+    private(set) var pending: (at: Duration, since: Duration)?
+    private(set) var last: Duration?
+
+    init(minimumInterval: Duration = .seconds(30), maximumDeferral: Duration = .seconds(10)) {
+        self.minimumInterval = minimumInterval
+        self.maximumDeferral = maximumDeferral
+    }
+
+    /// The new time of the pending trim, or nil when the plan stays as it is.
+    mutating func request(now: Duration, delay: Duration) -> Duration? {
+        let target = max(now + delay, last.map { $0 + minimumInterval } ?? now)
+        if let p = pending, target <= p.at || target > p.since + maximumDeferral { return nil }
+        pending = (target, pending?.since ?? now)
+        return target
+    }
+
+    /// The pending trim ran.
+    mutating func done(now: Duration) {
+        pending = nil
+        last = now
     }
 }
