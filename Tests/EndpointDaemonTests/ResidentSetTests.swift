@@ -105,5 +105,9 @@ import Testing
         _ = s.request(now: .seconds(0), delay: .seconds(5))
         s.done(now: .seconds(5))
         #expect(s.request(now: .seconds(8), delay: .seconds(3)) == .seconds(35))
+        // A call's audio opening does not wait for the interval: the plan moves forward.
+        #expect(s.request(now: .seconds(9), delay: .seconds(3), soon: true) == .seconds(12))
+        s.done(now: .seconds(12))
+        #expect(s.request(now: .seconds(20), delay: .seconds(3), soon: true) == .seconds(23))
     }
 }

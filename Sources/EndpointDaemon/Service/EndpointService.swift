@@ -82,7 +82,7 @@ final class EndpointService: @unchecked Sendable {
         let shown = Mutex<String>("")
         engine.onDevicesChanged = {
             // Opening or closing the audio ran code the call will not run again.
-            trimmer?.schedule(after: .seconds(3))
+            trimmer?.schedule(after: .seconds(3), soon: true)
             let now = "\(engine.captureInUse ?? "-")|\(engine.playbackInUse ?? "-")"
             guard shown.withLock({ old in defer { old = now }; return old != now }) else { return }
             if let c = engine.captureInUse, let p = engine.playbackInUse {

@@ -46,10 +46,11 @@ final class ResidentSetTrimmer: Sendable {
     }
 
     /// Asks for a trim `delay` from now (TrimSchedule decides when).
-    func schedule(after delay: Duration) {
+    /// `soon`: a rare moment (a call's audio opened or closed) that does not wait for the minimum interval.
+    func schedule(after delay: Duration, soon: Bool = false) {
         let now = clock.now - origin
         let run: (Duration, Int)? = state.withLock { s in
-            guard let at = s.schedule.request(now: now, delay: delay) else { return nil }
+            guard let at = s.schedule.request(now: now, delay: delay, soon: soon) else { return nil }
             s.generation += 1
             return (at - now, s.generation)
         }
@@ -101,8 +102,15 @@ struct TrimSchedule: Sendable {
     }
 
     /// The new time of the pending trim, or nil when the plan stays as it is.
-    mutating func request(now: Duration, delay: Duration) -> Duration? {
-        let target = max(now + delay, last.map { $0 + minimumInterval } ?? now)
+    /// `soon`: not held back by the minimum interval (a call's audio opening
+    /// or closing: once per call, and what it ran is worth releasing at once).
+    mutating func request(now: Duration, delay: Duration, soon: Bool = false) -> Duration? {
+        let target = soon ? now + delay : max(now + delay, last.map { $0 + minimumInterval } ?? now)
+        if soon, let p = pending, p.at > target {
+            // Sooner than planned: the plan moves forward.
+            pending = (target, p.since)
+            return target
+        }
         if let p = pending, target <= p.at || target > p.since + maximumDeferral { return nil }
         pending = (target, pending?.since ?? now)
         return target
