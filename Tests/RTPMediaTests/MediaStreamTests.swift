@@ -177,6 +177,52 @@ import NetSupport
         #expect(try await level(ticks: 5).playedByA == 0)
     }
 
+    /// A re-INVITE with new keys from the far end: what it sent with the old
+    /// keys before the change and what arrives after it is still opened
+    /// (played, not counted as failing authentication); other keys are not.
+    @Test func packetsInFlightAtARekeyAreStillOpened() async throws {
+        let q = DispatchQueue(label: "media-test-rekey")
+        let b = try MediaStream(address: Self.loopback, ports: 40000...44999, queue: q)
+        defer { b.close() }
+        let far = try SocketOps.open(.ipv4, stream: false)
+        defer { _ = Glibc.close(far) }
+        let local = (0..<30).map { UInt8($0) }, old = (0..<30).map { UInt8($0 + 50) }, new = (0..<30).map { UInt8($0 + 100) }
+        func params(_ remoteKey: [UInt8]) -> StreamParameters {
+            StreamParameters(remote: SocketAddress(ip: "127.0.0.1", port: 5004)!, remoteRTCP: SocketAddress(ip: "127.0.0.1", port: 5005)!,
+                             rtcpMux: false, codec: .pcmu, payloadType: 0, srtp: (.aesCM128HmacSha1_80, local, remoteKey))
+        }
+        let oldSender = try SRTPSession(suite: .aesCM128HmacSha1_80, key: old, inbound: false)
+        let newSender = try SRTPSession(suite: .aesCM128HmacSha1_80, key: new, inbound: false)
+        let otherSender = try SRTPSession(suite: .aesCM128HmacSha1_80, key: (0..<30).map { UInt8($0 + 150) }, inbound: false)
+        func send(_ srtp: SRTPSession, seq: UInt16) throws {
+            var pkt = [UInt8](repeating: 0xD5, count: 200)
+            let n = try pkt.withUnsafeMutableBytes { (p) throws(MediaError) -> Int in
+                RTPHeader(payloadType: 0, sequenceNumber: seq, timestamp: UInt32(seq) * 160, ssrc: 77).write(to: p)
+                return try srtp.protect(p, length: 172)
+            }
+            _ = pkt.withUnsafeBytes { p in b.localRTP.withSockAddr { sendto(far, p.baseAddress, n, 0, $0, $1) } }
+        }
+        func settled(_ received: Int, _ failures: Int) async throws -> Bool {
+            for _ in 0..<100 where b.statistics().packetsReceived < received || b.statistics().srtpFailures < failures {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return b.statistics().packetsReceived == received && b.statistics().srtpFailures == failures
+        }
+        try b.apply(params(old))
+        try send(oldSender, seq: 1)
+        #expect(try await settled(1, 0))
+        try b.apply(params(new))
+        // Sent before the far end changed its keys, arriving after.
+        try send(oldSender, seq: 2)
+        try send(oldSender, seq: 3)
+        #expect(try await settled(3, 0), "\(b.statistics())")
+        try send(newSender, seq: 4)
+        #expect(try await settled(4, 0), "\(b.statistics())")
+        // Keys nobody negotiated: refused and counted.
+        try send(otherSender, seq: 5)
+        #expect(try await settled(4, 1), "\(b.statistics())")
+    }
+
     /// Packets from an address other than the negotiated one are dropped.
     @Test func foreignSourceIsIgnored() async throws {
         let q = DispatchQueue(label: "media-test-2")

@@ -32,6 +32,10 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         /// The negotiated remote in kernel form: received sources are compared with it.
         var remote: RawSocketAddress?
         var inbound: SRTPSession?
+        /// The far end's keys before a re-INVITE changed them, and until when
+        /// (µs) they still open packets: those sent before the change may
+        /// arrive after it.
+        var previousInbound: (session: SRTPSession, until: Int64)?
         var rtcpOut: SRTPSession?
         var stats = RTPReceiveStatistics()
         var lastSRMiddle: UInt32 = 0
@@ -197,7 +201,11 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
             }
             n.parameters = p
             n.remote = RawSocketAddress(p.remote)
-            if keysChanged { n.inbound = inbound; n.rtcpOut = rtcpOut }
+            if keysChanged {
+                n.previousInbound = n.inbound.map { ($0, clock() + Self.previousKeysGraceMicros) }
+                n.inbound = inbound
+                n.rtcpOut = rtcpOut
+            }
             if n.lastPacketAt == 0 { n.lastPacketAt = clock() }
         }
         audio.withLock { $0 = side }
@@ -375,9 +383,23 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
             return nil
         }
         guard let srtp = n.inbound else { return packet.count }
-        let length = rtcp ? try? srtp.unprotectRTCP(packet, length: packet.count) : try? srtp.unprotect(packet, length: packet.count)
-        if length == nil { srtpFailures.add(1, ordering: .relaxed) }
-        return length
+        // A packet that fails authentication is left as it came, so the previous keys can still try it.
+        if let length = Self.unprotect(packet, with: srtp, rtcp: rtcp) { return length }
+        if let previous = n.previousInbound {
+            if clock() < previous.until, let length = Self.unprotect(packet, with: previous.session, rtcp: rtcp) { return length }
+            if clock() >= previous.until { n.previousInbound = nil }
+        }
+        srtpFailures.add(1, ordering: .relaxed)
+        return nil
+    }
+
+    /// How long the far end's previous keys still open packets after a
+    /// re-INVITE changed them: packets in flight at the change (a network's
+    /// worth of delay and jitter, and a receive queue behind it).
+    static let previousKeysGraceMicros: Int64 = 2_000_000
+
+    private static func unprotect(_ packet: UnsafeMutableRawBufferPointer, with srtp: SRTPSession, rtcp: Bool) -> Int? {
+        rtcp ? try? srtp.unprotectRTCP(packet, length: packet.count) : try? srtp.unprotect(packet, length: packet.count)
     }
 
     /// RFC 4733 event codes 0–15.
