@@ -83,7 +83,8 @@ func reportDelay() throws {
               + "(mean \(fixed(mean, 1)); jitter buffer holding \(buffers.min()!)–\(buffers.max()!) ms)")
         // The playback queue holds the period written behind the one playing: one to two periods.
         for period in [20, 10] {
-            print("  with \(period) ms device periods (sipendpoint.media.audio-period): added by the endpoint beyond the 20 ms codec frame "
+            let when = period == 10 ? "the default where the audio thread runs real-time" : "the default without real-time scheduling"
+            print("  with \(period) ms device periods (\(when); sipendpoint.media.audio-period): added by the endpoint beyond the 20 ms codec frame "
                   + "mean \(fixed(mean + 1.5 * Double(period), 0)) ms, \(fixed(best + Double(period), 0))–\(fixed(worst + Double(2 * period), 0)) ms; "
                   + "mouth to ear incl. the frame: mean \(fixed(mean + 1.5 * Double(period) + 20, 0)) ms")
         }

@@ -98,6 +98,7 @@ import Testing
         sb["sipendpoint.policy.device.audio_in_device"] = "far_in"
         sb["sipendpoint.policy.device.audio_out_device"] = "far_out"
         sb["sipendpoint.policy.session.auto_answer"] = "1"
+        sb["sipendpoint.media.audio-period"] = "20"  // as the rig's agent (AudioRig.agentSettings)
         for (s, ip, port) in [(0, relayA, portA), (1, relayB, portB)] {
             var x = s == 0 ? sa : sb
             x["sipendpoint.log-level"] = "info"
@@ -189,7 +190,8 @@ import Testing
         sb["sipendpoint.policy.device.audio_in_device"] = "far_in"
         sb["sipendpoint.policy.device.audio_out_device"] = "far_out"
         sb["sipendpoint.policy.session.auto_answer"] = "1"
-        sb["sipendpoint.media.audio-period"] = "10"
+        // The default: 10 ms periods where the audio thread runs real-time, else 20.
+        sb["sipendpoint.media.audio-period"] = "auto"
         for k in ["sipendpoint.log-level"] { sa[k] = "info"; sb[k] = "info" }
         if c.codec == "PCMA/8000" { sb["sipendpoint.policy.codecs.opus/48000/2"] = "0" } else {
             sa["sipendpoint.system.security.use_srtp"] = "optional"
@@ -208,6 +210,9 @@ import Testing
         let id = try #require((try JSONSerialization.jsonObject(with: Data(placed.body.utf8)) as? [String: Any])?["id"] as? String)
         #expect(await b.log.waitFor("call established", timeout: .seconds(10)), "\(b.log.text)")
         #expect(await a.log.waitFor("call established", timeout: .seconds(10)), "\(a.log.text)")
+        #expect(await b.log.waitFor("audio devices", timeout: .seconds(5)))
+        let bDevices = b.log.text.split(separator: "\n").first { $0.contains("audio devices") }.map(String.init) ?? ""
+        #expect(bDevices.contains(bDevices.contains("scheduling=SCHED_FIFO") ? "period=\"10 ms\"" : "period=\"20 ms\""), "\(bDevices)")
         // The call's figures while it runs (polled until audio flowed both ways, at most 8 s).
         var call: [String: Any] = [:], media: [String: Any] = [:]
         for _ in 0..<80 {

@@ -31,6 +31,7 @@ import Testing
         s["sipendpoint.policy.device.use_headset"] = "1"
         s["sipendpoint.policy.device.headset_name"] = "Test Headset A,Desk Headset"
         s["sipendpoint.policy.session.auto_answer"] = "1"
+        s["sipendpoint.media.audio-period"] = "20"  // as the rig's agent (AudioRig.agentSettings)
         s["sipendpoint.policy.codecs.opus/48000/2"] = "0"
         s["sipendpoint.log-level"] = "info"
         // Above what G.711 can reach (4.4): the quality alarm must come on and be pushed.

@@ -17,8 +17,8 @@ public struct CallConfiguration: Sendable, Hashable {
     /// the headset's patterns choose both directions (audio_in/out ignored).
     public var useHeadset = true
     public var headsetName: [String] = []
-    /// The sound devices' period in ms (10 or 20).
-    public var audioPeriodMs = 20
+    /// The sound devices' period in ms (10 or 20; nil: 10 where the audio thread runs real-time, else 20).
+    public var audioPeriodMs: Int?
 
     /// The device patterns the media engine selects with.
     public var devices: AudioDeviceSettings {
@@ -138,8 +138,9 @@ extension ConfigSchema {
             guard let n = Int(v), n >= 6000, n <= 510_000 else { return "must be from 6000 to 510000 bit/s" }
             c.calls.opus.bitrate = n; return nil
         },
-        Key(name: "sipendpoint.media.audio-period", help: "the sound devices' period in ms, 10 or 20: 10 plays audio 10-20 ms sooner for twice the wake-ups (default 20)") { c, v in
-            guard let n = Int(v), n == 10 || n == 20 else { return "must be 10 or 20 (ms)" }
+        Key(name: "sipendpoint.media.audio-period", help: "the sound devices' period in ms, 10 or 20: 10 plays audio 10-20 ms sooner for twice the wake-ups; auto: 10 where the audio thread may run real-time (SCHED_FIFO), else 20 (default auto)") { c, v in
+            if v == "auto" { c.calls.audioPeriodMs = nil; return nil }
+            guard let n = Int(v), n == 10 || n == 20 else { return "must be auto, 10 or 20 (ms)" }
             c.calls.audioPeriodMs = n; return nil
         },
         Key(name: "sipendpoint.media.opus-complexity", help: "Opus encoder complexity 0-10: quality against CPU (default 6)") { c, v in

@@ -7,11 +7,15 @@
 public struct AudioDeviceSettings: Sendable, Hashable {
     public var capture: [String]
     public var playback: [String]
-    /// The devices' period, 10 or 20 ms: 10 ms halves the playback queue
-    /// (10–20 ms instead of 20–40 ms of added delay) for twice the wake-ups;
+    /// The devices' period, 10 or 20 ms, or nil: 10 ms where the audio
+    /// thread runs SCHED_FIFO, else 20. 10 ms halves the playback queue
+    /// (10–20 ms instead of 20–40 ms of added delay) for twice the
+    /// wake-ups, which only a thread that cannot be starved keeps up with;
     /// the codec frame stays 20 ms either way.
-    public var periodMs: Int
-    public init(capture: [String] = ["*"], playback: [String] = ["*"], periodMs: Int = 20) {
+    public var periodMs: Int?
+    /// The period the devices open with.
+    public var effectivePeriodMs: Int { periodMs ?? (AudioThread.realtimePermitted ? 10 : 20) }
+    public init(capture: [String] = ["*"], playback: [String] = ["*"], periodMs: Int? = nil) {
         self.capture = capture
         self.playback = playback
         self.periodMs = periodMs

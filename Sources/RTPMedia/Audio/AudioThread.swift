@@ -78,15 +78,7 @@ public final class AudioThread: @unchecked Sendable {
             return nil
         }
         var t = pthread_t()
-        var attr = pthread_attr_t()
-        pthread_attr_init(&attr)
-        defer { pthread_attr_destroy(&attr) }
-        var param = sched_param()
-        param.sched_priority = 10
-        pthread_attr_setinheritsched(&attr, Int32(PTHREAD_EXPLICIT_SCHED))
-        pthread_attr_setschedpolicy(&attr, SCHED_FIFO)
-        pthread_attr_setschedparam(&attr, &param)
-        var rc = pthread_create(&t, &attr, body, box.toOpaque())
+        var rc = Self.withRealtimeAttributes { pthread_create(&t, $0, body, box.toOpaque()) }
         realtime.store(rc == 0, ordering: .relaxed)
         if rc == EPERM || rc == EINVAL {
             // Not allowed real-time scheduling here: a normal thread.
@@ -99,6 +91,31 @@ public final class AudioThread: @unchecked Sendable {
         }
         thread = t
     }
+
+    /// Calls `body` with thread attributes asking for SCHED_FIFO at priority 10.
+    private static func withRealtimeAttributes(_ body: (UnsafePointer<pthread_attr_t>) -> Int32) -> Int32 {
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        defer { pthread_attr_destroy(&attr) }
+        var param = sched_param()
+        param.sched_priority = 10
+        pthread_attr_setinheritsched(&attr, Int32(PTHREAD_EXPLICIT_SCHED))
+        pthread_attr_setschedpolicy(&attr, SCHED_FIFO)
+        pthread_attr_setschedparam(&attr, &param)
+        return body(&attr)
+    }
+
+    /// Whether this process may run the audio thread SCHED_FIFO: known
+    /// before the devices open, because the period depends on it (10 ms
+    /// periods only where the thread cannot be starved). Tried once, with a
+    /// thread that does nothing.
+    public static let realtimePermitted: Bool = {
+        var t = pthread_t()
+        let nothing: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? = { _ in nil }
+        let rc = withRealtimeAttributes { pthread_create(&t, $0, nothing, nil) }
+        if rc == 0 { pthread_join(t, nil) }
+        return rc == 0
+    }()
 
     /// Stops the loop and waits for the thread (at most one period plus a device timeout).
     public func stop() {

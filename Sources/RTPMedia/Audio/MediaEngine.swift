@@ -204,7 +204,7 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
             thread = t
             path.withLock {
                 $0 = AudioPath(capture: c.name, playback: p.name, captureRate: c.sampleRate, playbackRate: p.sampleRate,
-                               periodMs: devices.periodMs, realtime: t.realtime.load(ordering: .relaxed))
+                               periodMs: devices.effectivePeriodMs, realtime: t.realtime.load(ordering: .relaxed))
             }
             running.store(true, ordering: .releasing)
             threadRate = rate
@@ -228,10 +228,10 @@ public final class MediaEngine: AudioPeriodHandler, @unchecked Sendable {
         var errors: [String] = []
         for name in devices.candidates(.capture, present: present) {
             do throws(MediaError) {
-                let c = try ALSADevice(name: name, direction: .capture, sampleRate: rate, periodMs: devices.periodMs)
+                let c = try ALSADevice(name: name, direction: .capture, sampleRate: rate, periodMs: devices.effectivePeriodMs)
                 for out in devices.candidates(.playback, present: present) {
                     do throws(MediaError) {
-                        return (c, try ALSADevice(name: out, direction: .playback, sampleRate: rate, periodMs: devices.periodMs))
+                        return (c, try ALSADevice(name: out, direction: .playback, sampleRate: rate, periodMs: devices.effectivePeriodMs))
                     } catch { errors.append(error.reason) }
                 }
                 c.close()

@@ -69,11 +69,17 @@ struct AudioRig {
         return e
     }
 
-    /// Daemon settings that use the rig's devices.
+    /// Daemon settings that use the rig's devices, with 20 ms periods: the
+    /// rig's microphones are FIFOs fed by Python at normal priority, and
+    /// beside the rest of the suite on a small box a real-time audio thread
+    /// reading them every 10 ms (the default where real-time is permitted)
+    /// starves the feeder, which a sound card never is. The default period
+    /// runs in the agent-to-agent call's 7002 and in the demo.
     func agentSettings(_ base: [String: String]) -> [String: String] {
         var s = base
         s["sipendpoint.policy.device.audio_in_device"] = "agent_in"
         s["sipendpoint.policy.device.audio_out_device"] = "agent_out"
+        s["sipendpoint.media.audio-period"] = "20"
         return s
     }
 
