@@ -1,6 +1,8 @@
 import CSIPShims
 import Dispatch
 import Logging
+import NetSupport
+import SIPCore
 import Synchronization
 
 /// Keeps the daemon's resident set to what it goes on using.
@@ -24,7 +26,6 @@ final class ResidentSetTrimmer: Sendable {
     private struct State {
         var schedule: TrimSchedule
         var generation = 0
-        var count = 0
     }
     private let queue = DispatchQueue(label: "sipendpointd.trim", qos: .utility)
     private let state: Mutex<State>
@@ -55,30 +56,26 @@ final class ResidentSetTrimmer: Sendable {
             return (at - now, s.generation)
         }
         guard let (wait, generation) = run else { return }
-        let (seconds, attoseconds) = wait.components
-        queue.asyncAfter(deadline: .now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))) { [self] in
-            // Only the latest plan runs (an earlier one was moved back).
-            let count: Int? = state.withLock { s in
-                guard s.generation == generation else { return nil }
-                s.count += 1
-                return s.count
-            }
-            guard let count else { return }
+        queue.asyncAfter(deadline: .now() + wait.dispatch) { [self] in
+            // Only the latest plan runs (an earlier one was moved back); the
+            // first after start is logged at notice: an admin comparing RSS
+            // before and after start-up sees why it fell.
+            let first: Bool? = state.withLock { s in s.generation == generation ? s.schedule.last == nil : nil }
+            guard let first else { return }
             let began = clock.now
             let released = csip_release_clean_file_pages(Self.granulePages)
             let took = clock.now - began
             state.withLock { $0.schedule.done(now: clock.now - origin) }
-            // The first one (after start) at notice: an admin comparing RSS
-            // before and after start-up sees why it fell.
-            logger.log(level: count == 1 ? .notice : .debug, "unused code pages released",
+            logger.log(level: first ? .notice : .debug, "unused code pages released",
                        metadata: ["address_space_kb": "\(max(0, released) / 1024)", "resident_kb": "\(Self.residentKB() ?? 0)",
-                                  "took_ms": "\(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000)"])
+                                  "took_ms": "\(Int(took.seconds * 1000))"])
         }
     }
 
     /// VmRSS of this process (kB), for the log line and /metrics.
     static func residentKB() -> Int? {
-        csip_resident_kb() >= 0 ? Int(csip_resident_kb()) : nil
+        let kb = csip_resident_kb()
+        return kb >= 0 ? Int(kb) : nil
     }
 }
 
@@ -91,8 +88,8 @@ final class ResidentSetTrimmer: Sendable {
 /// `maximumDeferral` after the first request it serves, so a steady stream
 /// of requests still gets its trims.
 struct TrimSchedule: Sendable {
-    var minimumInterval: Duration = .seconds(30)
-    var maximumDeferral: Duration = .seconds(10)
+    let minimumInterval: Duration
+    let maximumDeferral: Duration
     private(set) var pending: (at: Duration, since: Duration)?
     private(set) var last: Duration?
 

@@ -15,8 +15,11 @@ extension MediaStream {
         // A packet that fails authentication is left as it came, so the previous keys can still try it.
         if let length = Self.unprotect(packet, with: srtp, rtcp: rtcp) { return length }
         if let previous = n.previousInbound {
-            if clock() < previous.until, let length = Self.unprotect(packet, with: previous.session, rtcp: rtcp) { return length }
-            if clock() >= previous.until { n.previousInbound = nil }
+            if clock() >= previous.until {
+                n.previousInbound = nil
+            } else if let length = Self.unprotect(packet, with: previous.session, rtcp: rtcp) {
+                return length
+            }
         }
         srtpFailures.add(1, ordering: .relaxed)
         return nil
