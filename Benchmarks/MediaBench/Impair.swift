@@ -61,17 +61,25 @@ func impair(_ args: [String]) throws {
     if getenv("OPUS_LEAN").map({ String(cString: $0) }) == "1", let opus = tx as? OpusCodec { opus.resilient = false }
     let input = readRaw(args[1])
     let frame = tx.sampleRate / 50, ticks = UInt32(tx.rtpClockRate / 50)
+    // RED=1: each packet also carries the previous frame (RFC 2198), as
+    // between two sipendpointd while the far end reports loss.
+    let redundancy = getenv("RED").map { String(cString: $0) } == "1"
     // Send: one packet per 20 ms of the sender's clock.
-    var arrivals: [(at: Double, timestamp: UInt32, payload: [UInt8])] = []
+    var arrivals: [(at: Double, index: Int, timestamp: UInt32, payload: [UInt8])] = []
     var payload = [UInt8](repeating: 0, count: 1500)
     var lost = 0
+    var lostPayloads: [Int: [UInt8]] = [:]
     for k in 0..<(input.count / frame) {
         let n = try input[(k * frame)..<((k + 1) * frame)].withUnsafeBufferPointer { pcm in
             try payload.withUnsafeMutableBytes { try tx.encode(pcm, into: $0) }
         }
-        if random.unit() * 100 < loss { lost += 1; continue }
+        if random.unit() * 100 < loss {
+            lost += 1
+            if redundancy { lostPayloads[k] = Array(payload[0..<n]) }
+            continue
+        }
         let transit = delay + (random.unit() * 2 - 1) * jitter
-        arrivals.append((Double(k) * 20 + transit, UInt32(k) &* ticks &+ 12345, Array(payload[0..<n])))
+        arrivals.append((Double(k) * 20 + transit, k, UInt32(k) &* ticks &+ 12345, Array(payload[0..<n])))
     }
     arrivals.sort { $0.at < $1.at }
     // Play: a tick every 20 ms of the player's clock, from an arbitrary phase.
@@ -79,7 +87,10 @@ func impair(_ args: [String]) throws {
     var output: [Int16] = []
     output.reserveCapacity(input.count + frame * 100)
     var out = [Int16](repeating: 0, count: frame)
-    var next = 0, tick = 0
+    var next = 0, tick = 0, copiesUsed = 0
+    var received = Set<Int>()
+    var frames: [Int: (timestamp: UInt32, payload: [UInt8])] = [:]
+    if redundancy { for a in arrivals { frames[a.index] = (a.timestamp, a.payload) } }
     var outcomes: [Playout.Outcome: Int] = [:]
     var buffered: [Int] = []
     let end = (arrivals.last?.at ?? 0) + 120
@@ -87,7 +98,20 @@ func impair(_ args: [String]) throws {
         let now = 7 + Double(tick) * 20 * (1 + ppm / 1e6)
         if now > end { break }
         while next < arrivals.count, arrivals[next].at <= now {
-            arrivals[next].payload.withUnsafeBytes { playout.insert(timestamp: arrivals[next].timestamp, payload: $0, arrivalMicros: Int64(arrivals[next].at * 1000)) }
+            let a = arrivals[next]
+            // The copy of the frame before, when its own packet has not come (dated as MediaStream does: one frame earlier).
+            if redundancy, a.index > 0, !received.contains(a.index - 1) {
+                let previous = a.index - 1
+                let copy = frames[previous].map(\.payload) ?? lostPayloads[previous] ?? []
+                if !copy.isEmpty {
+                    received.insert(previous)
+                    if lostPayloads[previous] != nil { copiesUsed += 1 } // else reordered: its original comes later
+                    copy.withUnsafeBytes { playout.insert(timestamp: a.timestamp &- ticks, payload: $0, arrivalMicros: Int64((a.at - 20) * 1000)) }
+                }
+            }
+            if received.insert(a.index).inserted {
+                a.payload.withUnsafeBytes { playout.insert(timestamp: a.timestamp, payload: $0, arrivalMicros: Int64(a.at * 1000)) }
+            }
             next += 1
         }
         let o = out.withUnsafeMutableBufferPointer { playout.play(into: $0, nowMicros: Int64(now * 1000), noiseLevel: 127) }
@@ -101,7 +125,7 @@ func impair(_ args: [String]) throws {
     let meanBuffered = Double(buffered.reduce(0, +)) / Double(max(1, buffered.count))
     print("impair \(args[0]): \(fixed(delay, 0)) ± \(fixed(jitter, 0)) ms, \(fixed(loss, 1)) % loss (\(lost) packets), \(fixed(ppm, 0)) ppm: "
           + "played \(outcomes[.played] ?? 0), recovered from the next packet \(outcomes[.recovered] ?? 0), concealed \(outcomes[.concealed] ?? 0), "
-          + "late \(j.late), dropped for delay \(j.droppedForDelay), underruns \(j.underruns), resynchronised \(j.resynchronised); "
+          + (redundancy ? "lost and played from a redundant copy \(copiesUsed), " : "") + "late \(j.late), dropped for delay \(j.droppedForDelay), underruns \(j.underruns), resynchronised \(j.resynchronised); "
           + "buffered mean \(fixed(meanBuffered, 1)) ms, max \(buffered.max() ?? 0) ms")
 }
 

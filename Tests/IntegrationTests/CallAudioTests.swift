@@ -61,6 +61,7 @@ import Testing
         }
         #expect(call["codec"] as? String == c.expectedCodec)
         #expect((call["srtp"] as? String != nil) == c.srtp)
+        #expect(call["redundancy"] as? Bool == false, "baresip offers no RFC 2198: \(call)")
         #expect((media["packets_received"] as? Int ?? 0) > 100 && (media["packets_sent"] as? Int ?? 0) > 100, "\(media)")
         #expect((media["foreign_packets"] as? Int) == 0)
         // baresip hangs up after its 11 s.
@@ -133,13 +134,16 @@ import Testing
         let rx = try await rig.pesq(reference: "far.raw", degraded: "agent_out.raw", mode: c.mode)
         func receiver(_ m: [String: Any]) -> String {
             func f(_ k: String) -> String { "\(m[k] ?? "?")" }
-            return "lost \(f("packets_lost")), concealed \(f("concealed_frames")), FEC-recovered \(f("recovered_frames")), late \(f("late_packets")), "
+            return "lost \(f("packets_lost")), concealed \(f("concealed_frames")), recovered (FEC, RFC 2198 copies) \(f("recovered_frames")), late \(f("late_packets")), "
                 + "underruns \(f("underruns")), shed \(f("frames_dropped_for_delay")), resyncs \(f("jitter_buffer_resyncs")), xruns \(f("xruns")), "
                 + "jitter buffer \(f("jitter_buffer_ms")) ms, RTT \(f("rtt_ms")) ms, MOS \(f("local_mos"))"
         }
         print("MEASURED impaired (40±20 ms, 3 % loss) \(c.name) PESQ-\(c.mode.uppercased()): 7001→7002 \(String(format: "%.2f", tx)), "
               + "7002→7001 \(String(format: "%.2f", rx)); received at 7002: \(receiver(mediaB)); at 7001: \(receiver(media))")
         #expect((media["packets_lost"] as? Int ?? 0) > 0, "the relay dropped nothing? \(media)")
+        // Both ends are sipendpointd: RFC 2198 redundancy is negotiated, and the lost packets are played from copies.
+        let call = (json?["calls"] as? [[String: Any]])?.first ?? [:]
+        #expect(call["redundancy"] as? Bool == true, "\(call)")
         // RTT from RTCP (LSR/DLSR) sees the relay's 40 ms each way.
         #expect((media["rtt_ms"] as? Double ?? 0) > 50, "\(media)")
         // A floor that broken, silent or time-warped audio fails (they score 1.0–1.5); the targets

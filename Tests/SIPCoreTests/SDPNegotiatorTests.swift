@@ -119,7 +119,7 @@ import Testing
         let n = negotiator(.optional)
         let offer = n.offer(local: Self.local, origin: Self.origin)
         let m = offer.media[0]
-        #expect(m.formats == ["96", "8", "0", "13", "101"])
+        #expect(m.formats == ["96", "8", "0", "97", "98", "99", "13", "101"])
         #expect(m.rtpMap(for: 96)?.description == "opus/48000/2" && m.rtcpMux && m.proto == "RTP/AVP")
         #expect(m.cryptos.map(\.suite) == SDESCrypto.Suite.allCases)
         // The far end answers with PCMA, the second crypto, no rtcp-mux.
@@ -136,6 +136,40 @@ import Testing
         // The stream rejected: port 0.
         let rejected = try SessionDescription(parsing: answer.serialized.replacingOccurrences(of: "m=audio 30000", with: "m=audio 0"))
         #expect(throws: SDPError.self) { try n.accept(answer: rejected, to: offer, local: Self.local) }
+    }
+
+    @Test func redundancyIsOfferedPerCodecAndTakenOnlyForTheChosenOne() throws {
+        let n = negotiator()
+        let offer = n.offer(local: Self.local, origin: Self.origin)
+        let m = offer.media[0]
+        // One red per codec, each naming only its codec (RFC 2198 fmtp), before CN and telephone-event.
+        #expect(m.rtpMap(for: 97)?.description == "red/48000/2" && m.fmtp(for: 97) == "96/96")
+        #expect(m.rtpMap(for: 98)?.description == "red/8000" && m.fmtp(for: 98) == "8/8")
+        #expect(m.fmtp(for: 99) == "0/0")
+        #expect(n.offeredRedundancy.map(\.red) == [97, 98, 99] && n.offeredRedundancy.map(\.primary) == [96, 8, 0])
+        // A peer answering PCMA with its red (listed first): PCMA is the codec, red rides with it.
+        let peer = "v=0\r\no=far 1 1 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\n"
+        let withRed = try SessionDescription(parsing: peer + "m=audio 30000 RTP/AVP 98 8\r\na=rtpmap:98 red/8000\r\na=fmtp:98 8/8\r\n")
+        let s = try n.accept(answer: withRed, to: offer, local: Self.local)
+        #expect(s.codec.encoding == "PCMA" && s.redundancyPayloadType == 98)
+        // A peer without red: none.
+        let plain = try SessionDescription(parsing: peer + "m=audio 30000 RTP/AVP 8\r\n")
+        #expect(try n.accept(answer: plain, to: offer, local: Self.local).redundancyPayloadType == nil)
+
+        // Answering: red carrying the chosen codec is taken and answered; red of another codec, or of mixed codecs, is not.
+        let o = try self.offer("m=audio 40000 RTP/AVP 8 0 100 101 102\r\na=rtpmap:100 red/8000\r\na=fmtp:100 0/0\r\n"
+                               + "a=rtpmap:101 red/8000\r\na=fmtp:101 8/8\r\na=rtpmap:102 red/8000\r\na=fmtp:102 8/0\r\n")
+        let (answer, stream) = try negotiator(codecs: [Self.pcma]).answer(o, local: Self.local, origin: Self.origin)
+        #expect(stream.codec.payloadType == 8 && stream.redundancyPayloadType == 101)
+        #expect(answer.media[0].formats == ["8", "101"] && answer.media[0].fmtp(for: 101) == "8/8")
+        #expect(answer.media[0].rtpMap(for: 101)?.description == "red/8000")
+        let mixed = try self.offer("m=audio 40000 RTP/AVP 8 102\r\na=rtpmap:102 red/8000\r\na=fmtp:102 8/0\r\n")
+        #expect(try negotiator(codecs: [Self.pcma]).answer(mixed, local: Self.local, origin: Self.origin).1.redundancyPayloadType == nil)
+        // Turned off (sipendpoint.media.redundancy = 0): neither offered nor taken.
+        var off = negotiator(codecs: [Self.pcma])
+        off.capabilities.redundancy = false
+        #expect(off.offer(local: Self.local, origin: Self.origin).media[0].formats == ["8", "13", "101"])
+        #expect(try off.answer(o, local: Self.local, origin: Self.origin).1.redundancyPayloadType == nil)
     }
 
     @Test func originVersionMovesOnlyWhenTheBodyChanges() {

@@ -35,6 +35,8 @@ public struct CallConfiguration: Sendable, Hashable {
     public var publicAddress: String?
     /// The interval MOS below which a call's voice-quality alarm is on.
     public var vqAlarmMOS = 3.6
+    /// RFC 2198 redundant audio offered and accepted (sent only while the far end reports loss).
+    public var redundancy = true
 
     /// Codecs this build implements, by key.
     static let implemented: [String: RTPMap] = [
@@ -48,8 +50,10 @@ public struct CallConfiguration: Sendable, Hashable {
         let codecs = codecPriorities.filter { $0.value > 0 }.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
             .compactMap { Self.implemented[$0.key.lowercased()] }
         let te = (codecPriorities.first { $0.key.lowercased() == "telephone-event/8000" }?.value ?? 0) > 0
-        return MediaCapabilities(codecs: codecs, fmtp: ["opus/48000/2": "useinbandfec=1; usedtx=\(dtx ? 1 : 0); maxplaybackrate=16000; sprop-maxcapturerate=16000"],
-                                 telephoneEvent: te, srtp: srtp)
+        var c = MediaCapabilities(codecs: codecs, fmtp: ["opus/48000/2": "useinbandfec=1; usedtx=\(dtx ? 1 : 0); maxplaybackrate=16000; sprop-maxcapturerate=16000"],
+                                  telephoneEvent: te, srtp: srtp)
+        c.redundancy = redundancy
+        return c
     }
 }
 
@@ -142,6 +146,10 @@ extension ConfigSchema {
             if v == "auto" { c.calls.audioPeriodMs = nil; return nil }
             guard let n = Int(v), n == 10 || n == 20 else { return "must be auto, 10 or 20 (ms)" }
             c.calls.audioPeriodMs = n; return nil
+        },
+        Key(name: "sipendpoint.media.redundancy", help: "1: offer and accept RFC 2198 redundant audio (red): while the far end reports loss, each packet also carries the previous frame, so a lost packet is played from the next instead of concealed (twice the bandwidth while it lasts); 0: never (default 1)") { c, v in
+            guard v == "0" || v == "1" else { return "must be 0 or 1" }
+            c.calls.redundancy = v == "1"; return nil
         },
         Key(name: "sipendpoint.media.opus-complexity", help: "Opus encoder complexity 0-10: quality against CPU (default 6)") { c, v in
             guard let n = Int(v), n >= 0, n <= 10 else { return "must be from 0 to 10" }

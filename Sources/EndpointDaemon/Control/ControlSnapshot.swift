@@ -72,7 +72,7 @@ enum ControlView {
     struct Call: Encodable {
         let c: CallSnapshot
         enum K: String, CodingKey {
-            case id, uuid, state, direction, remote, genesys_call_uuid, held, held_locally, held_remotely, codec, srtp, since, media
+            case id, uuid, state, direction, remote, genesys_call_uuid, held, held_locally, held_remotely, codec, srtp, redundancy, since, media
             case local_tag, remote_tag
         }
         func encode(to encoder: Encoder) throws {
@@ -88,6 +88,7 @@ enum ControlView {
             try k.encode(c.heldRemotely, forKey: .held_remotely)
             try k.encode(c.codec, forKey: .codec)
             try k.encode(c.srtp, forKey: .srtp)
+            try k.encode(c.redundancy, forKey: .redundancy)
             try k.encode(Text.rfc3339(c.since), forKey: .since)
             try k.encode(c.media.map(Media.init), forKey: .media)
             try k.encode(c.localTag, forKey: .local_tag)

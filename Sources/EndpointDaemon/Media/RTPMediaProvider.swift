@@ -73,7 +73,7 @@ final class RTPMediaProvider: CallMediaProvider, @unchecked Sendable {
             let p = StreamParameters(remote: remote, remoteRTCP: remoteRTCP, rtcpMux: s.rtcpMux, codec: codec, payloadType: s.codec.payloadType,
                                      telephoneEventPayloadType: s.telephoneEventPayloadType, ptimeMs: s.ptime,
                                      sends: s.direction.sends && !s.remoteAddress.isUnspecified, receives: s.direction.receives, srtp: srtp,
-                                     comfortNoisePayloadType: s.comfortNoisePayloadType)
+                                     comfortNoisePayloadType: s.comfortNoisePayloadType, redundancyPayloadType: s.redundancyPayloadType)
             do throws(MediaError) {
                 try stream.apply(p)
             } catch {

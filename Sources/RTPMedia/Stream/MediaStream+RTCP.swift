@@ -64,8 +64,14 @@ extension MediaStream {
         network.withLock { n in
             guard let p = n.parameters else { return }
             let r = n.stats.intervalReport()
-            n.intervalLossPercent = Double(r.fractionLost) * 100 / 256
-            n.totalLossPercent = n.stats.expected == 0 ? 0 : max(0, Double(n.stats.cumulativeLost) * 100 / Double(n.stats.expected))
+            // The reports say what the network lost (the far end keeps sending
+            // copies while it does); the MOS counts what was not played from one.
+            let expected = Int(n.stats.expected), intervalExpected = max(1, expected - n.expectedAtReport)
+            let intervalCopies = n.copiesUsed - n.copiesAtReport
+            n.intervalLossPercent = max(0, Double(r.fractionLost) * 100 / 256 - Double(intervalCopies) * 100 / Double(intervalExpected))
+            n.copiesAtReport = n.copiesUsed
+            n.expectedAtReport = expected
+            n.totalLossPercent = Self.heardLossPercent(n)
             var blocks: [RTCPReportBlock] = []
             if let source = n.stats.ssrc {
                 let dlsr = n.lastSRAt == 0 ? 0 : UInt32(truncatingIfNeeded: (now - n.lastSRAt) * 65536 / 1_000_000)
@@ -102,6 +108,11 @@ extension MediaStream {
         _ = out.withUnsafeBytes { b in dest.withSockAddr { sendto(fd, b.baseAddress, n, Int32(MSG_DONTWAIT), $0, $1) } }
     }
 
+    /// Loss over the whole stream less what redundant copies filled, percent.
+    static func heardLossPercent(_ n: Network) -> Double {
+        n.stats.expected == 0 ? 0 : max(0, Double(Int(n.stats.cumulativeLost) - n.copiesUsed) * 100 / Double(n.stats.expected))
+    }
+
     /// Figures now; the MOS by the E-model from loss, jitter-buffer delay and RTT.
     public func statistics() -> StreamStatistics {
         var s = StreamStatistics()
@@ -128,7 +139,7 @@ extension MediaStream {
             s.rttMs = n.rttMs
             s.foreignPackets = n.foreign
             let delay = (n.rttMs ?? 0) / 2 + Double(s.jitterBufferMs) + ptime
-            let total = n.stats.expected == 0 ? 0 : max(0, Double(n.stats.cumulativeLost) * 100 / Double(n.stats.expected))
+            let total = Self.heardLossPercent(n)
             s.localMOS = EModel.mos(codec: codecImpairment, lossPercent: total, oneWayDelayMs: delay)
             s.intervalMOS = EModel.mos(codec: codecImpairment, lossPercent: n.intervalLossPercent, oneWayDelayMs: delay)
         }

@@ -21,7 +21,7 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
     public let queue: DispatchQueue
     let rtp: ReadSource
     let rtcp: ReadSource
-    private let packets = PacketRing()
+    let packets = PacketRing()
     let ssrc: UInt32
     let cname: String
     let clock: @Sendable () -> Int64
@@ -46,6 +46,15 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         var foreign = 0
         var intervalLossPercent = 0.0
         var totalLossPercent = 0.0
+        /// Sequence numbers received of `windowSSRC`'s stream (RFC 2198 copies).
+        var window = SequenceWindow()
+        var windowSSRC: UInt32?
+        /// Lost packets played from a redundant copy, in all and at the last
+        /// report (with the packets expected then): the E-model scores the
+        /// loss heard, which these did not add to.
+        var copiesUsed = 0
+        var copiesAtReport = 0
+        var expectedAtReport = 0
     }
     let network = Mutex(Network())
 
@@ -71,6 +80,11 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         var gap = 0
         /// The CN packets seen so far (vs the network side's count): a new one starts a silence.
         var comfortNoiseSeen = 0
+        /// The last frame sent, encoded, with its timestamp: the next packet's
+        /// RFC 2198 redundant block (`previousLength` nil: none to repeat).
+        let previous = UnsafeMutableRawBufferPointer.allocate(byteCount: RedundantAudio.maximumBlockLength, alignment: 16)
+        var previousLength: Int?
+        var previousTimestamp: UInt32 = 0
         init(_ p: StreamParameters, codec: AudioCodec, playout: Playout?, outbound: SRTPSession?, sequence: UInt16, timestamp: UInt32) {
             parameters = p
             self.codec = codec
@@ -84,7 +98,7 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
             self.playout = playout ?? Playout(codec: codec, jitter: .init(clockRate: p.rtpClockRate, frameMs: p.ptimeMs))
             opus = codec as? OpusCodec
         }
-        deinit { packet.deallocate(); pcm.deallocate() }
+        deinit { packet.deallocate(); pcm.deallocate(); previous.deallocate() }
     }
     let audio = Mutex<Audio?>(nil)
 
@@ -292,6 +306,7 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
             a.sequence &+= 1
         }
         a.timestamp &+= ticks
+        a.previousLength = nil // the frame before a digit is no copy for the audio after it
         a.event = ending ? nil : e
         if ending { a.gap = 2 }
         return true
@@ -310,13 +325,20 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
 
     private func send(_ a: Audio, _ pcm: UnsafeBufferPointer<Int16>) {
         let p = a.parameters
-        let header = RTPHeader(payloadType: p.payloadType, sequenceNumber: a.sequence, timestamp: a.timestamp, ssrc: ssrc)
+        let lossy = farEndCleanReports.load(ordering: .relaxed) < Self.cleanReportsForLean
+        // Loss is ridden out by RFC 2198 copies where the far end takes
+        // them (the lean encoder's frames, repeated), else by SILK with FEC.
+        a.opus?.resilient = lossy && p.redundancyPayloadType == nil
+        let redundancy = lossy ? p.redundancyPayloadType : nil
+        let header = RTPHeader(payloadType: redundancy ?? p.payloadType, sequenceNumber: a.sequence, timestamp: a.timestamp, ssrc: ssrc)
         header.write(to: a.packet)
-        let body = UnsafeMutableRawBufferPointer(rebasing: a.packet[RTPHeader.size..<(a.packet.count - 64)])
-        a.opus?.resilient = farEndCleanReports.load(ordering: .relaxed) < Self.cleanReportsForLean
+        let start = RTPHeader.size + (redundancy == nil ? 0 : writeRedundancy(a))
+        let body = UnsafeMutableRawBufferPointer(rebasing: a.packet[start..<(a.packet.count - 64)])
         guard let n = try? a.codec.encode(pcm, into: body) else { return }
-        transmit(a, length: RTPHeader.size + n)
-        sentOctets.add(n, ordering: .relaxed)
+        // Kept before SRTP encrypts the packet in place.
+        if p.redundancyPayloadType != nil { keepForRedundancy(a, UnsafeRawBufferPointer(rebasing: body[0..<n])) }
+        transmit(a, length: start + n)
+        sentOctets.add(start - RTPHeader.size + n, ordering: .relaxed)
         a.sequence &+= 1
         a.timestamp &+= UInt32(p.rtpClockRate * p.ptimeMs / 1000)
     }
@@ -357,6 +379,10 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
                 dtmf(payload, timestamp: h.timestamp, state: &n)
                 return
             }
+            if h.payloadType == p.redundancyPayloadType {
+                receiveRedundant(h, payload, parameters: p, now: now, state: &n)
+                return
+            }
             let comfortNoise = h.payloadType == p.comfortNoisePayloadType
             guard comfortNoise || h.payloadType == p.payloadType, p.receives else { return }
             let arrivalTicks = now * Int64(p.rtpClockRate) / 1_000_000
@@ -371,6 +397,8 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
                 comfortNoiseCount.add(1, ordering: .releasing)
                 return
             }
+            // Not when a redundant copy of it came first.
+            guard firstArrival(h.ssrc, h.sequenceNumber, &n) else { return }
             packets.push(payload, timestamp: h.timestamp, payloadType: h.payloadType, arrival: now)
         }
     }

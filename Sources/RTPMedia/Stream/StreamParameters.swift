@@ -17,6 +17,9 @@ public struct StreamParameters: Sendable, Hashable {
     public var telephoneEventPayloadType: UInt8?
     /// RFC 3389 comfort noise payload type, when negotiated.
     public var comfortNoisePayloadType: UInt8?
+    /// RFC 2198 redundant audio ("red") payload type carrying this codec,
+    /// when negotiated: sent while the far end reports loss, always received.
+    public var redundancyPayloadType: UInt8?
     public var ptimeMs: Int
     public var sends: Bool
     public var receives: Bool
@@ -25,8 +28,10 @@ public struct StreamParameters: Sendable, Hashable {
 
     public init(remote: SocketAddress, remoteRTCP: SocketAddress, rtcpMux: Bool, codec: Codec, payloadType: UInt8,
                 telephoneEventPayloadType: UInt8? = nil, ptimeMs: Int = 20, sends: Bool = true, receives: Bool = true,
-                srtp: (suite: SRTPSuite, local: [UInt8], remote: [UInt8])? = nil, comfortNoisePayloadType: UInt8? = nil) {
+                srtp: (suite: SRTPSuite, local: [UInt8], remote: [UInt8])? = nil, comfortNoisePayloadType: UInt8? = nil,
+                redundancyPayloadType: UInt8? = nil) {
         self.comfortNoisePayloadType = comfortNoisePayloadType
+        self.redundancyPayloadType = redundancyPayloadType
         self.remote = remote
         self.remoteRTCP = remoteRTCP
         self.rtcpMux = rtcpMux
@@ -41,7 +46,8 @@ public struct StreamParameters: Sendable, Hashable {
 
     public static func == (a: Self, b: Self) -> Bool {
         a.remote == b.remote && a.remoteRTCP == b.remoteRTCP && a.rtcpMux == b.rtcpMux && a.codec == b.codec && a.payloadType == b.payloadType
-            && a.telephoneEventPayloadType == b.telephoneEventPayloadType && a.comfortNoisePayloadType == b.comfortNoisePayloadType && a.ptimeMs == b.ptimeMs && a.sends == b.sends && a.receives == b.receives
+            && a.telephoneEventPayloadType == b.telephoneEventPayloadType && a.comfortNoisePayloadType == b.comfortNoisePayloadType
+            && a.redundancyPayloadType == b.redundancyPayloadType && a.ptimeMs == b.ptimeMs && a.sends == b.sends && a.receives == b.receives
             && a.srtp?.suite == b.srtp?.suite && a.srtp?.local == b.srtp?.local && a.srtp?.remote == b.srtp?.remote
     }
 

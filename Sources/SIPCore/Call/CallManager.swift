@@ -12,6 +12,8 @@ public struct CallSnapshot: Sendable, Hashable, Codable {
     public var heldRemotely: Bool
     public var codec: String?
     public var srtp: String?
+    /// RFC 2198 redundant audio negotiated (sent while the far end reports loss).
+    public var redundancy: Bool = false
     /// Wall-clock seconds since the epoch when the call began.
     public var since: Double
     public var media: CallMediaStatistics?
@@ -372,7 +374,8 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
         let m = c.machine
         return CallSnapshot(id: c.id, state: m.state.rawValue, direction: m.direction.rawValue, remote: m.dialog.remoteURI.uri.description,
                             genesysCallUUID: m.genesysCallUUID, heldLocally: m.localHold, heldRemotely: m.remoteHold,
-                            codec: m.stream?.codec.description, srtp: m.stream?.srtp?.suite.rawValue, since: c.since, media: c.media.statistics,
+                            codec: m.stream?.codec.description, srtp: m.stream?.srtp?.suite.rawValue,
+                            redundancy: m.stream?.redundancyPayloadType != nil, since: c.since, media: c.media.statistics,
                             localTag: m.dialog.localTag, remoteTag: m.dialog.remoteTag)
     }
 

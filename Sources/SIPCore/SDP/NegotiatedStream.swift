@@ -21,6 +21,10 @@ public struct MediaCapabilities: Sendable, Hashable {
     /// with 8 kHz codecs: we play the noise the far end describes during its
     /// silences (we never send CN: without our own VAD there is nothing to describe).
     public var comfortNoise = true
+    /// RFC 2198 redundant audio ("red", one per codec, naming it as every
+    /// block) offered and accepted: the media engine sends it while the far
+    /// end reports loss and plays a lost frame from the next packet's copy.
+    public var redundancy = true
     public var srtp: SRTPPolicy
     /// SDES suites in preference order.
     public var cryptoSuites: [SDESCrypto.Suite]
@@ -81,4 +85,6 @@ public struct NegotiatedStream: Sendable, Hashable {
     public var srtp: SRTPKeys?
     /// RFC 3389 CN payload type when negotiated.
     public var comfortNoisePayloadType: UInt8? = nil
+    /// RFC 2198 "red" payload type carrying `codec`, when negotiated.
+    public var redundancyPayloadType: UInt8? = nil
 }

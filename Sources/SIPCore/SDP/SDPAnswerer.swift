@@ -84,6 +84,7 @@ public struct SDPNegotiator: Sendable {
             ? offered.first { $0.1?.encoding.lowercased() == "telephone-event" && $0.1?.clockRate == 8000 }.map(\.0) : nil
         let cn = capabilities.comfortNoise && codec.clockRate == 8000
             ? offered.first { $0.1?.encoding.lowercased() == "cn" && $0.1?.clockRate == 8000 }.map(\.0) : nil
+        let red = capabilities.redundancy ? m.redundancyPayloadType(carrying: codec) : nil
 
         // Direction: the offerer's send is our receive. c=0.0.0.0 (RFC 3264
         // §8.4, the hold SIP Server uses) means the offerer wants nothing
@@ -96,11 +97,16 @@ public struct SDPNegotiator: Sendable {
             remoteAddress: connection, remoteRTPPort: m.port,
             remoteRTCPPort: rtcpMux ? m.port : (m.rtcp?.port ?? m.port &+ 1), rtcpMux: rtcpMux, codec: codec,
             remoteFmtp: m.fmtp(for: codec.payloadType), telephoneEventPayloadType: te,
-            ptime: Self.sanePtime(m.ptime) ?? capabilities.ptime, direction: direction, srtp: keys, comfortNoisePayloadType: cn)
+            ptime: Self.sanePtime(m.ptime) ?? capabilities.ptime, direction: direction, srtp: keys, comfortNoisePayloadType: cn,
+            redundancyPayloadType: red)
 
         var section = MediaDescription(port: local.rtpPort, proto: m.proto,
-                                       formats: [String(codec.payloadType)] + (cn.map { [String($0)] } ?? []) + (te.map { [String($0)] } ?? []))
+                                       formats: [String(codec.payloadType)] + (red.map { [String($0)] } ?? []) + (cn.map { [String($0)] } ?? []) + (te.map { [String($0)] } ?? []))
         section.attributes = [SDPAttribute("rtpmap", "\(codec.payloadType) \(codec)")]
+        if let red {
+            section.attributes.append(SDPAttribute("rtpmap", "\(red) \(RTPMap.redundancyEncoding)/\(codec.clockRate)" + (codec.channels > 1 ? "/\(codec.channels)" : "")))
+            section.attributes.append(SDPAttribute("fmtp", "\(red) \(codec.payloadType)/\(codec.payloadType)"))
+        }
         if let cn { section.attributes.append(SDPAttribute("rtpmap", "\(cn) CN/8000")) }
         if let f = capabilities.fmtp[codec.description.lowercased()] ?? capabilities.fmtp[codec.description] {
             section.attributes.append(SDPAttribute("fmtp", "\(codec.payloadType) \(f)"))

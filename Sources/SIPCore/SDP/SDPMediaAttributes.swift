@@ -39,6 +39,10 @@ public struct RTPMap: Sendable, Hashable, CustomStringConvertible {
         self.channels = channels
     }
 
+    /// RFC 2198 redundant audio's encoding name.
+    public static let redundancyEncoding = "red"
+    public var isRedundancy: Bool { encoding.lowercased() == Self.redundancyEncoding }
+
     /// `PCMU/8000`, `opus/48000/2`: the Genesys codec key form.
     public var description: String { channels > 1 ? "\(encoding)/\(clockRate)/\(channels)" : "\(encoding)/\(clockRate)" }
 
@@ -102,6 +106,17 @@ extension MediaDescription {
     public func fmtp(for pt: UInt8) -> String? {
         let prefix = "\(pt) "
         return attributes("fmtp").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)).trimmingWhitespace }
+    }
+
+    /// The RFC 2198 "red" payload type of this stream whose blocks are all
+    /// `codec` (its fmtp lists only `codec`'s payload type: `0/0`, `111/111`).
+    /// Red of mixed codecs is not taken: we repeat the frame we send.
+    public func redundancyPayloadType(carrying codec: RTPMap) -> UInt8? {
+        payloadTypes.first { pt, map in
+            guard let map, map.isRedundancy, map.clockRate == codec.clockRate, let f = fmtp(for: pt) else { return false }
+            let blocks = f.split(separator: "/").map { String($0).trimmingWhitespace }
+            return !blocks.isEmpty && blocks.allSatisfy { $0 == String(codec.payloadType) }
+        }?.0
     }
 
     public var ptime: Int? { attribute("ptime").flatMap { Int($0.trimmingWhitespace) } }

@@ -1,22 +1,42 @@
 extension SDPNegotiator {
     /// Payload types of our offer: static ones where RFC 3551 has them, else
-    /// dynamic from 96; telephone-event last.
+    /// dynamic from 96; then one RFC 2198 "red" per codec (in the same
+    /// order, see ``offeredRedundancy``), CN, telephone-event last.
     public var offeredPayloadTypes: [RTPMap] {
         var next: UInt8 = 96
         var out: [RTPMap] = []
+        func dynamic() -> UInt8 {
+            if next == Self.telephoneEventType { next += 1 }
+            defer { next += 1 }
+            return next
+        }
         for c in capabilities.codecs {
             if let s = (0...18).lazy.compactMap({ RTPMap.staticType(UInt8($0)) }).first(where: { $0.sameCodec(as: c) }) {
                 out.append(s)
             } else {
-                out.append(RTPMap(payloadType: next, encoding: c.encoding, clockRate: c.clockRate, channels: c.channels))
-                next += 1
+                out.append(RTPMap(payloadType: dynamic(), encoding: c.encoding, clockRate: c.clockRate, channels: c.channels))
+            }
+        }
+        if capabilities.redundancy {
+            for c in out where next < 128 {
+                out.append(RTPMap(payloadType: dynamic(), encoding: RTPMap.redundancyEncoding, clockRate: c.clockRate, channels: c.channels))
             }
         }
         if capabilities.comfortNoise, capabilities.codecs.contains(where: { $0.clockRate == 8000 }) {
             out.append(RTPMap(payloadType: 13, encoding: "CN", clockRate: 8000))
         }
-        if capabilities.telephoneEvent { out.append(RTPMap(payloadType: 101, encoding: "telephone-event", clockRate: 8000)) }
+        if capabilities.telephoneEvent { out.append(RTPMap(payloadType: Self.telephoneEventType, encoding: "telephone-event", clockRate: 8000)) }
         return out
+    }
+
+    static let telephoneEventType: UInt8 = 101
+
+    /// The "red" payload types of our offer and the codec each carries.
+    public var offeredRedundancy: [(red: UInt8, primary: UInt8)] {
+        let pts = offeredPayloadTypes
+        let codecs = pts.prefix(capabilities.codecs.count)
+        let reds = pts.filter { $0.isRedundancy }
+        return zip(reds, codecs).map { ($0.payloadType, $1.payloadType) }
     }
 
     /// Our offer (RFC 3264 §5): one audio stream with every enabled codec,
@@ -24,12 +44,15 @@ extension SDPNegotiator {
     /// RTP/AVP with best-effort `a=crypto` lines (optional), one per suite.
     public func offer(local: LocalMediaEndpoint, origin: SessionDescription.Origin, direction: MediaDirection = .sendrecv) -> SessionDescription {
         let pts = offeredPayloadTypes
+        let redundancy = offeredRedundancy
         var m = MediaDescription(port: local.rtpPort, proto: capabilities.srtp == .mandatory ? "RTP/SAVP" : "RTP/AVP",
                                  formats: pts.map { String($0.payloadType) })
         for p in pts {
             m.attributes.append(SDPAttribute("rtpmap", "\(p.payloadType) \(p)"))
             if p.encoding == "telephone-event" {
                 m.attributes.append(SDPAttribute("fmtp", "\(p.payloadType) 0-16"))
+            } else if let r = redundancy.first(where: { $0.red == p.payloadType }) {
+                m.attributes.append(SDPAttribute("fmtp", "\(r.red) \(r.primary)/\(r.primary)"))
             } else if let f = capabilities.fmtp[p.description.lowercased()] ?? capabilities.fmtp[p.description] {
                 m.attributes.append(SDPAttribute("fmtp", "\(p.payloadType) \(f)"))
             }
@@ -64,7 +87,7 @@ extension SDPNegotiator {
         var codec: RTPMap?
         for (pt, map) in m.payloadTypes {
             if let o = offered.first(where: { $0.payloadType == pt && (map == nil || map!.sameCodec(as: $0)) }) ?? map.flatMap({ a in offered.first { $0.sameCodec(as: a) } }),
-               o.encoding.lowercased() != "telephone-event", o.encoding.lowercased() != "cn" {
+               o.encoding.lowercased() != "telephone-event", o.encoding.lowercased() != "cn", !o.isRedundancy {
                 codec = RTPMap(payloadType: pt, encoding: o.encoding, clockRate: o.clockRate, channels: o.channels)
                 break
             }
@@ -80,6 +103,7 @@ extension SDPNegotiator {
             throw SDPError(.notAcceptable, "SRTP is mandatory but the answer carries no usable a=crypto")
         }
         let te = m.payloadTypes.first { $0.1?.encoding.lowercased() == "telephone-event" }.map(\.0)
+        let red = capabilities.redundancy ? m.redundancyPayloadType(carrying: codec) : nil
         let cn = codec.clockRate == 8000 ? m.payloadTypes.first { $0.1?.encoding.lowercased() == "cn" && $0.1?.clockRate == 8000 }.map(\.0) : nil
         var remoteDirection = m.direction(sessionDefault: nil)
         if connection.isUnspecified { remoteDirection = remoteDirection.intersection(.sendonly) }
@@ -88,7 +112,8 @@ extension SDPNegotiator {
         return NegotiatedStream(remoteAddress: connection, remoteRTPPort: m.port,
                                 remoteRTCPPort: rtcpMux ? m.port : (m.rtcp?.port ?? m.port &+ 1), rtcpMux: rtcpMux, codec: codec,
                                 remoteFmtp: m.fmtp(for: codec.payloadType), telephoneEventPayloadType: te,
-                                ptime: Self.sanePtime(m.ptime) ?? capabilities.ptime, direction: direction, srtp: keys, comfortNoisePayloadType: cn)
+                                ptime: Self.sanePtime(m.ptime) ?? capabilities.ptime, direction: direction, srtp: keys, comfortNoisePayloadType: cn,
+                                redundancyPayloadType: red)
     }
 }
 
