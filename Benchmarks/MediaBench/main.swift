@@ -39,7 +39,9 @@ func fill(_ pcm: inout [Int16], frame: Int, rate: Int) {
     }
 }
 
-func run(_ name: String, seconds: Int, makeCodec: () throws -> AudioCodec, payloadType: UInt8, srtp: Bool) throws {
+/// `redundancy`: RFC 2198 packets as MediaStream sends them while the far
+/// end reports loss (the previous frame repeated before each one).
+func run(_ name: String, seconds: Int, makeCodec: () throws -> AudioCodec, payloadType: UInt8, srtp: Bool, redundancy: Bool = false) throws {
     let tx = try makeCodec(), rx = try makeCodec()
     let rate = tx.sampleRate, frame = rate / 50, ticks = UInt32(tx.rtpClockRate / 50)
     let key = (0..<30).map { UInt8($0) }
@@ -48,6 +50,7 @@ func run(_ name: String, seconds: Int, makeCodec: () throws -> AudioCodec, paylo
     var jb = JitterBuffer(.init(clockRate: tx.rtpClockRate))
     var pcm = [Int16](repeating: 0, count: frame), out = [Int16](repeating: 0, count: frame * 3)
     var packet = [UInt8](repeating: 0, count: 1600)
+    var previous = [UInt8](repeating: 0, count: RedundantAudio.maximumBlockLength), previousLength: Int?
     let frames = seconds * 50
     // The test signal is made before timing: the capture side does not compute it.
     var signal: [[Int16]] = []
@@ -57,15 +60,36 @@ func run(_ name: String, seconds: Int, makeCodec: () throws -> AudioCodec, paylo
     for f in 0..<frames {
         var length = 0
         try packet.withUnsafeMutableBytes { p in
-            RTPHeader(payloadType: payloadType, sequenceNumber: UInt16(truncatingIfNeeded: f), timestamp: UInt32(f) &* ticks, ssrc: 0x1234).write(to: p)
-            let n = try signal[f % 50].withUnsafeBufferPointer { try tx.encode($0, into: UnsafeMutableRawBufferPointer(rebasing: p[12..<1500])) }
-            length = 12 + n
+            RTPHeader(payloadType: redundancy ? 100 : payloadType, sequenceNumber: UInt16(truncatingIfNeeded: f), timestamp: UInt32(f) &* ticks, ssrc: 0x1234).write(to: p)
+            var start = 12
+            if redundancy {
+                let h = RedundantAudio.writeHeaders(primaryType: payloadType, redundant: previousLength.map { (ticks, $0) },
+                                                    into: UnsafeMutableRawBufferPointer(rebasing: p[12...]))!
+                start += h
+                if let l = previousLength {
+                    previous.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: p[start..<(start + l)]).copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<l])) }
+                    start += l
+                }
+            }
+            let n = try signal[f % 50].withUnsafeBufferPointer { try tx.encode($0, into: UnsafeMutableRawBufferPointer(rebasing: p[start..<1500])) }
+            if redundancy {
+                previous.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: p[start..<(start + n)])) }
+                previousLength = n
+            }
+            length = start + n
             if let protect { length = try protect.protect(p, length: length) }
             bytes += length
             if let unprotect { length = try unprotect.unprotect(p, length: length) }
             let h = try RTPHeader(parsing: UnsafeRawBufferPointer(rebasing: p[0..<length]))
-            _ = jb.insert(timestamp: h.timestamp, payload: UnsafeRawBufferPointer(rebasing: p[h.payloadOffset..<(h.payloadOffset + h.payloadLength)]),
-                          arrivalMicros: Int64(f) * 20_000)
+            let payload = UnsafeRawBufferPointer(rebasing: p[h.payloadOffset..<(h.payloadOffset + h.payloadLength)])
+            if redundancy {
+                // Nothing is lost here: the primary goes in, the copy (its original already came) does not.
+                RedundantAudio.forEachBlock(payload, timestamp: h.timestamp) { b in
+                    if b.distance == 0 { _ = jb.insert(timestamp: b.timestamp, payload: b.data, arrivalMicros: Int64(f) * 20_000) }
+                }
+            } else {
+                _ = jb.insert(timestamp: h.timestamp, payload: payload, arrivalMicros: Int64(f) * 20_000)
+            }
         }
         if case .play(let slot) = jb.pull(nowMicros: Int64(f) * 20_000 + 10_000) {
             out.withUnsafeMutableBufferPointer { o in
@@ -120,8 +144,13 @@ do {
                 makeCodec: { try OpusCodec(opus) }, payloadType: 111, srtp: true)
         try run("Opus 16 kHz \(opus.bitrate / 1000) kbit/s complexity \(complexity) + SRTP, lean (CELT: clean network)", seconds: seconds,
                 makeCodec: { let c = try OpusCodec(opus); c.resilient = false; return c }, payloadType: 111, srtp: true)
+        if complexity == 6 {
+            try run("Opus 16 kHz \(opus.bitrate / 1000) kbit/s complexity 6 + SRTP, lean + RFC 2198 redundancy (lossy network, far end takes red)",
+                    seconds: seconds, makeCodec: { let c = try OpusCodec(opus); c.resilient = false; return c }, payloadType: 111, srtp: true, redundancy: true)
+        }
     }
     try run("PCMA + SRTP", seconds: seconds, makeCodec: { G711Codec(law: .a) }, payloadType: 8, srtp: true)
+    try run("PCMA + SRTP + RFC 2198 redundancy", seconds: seconds, makeCodec: { G711Codec(law: .a) }, payloadType: 8, srtp: true, redundancy: true)
     try run("PCMU (plain RTP)", seconds: seconds, makeCodec: { G711Codec(law: .mu) }, payloadType: 0, srtp: false)
     try runResample(deviceRate: 48000, codecRate: 16000, seconds: seconds)
     try runResample(deviceRate: 48000, codecRate: 8000, seconds: seconds)
