@@ -40,7 +40,9 @@ struct HeaderScanner {
     /// `r` of the value as a String.
     func string(_ r: Slice<UnsafeBufferPointer<UInt8>>) -> String { String(decoding: UnsafeBufferPointer(rebasing: r), as: UTF8.self) }
 
+    @inline(__always)
     var atEnd: Bool { pos >= bytes.endIndex }
+    @inline(__always)
     var peek: UInt8? { pos < bytes.endIndex ? bytes[pos] : nil }
     /// The message offset of index `i` of `bytes`.
     func offset(at i: Int) -> Int { base + i }
@@ -49,10 +51,12 @@ struct HeaderScanner {
         SIPParseError(.badHeaderValue, "\(header): \(why)", offset: offset(at: pos))
     }
 
+    @inline(__always)
     mutating func skipLWS() {
         while pos < bytes.endIndex, CharClass.isWhitespace(bytes[pos]) { pos += 1 }
     }
 
+    @inline(__always)
     mutating func consume(_ c: UInt8) -> Bool {
         if peek == c { pos += 1; return true }
         return false
@@ -69,6 +73,7 @@ struct HeaderScanner {
     }
 
     /// Reads while `accept` holds; nil if nothing matched.
+    @inline(__always)
     mutating func run(while accept: (UInt8) -> Bool) -> Slice<UnsafeBufferPointer<UInt8>>? {
         let start = pos
         while pos < bytes.endIndex, accept(bytes[pos]) { pos += 1 }

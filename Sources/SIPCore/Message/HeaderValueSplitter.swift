@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Splits a list-valued header line on the commas that separate values
 /// (RFC 3261 §7.3.1), leaving commas inside quoted strings and `<...>` alone.
 enum HeaderValueSplitter {
@@ -11,6 +17,8 @@ enum HeaderValueSplitter {
     /// `line` (same indices: no copy, no String).
     @inline(__always)
     static func forEachPart<E: Error>(_ line: ArraySlice<UInt8>, _ body: (ArraySlice<UInt8>) throws(E) -> Void) throws(E) {
+        // Most lines hold one value: no comma at all is one vectorised search, not a walk through quotes and brackets.
+        guard hasComma(line) else { return try body(trimmed(line)) }
         var start = line.startIndex
         var inQuotes = false
         var inBrackets = false
@@ -33,6 +41,10 @@ enum HeaderValueSplitter {
             i += 1
         }
         try body(trimmed(line[min(start, line.endIndex)...]))
+    }
+
+    static func hasComma(_ line: ArraySlice<UInt8>) -> Bool {
+        line.withUnsafeBufferPointer { p in p.baseAddress.map { memchr($0, 0x2C, p.count) != nil } ?? false }
     }
 
     @inline(__always)

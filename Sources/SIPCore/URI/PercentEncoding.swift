@@ -100,6 +100,16 @@ enum CharClass {
 
     static func isWhitespace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
 
+    /// What may appear anywhere in a URI: visible ASCII but `"`, `<`, `>`
+    /// (the enclosing name-addr's delimiters), as masks like ``isToken``.
+    @inline(__always)
+    static func isURIChar(_ c: UInt8) -> Bool {
+        let low: UInt64 = 0xAFFF_FFFA_0000_0000, high: UInt64 = 0x7FFF_FFFF_FFFF_FFFF
+        if c < 64 { return (low >> UInt64(c)) & 1 == 1 }
+        if c < 128 { return (high >> UInt64(c - 64)) & 1 == 1 }
+        return false
+    }
+
     /// What a generic-param value holds besides quoted strings: token
     /// characters and the `:`, `[`, `]` of an IPv6 reference.
     static func isParameterValue(_ c: UInt8) -> Bool {
@@ -108,6 +118,18 @@ enum CharClass {
 
     /// The value of a run of ASCII digits (nil if empty, not all digits,
     /// or longer than 19 digits), without building a String.
+    @inline(__always)
+    private static func equalsIgnoringCase<A: Collection<UInt8>>(_ a: A, _ b: UnsafeBufferPointer<UInt8>, fast: Void) -> Bool {
+        guard a.count == b.count else { return false }
+        var i = a.startIndex
+        for q in b {
+            let p = a[i]
+            if p != q && !(isAlpha(p) && p | 0x20 == q | 0x20) { return false }
+            a.formIndex(after: &i)
+        }
+        return true
+    }
+
     static func number<C: Collection<UInt8>>(_ digits: C) -> UInt64? {
         guard !digits.isEmpty, digits.count <= 19 else { return nil }
         var n: UInt64 = 0
@@ -121,6 +143,8 @@ enum CharClass {
     /// ASCII case-insensitive equality of two byte runs (tokens: header
     /// and parameter names, URI schemes), without lower-cased copies.
     static func equalsIgnoringCase<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
+        // A String's bytes read in place (names and schemes are literals): no UTF-8 view iteration.
+        if let r = b.withContiguousStorageIfAvailable({ equalsIgnoringCase(a, $0, fast: ()) }) { return r }
         guard a.count == b.count else { return false }
         var i = a.startIndex
         for q in b {

@@ -34,7 +34,7 @@ enum URIParser {
         let scheme = SIPURI.Scheme(utf8: p[0..<colon])
         for i in (colon + 1)..<p.count {
             let c = p[i]
-            if c <= 0x20 || c >= 0x7F || c == UInt8(ascii: "<") || c == UInt8(ascii: ">") || c == UInt8(ascii: "\"") {
+            if !CharClass.isURIChar(c) {
                 throw fail("character 0x\(String(c, radix: 16)) not allowed in a URI", i)
             }
         }
