@@ -82,12 +82,9 @@ public struct SIPNameAddress: Hashable, Sendable, CustomStringConvertible {
                 uri = raw.startIndex..<raw.endIndex
             }
             let uriBase = s.offset(at: uri.lowerBound)
-            var parsed: SIPURI?
-            if build {
-                parsed = try URIParser.parse(s.originSlice(uri), base: uriBase)
-            } else {
-                try URIParser.check(UnsafeBufferPointer(rebasing: s.bytes[uri]), base: uriBase)
-            }
+            // Checked now (errors name the offset); made into components when read.
+            try URIParser.check(UnsafeBufferPointer(rebasing: s.bytes[uri]), base: uriBase)
+            let parsed = build ? SIPURI(checkedBytes: s.originSlice(uri)) : nil
             let parameters = try s.parameters(keep: build)
             guard s.atEnd else { throw s.error("unexpected characters after the address") }
             return parsed.map { SIPNameAddress(displayName: display, uri: $0, parameters: parameters) }

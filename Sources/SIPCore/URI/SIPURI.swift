@@ -59,14 +59,46 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Built components, or the checked bytes of a received URI made into
+    /// components only when one is read: a received From, To or Contact is
+    /// mostly read for its tag or parameters, not its URI, and making the
+    /// URI's Strings and box for every message was most of their cost.
+    private enum Form: Sendable {
+        case built(Storage)
+        /// Bytes `URIParser` has checked (a slice of the message: no copy).
+        case text(ArraySlice<UInt8>)
+    }
+
     // `@unchecked Sendable` boundary of Storage: it is changed only through
     // `unique`, that is while no other value shares it.
-    private var storage: Storage
+    private var form: Form
+
+    /// The components (made from the bytes, each time, for a received URI).
+    private var storage: Storage {
+        switch form {
+        case .built(let s): return s
+        case .text(let b): return Self.components(b)
+        }
+    }
+
+    /// The components of checked bytes (they parse: the check ran the same grammar).
+    private static func components(_ b: ArraySlice<UInt8>) -> Storage {
+        if case .built(let s)? = (try? URIParser.parse(b, base: 0))?.form { return s }
+        return Storage(scheme: .sip, user: nil, password: nil, host: "", port: nil, parameters: SIPParameters(), headers: [], opaque: nil)
+    }
 
     private var unique: Storage {
         mutating get {
-            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
-            return storage
+            switch form {
+            case .text(let b):
+                let s = Self.components(b)
+                form = .built(s)
+                return s
+            case .built(var s):
+                if !isKnownUniquelyReferenced(&s) { s = s.copy() }
+                form = .built(s)
+                return s
+            }
         }
     }
 
@@ -86,23 +118,33 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
     public init(scheme: Scheme = .sip, user: String? = nil, password: String? = nil, host: String,
                 port: UInt16? = nil, parameters: SIPParameters = SIPParameters(),
                 headers: [SIPParameters.Parameter] = []) {
-        storage = Storage(scheme: scheme, user: user, password: password, host: host, port: port,
-                          parameters: parameters, headers: headers, opaque: nil)
+        form = .built(Storage(scheme: scheme, user: user, password: password, host: host, port: port,
+                              parameters: parameters, headers: headers, opaque: nil))
     }
+
+    /// A received URI whose bytes `URIParser` has checked.
+    init(checkedBytes bytes: ArraySlice<UInt8>) { form = .text(bytes) }
 
     /// An opaque URI of another scheme (`scheme:rest`, kept as written).
     init(scheme: Scheme, opaque: String) {
-        storage = Storage(scheme: scheme, user: nil, password: nil, host: "", port: nil, parameters: SIPParameters(), headers: [], opaque: opaque)
+        form = .built(Storage(scheme: scheme, user: nil, password: nil, host: "", port: nil, parameters: SIPParameters(), headers: [], opaque: opaque))
     }
 
     public static func == (a: Self, b: Self) -> Bool {
-        a.storage === b.storage || (a.scheme == b.scheme && a.user == b.user && a.password == b.password && a.host == b.host
-            && a.port == b.port && a.parameters == b.parameters && a.headers == b.headers && a.opaque == b.opaque)
+        switch (a.form, b.form) {
+        case (.built(let x), .built(let y)) where x === y: return true
+        case (.text(let x), .text(let y)) where x == y: return true
+        default: break
+        }
+        let x = a.storage, y = b.storage
+        return x.scheme == y.scheme && x.user == y.user && x.password == y.password && x.host == y.host
+            && x.port == y.port && x.parameters == y.parameters && x.headers == y.headers && x.opaque == y.opaque
     }
 
     public func hash(into h: inout Hasher) {
-        h.combine(scheme); h.combine(user); h.combine(password); h.combine(host)
-        h.combine(port); h.combine(parameters); h.combine(headers); h.combine(opaque)
+        let s = storage
+        h.combine(s.scheme); h.combine(s.user); h.combine(s.password); h.combine(s.host)
+        h.combine(s.port); h.combine(s.parameters); h.combine(s.headers); h.combine(s.opaque)
     }
 
     /// Parses a URI; throws ``SIPParseError`` with `.badURI` and the offset
@@ -120,6 +162,11 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
     public var hostForURI: String { host.contains(":") ? "[\(host)]" : host }
 
     public var description: String {
+        // The components once (a received URI makes them from its bytes on each read).
+        let c = storage
+        let (scheme, user, password, host, port, opaque) = (c.scheme, c.user, c.password, c.host, c.port, c.opaque)
+        let hostForURI = host.contains(":") ? "[\(host)]" : host
+        let (parameters, headers) = (c.parameters, c.headers)
         if let opaque { return "\(scheme):\(opaque)" }
         var s = "\(scheme):"
         if scheme == .tel {
