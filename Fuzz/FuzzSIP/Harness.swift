@@ -11,6 +11,8 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         _ = try? m.validate()
         _ = try? m.vias
         _ = (m.topVia, m.contacts, m.from, m.to, m.expires, m.maxForwards, m.retryAfter, m.callID)
+        // Received URIs are made into components when read: read them.
+        _ = (m.from?.uri.description, m.to?.uri.host, m.contacts.map { $0.address?.uri.description }, m.from?.uri.hashValue)
         _ = try? m.cseq
         _ = m.optionTags(.supported)
         _ = TransactionKey.server(for: m)
