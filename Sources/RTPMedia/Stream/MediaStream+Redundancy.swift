@@ -15,9 +15,13 @@ extension MediaStream {
         return RedundantAudio.writeHeaders(primaryType: p.payloadType, redundant: nil, into: out) ?? 0
     }
 
+    /// Frames larger than this are not repeated: two of them would not fit
+    /// a typical path MTU (voice at up to ~200 kbit/s fits; 64 kbit/s Opus is 160 bytes).
+    static let largestRepeatedFrame = 500
+
     /// Keeps the frame just encoded as the next packet's redundant block.
     func keepForRedundancy(_ a: Audio, _ frame: UnsafeRawBufferPointer) {
-        guard frame.count <= a.previous.count else { a.previousLength = nil; return }
+        guard frame.count <= min(a.previous.count, Self.largestRepeatedFrame) else { a.previousLength = nil; return }
         a.previous.copyMemory(from: frame)
         a.previousLength = frame.count
         a.previousTimestamp = a.timestamp

@@ -118,18 +118,6 @@ enum CharClass {
 
     /// The value of a run of ASCII digits (nil if empty, not all digits,
     /// or longer than 19 digits), without building a String.
-    @inline(__always)
-    private static func equalsIgnoringCase<A: Collection<UInt8>>(_ a: A, _ b: UnsafeBufferPointer<UInt8>, fast: Void) -> Bool {
-        guard a.count == b.count else { return false }
-        var i = a.startIndex
-        for q in b {
-            let p = a[i]
-            if p != q && !(isAlpha(p) && p | 0x20 == q | 0x20) { return false }
-            a.formIndex(after: &i)
-        }
-        return true
-    }
-
     static func number<C: Collection<UInt8>>(_ digits: C) -> UInt64? {
         guard !digits.isEmpty, digits.count <= 19 else { return nil }
         var n: UInt64 = 0
@@ -144,7 +132,12 @@ enum CharClass {
     /// and parameter names, URI schemes), without lower-cased copies.
     static func equalsIgnoringCase<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
         // A String's bytes read in place (names and schemes are literals): no UTF-8 view iteration.
-        if let r = b.withContiguousStorageIfAvailable({ equalsIgnoringCase(a, $0, fast: ()) }) { return r }
+        if let r = b.withContiguousStorageIfAvailable({ sameLetters(a, $0) }) { return r }
+        return sameLetters(a, b)
+    }
+
+    @inline(__always)
+    private static func sameLetters<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
         guard a.count == b.count else { return false }
         var i = a.startIndex
         for q in b {
