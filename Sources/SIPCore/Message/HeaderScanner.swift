@@ -128,8 +128,9 @@ struct HeaderScanner {
     /// (`SIPParameters` keeps the bytes); `keep` false only checks.
     mutating func parameters(keep: Bool = true) throws(SIPParseError) -> SIPParameters {
         let start = pos
-        while try nextParameter() != nil {}
-        return keep && pos > start ? SIPParameters(headerBytes: originSlice(start..<pos)) : SIPParameters()
+        var found = false
+        while try nextParameter() != nil { found = true }
+        return keep && found ? SIPParameters(checkedHeaderBytes: originSlice(start..<pos)) : SIPParameters()
     }
 
     /// The next `; name [= value]` (LWS around both) as ranges of `bytes`,

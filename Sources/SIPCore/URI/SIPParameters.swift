@@ -29,10 +29,8 @@ public struct SIPParameters: Hashable, Sendable, Sequence {
 
     public init(_ items: [Parameter] = []) { storage = .list(items) }
 
-    /// Parameters of a header value, from bytes `HeaderScanner` has checked.
-    init(headerBytes bytes: ArraySlice<UInt8>) {
-        storage = bytes.contains(UInt8(ascii: ";")) ? .header(bytes) : .list([])
-    }
+    /// Parameters of a header value that `HeaderScanner` found at least one in.
+    init(checkedHeaderBytes bytes: ArraySlice<UInt8>) { storage = .header(bytes) }
 
     /// Parameters of a URI, from bytes `URIParser` has checked.
     init(uriBytes bytes: ArraySlice<UInt8>) {
