@@ -101,13 +101,3 @@ run("parse+validate+typed REGISTER", register, seconds: seconds) { b in
 }
 let msg = try! SIPMessage.parse(ok)
 run("serialize 200 OK", ok, seconds: seconds) { _ in msg.serialize().count }
-// TEMP breakdown
-run("x vias", ok, seconds: seconds) { b in (try? SIPMessage.parse(b)).map { (try? $0.vias)?.count ?? 0 } ?? 0 }
-run("x vias+branch", ok, seconds: seconds) { b in (try? SIPMessage.parse(b)).map { (try? $0.vias)?.first?.branch?.utf8.count ?? 0 } ?? 0 }
-run("x cseq", ok, seconds: seconds) { b in (try? SIPMessage.parse(b)).map { Int((try? $0.cseq)?.number ?? 0) } ?? 0 }
-run("x from", ok, seconds: seconds) { b in (try? SIPMessage.parse(b)).map { $0.from?.uri.port.map(Int.init) ?? 0 } ?? 0 }
-run("x from+tag", ok, seconds: seconds) { b in (try? SIPMessage.parse(b)).map { $0.from?.tag?.utf8.count ?? 0 } ?? 0 }
-run("x to+tag", ok, seconds: seconds) { b in (try? SIPMessage.parse(b)).map { $0.to?.tag?.utf8.count ?? 0 } ?? 0 }
-run("x callid", ok, seconds: seconds) { b in (try? SIPMessage.parse(b)).map { $0.headers[.callID]?.utf8.count ?? 0 } ?? 0 }
-run("x contacts", ok, seconds: seconds) { b in (try? SIPMessage.parse(b)).map { $0.contacts.count } ?? 0 }
-run("x expires", ok, seconds: seconds) { b in (try? SIPMessage.parse(b)).map { Int($0.expires ?? 0) } ?? 0 }
