@@ -42,7 +42,10 @@ func impair(_ args: [String]) throws {
     }
     let number = { (i: Int, d: Double) in args.count > i ? Double(args[i]) ?? d : d }
     let delay = number(3, 40), jitter = number(4, 20), loss = number(5, 3), ppm = number(7, 0)
+    // Delays and losses from separate streams: the same seed gives the same
+    // delays whatever the loss, so conditions compare on the same packets.
     let random = RandomSource.seeded(UInt64(number(6, 7)))
+    let lossRandom = RandomSource.seeded(UInt64(number(6, 7)) ^ 0x9E37_79B9_7F4A_7C15)
     let makeCodec: () throws -> AudioCodec
     switch args[0] {
     case "opus":
@@ -73,12 +76,12 @@ func impair(_ args: [String]) throws {
         let n = try input[(k * frame)..<((k + 1) * frame)].withUnsafeBufferPointer { pcm in
             try payload.withUnsafeMutableBytes { try tx.encode(pcm, into: $0) }
         }
-        if random.unit() * 100 < loss {
+        let transit = delay + (random.unit() * 2 - 1) * jitter
+        if lossRandom.unit() * 100 < loss {
             lost += 1
             if redundancy { lostPayloads[k] = Array(payload[0..<n]) }
             continue
         }
-        let transit = delay + (random.unit() * 2 - 1) * jitter
         arrivals.append((Double(k) * 20 + transit, k, UInt32(k) &* ticks &+ 12345, Array(payload[0..<n])))
     }
     arrivals.sort { $0.at < $1.at }
