@@ -95,6 +95,8 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
                 form = .built(s)
                 return s
             case .built(var s):
+                // Let go of the enum's own reference first, or the box never looks unique.
+                form = .text([])
                 if !isKnownUniquelyReferenced(&s) { s = s.copy() }
                 form = .built(s)
                 return s
