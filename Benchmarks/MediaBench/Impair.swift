@@ -70,16 +70,17 @@ func impair(_ args: [String]) throws {
     // Send: one packet per 20 ms of the sender's clock.
     var arrivals: [(at: Double, index: Int, timestamp: UInt32, payload: [UInt8])] = []
     var payload = [UInt8](repeating: 0, count: 1500)
-    var lost = 0
-    var lostPayloads: [Int: [UInt8]] = [:]
+    var lost = Set<Int>()
+    // Every frame as encoded (RED=1): packet k carries frame k - 1 as well.
+    var encoded: [[UInt8]] = []
     for k in 0..<(input.count / frame) {
         let n = try input[(k * frame)..<((k + 1) * frame)].withUnsafeBufferPointer { pcm in
             try payload.withUnsafeMutableBytes { try tx.encode(pcm, into: $0) }
         }
+        if redundancy { encoded.append(Array(payload[0..<n])) }
         let transit = delay + (random.unit() * 2 - 1) * jitter
         if lossRandom.unit() * 100 < loss {
-            lost += 1
-            if redundancy { lostPayloads[k] = Array(payload[0..<n]) }
+            lost.insert(k)
             continue
         }
         arrivals.append((Double(k) * 20 + transit, k, UInt32(k) &* ticks &+ 12345, Array(payload[0..<n])))
@@ -92,8 +93,6 @@ func impair(_ args: [String]) throws {
     var out = [Int16](repeating: 0, count: frame)
     var next = 0, tick = 0, copiesUsed = 0
     var received = Set<Int>()
-    var frames: [Int: (timestamp: UInt32, payload: [UInt8])] = [:]
-    if redundancy { for a in arrivals { frames[a.index] = (a.timestamp, a.payload) } }
     var outcomes: [Playout.Outcome: Int] = [:]
     var buffered: [Int] = []
     let end = (arrivals.last?.at ?? 0) + 120
@@ -105,12 +104,9 @@ func impair(_ args: [String]) throws {
             // The copy of the frame before, when its own packet has not come (dated as MediaStream does: one frame earlier).
             if redundancy, a.index > 0, !received.contains(a.index - 1) {
                 let previous = a.index - 1
-                let copy = frames[previous].map(\.payload) ?? lostPayloads[previous] ?? []
-                if !copy.isEmpty {
-                    received.insert(previous)
-                    if lostPayloads[previous] != nil { copiesUsed += 1 } // else reordered: its original comes later
-                    copy.withUnsafeBytes { playout.insert(timestamp: a.timestamp &- ticks, payload: $0, arrivalMicros: Int64((a.at - 20) * 1000)) }
-                }
+                received.insert(previous)
+                if lost.contains(previous) { copiesUsed += 1 } // else reordered: its original comes later
+                encoded[previous].withUnsafeBytes { playout.insert(timestamp: a.timestamp &- ticks, payload: $0, arrivalMicros: Int64((a.at - 20) * 1000)) }
             }
             if received.insert(a.index).inserted {
                 a.payload.withUnsafeBytes { playout.insert(timestamp: a.timestamp, payload: $0, arrivalMicros: Int64(a.at * 1000)) }
@@ -126,7 +122,7 @@ func impair(_ args: [String]) throws {
     guard writeRaw(args[2], output) else { throw MediaBenchError(reason: "cannot write \(args[2])") }
     let j = playout.jitter
     let meanBuffered = Double(buffered.reduce(0, +)) / Double(max(1, buffered.count))
-    print("impair \(args[0]): \(fixed(delay, 0)) ± \(fixed(jitter, 0)) ms, \(fixed(loss, 1)) % loss (\(lost) packets), \(fixed(ppm, 0)) ppm: "
+    print("impair \(args[0]): \(fixed(delay, 0)) ± \(fixed(jitter, 0)) ms, \(fixed(loss, 1)) % loss (\(lost.count) packets), \(fixed(ppm, 0)) ppm: "
           + "played \(outcomes[.played] ?? 0), recovered from the next packet \(outcomes[.recovered] ?? 0), concealed \(outcomes[.concealed] ?? 0), "
           + (redundancy ? "lost and played from a redundant copy \(copiesUsed), " : "") + "late \(j.late), dropped for delay \(j.droppedForDelay), underruns \(j.underruns), resynchronised \(j.resynchronised); "
           + "buffered mean \(fixed(meanBuffered, 1)) ms, max \(buffered.max() ?? 0) ms")

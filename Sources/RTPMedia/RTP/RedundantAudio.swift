@@ -16,9 +16,6 @@ public enum RedundantAudio {
     public static let maximumOffset: UInt32 = (1 << 14) - 1
     public static let maximumBlockLength = (1 << 10) - 1
 
-    /// Bytes of header before the data: 4 per redundant block, 1 for the primary.
-    public static func headerSize(redundantBlocks: Int) -> Int { redundantBlocks * 4 + 1 }
-
     /// Writes the headers for `primaryType` and, when given, one redundant
     /// block of the same type `offset` ticks older and `length` bytes long,
     /// at the start of `out`; returns their size. The data goes after them

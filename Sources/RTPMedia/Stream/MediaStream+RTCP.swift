@@ -71,7 +71,6 @@ extension MediaStream {
             n.intervalLossPercent = max(0, Double(r.fractionLost) * 100 / 256 - Double(intervalCopies) * 100 / Double(intervalExpected))
             n.copiesAtReport = n.copiesUsed
             n.expectedAtReport = expected
-            n.totalLossPercent = Self.heardLossPercent(n)
             var blocks: [RTCPReportBlock] = []
             if let source = n.stats.ssrc {
                 let dlsr = n.lastSRAt == 0 ? 0 : UInt32(truncatingIfNeeded: (now - n.lastSRAt) * 65536 / 1_000_000)

@@ -27,14 +27,9 @@ extension MediaStream {
         a.previousTimestamp = a.timestamp
     }
 
-    /// A RED packet: counted as one packet of the stream; its primary plays
-    /// as usual, and an older block only when its own packet never came.
+    /// A RED packet (counted by the caller as one packet of the stream): its
+    /// primary plays as usual, and an older block only when its own packet never came.
     func receiveRedundant(_ h: RTPHeader, _ payload: UnsafeRawBufferPointer, parameters p: StreamParameters, now: Int64, state n: inout Network) {
-        guard p.receives else { return }
-        switch n.stats.record(ssrc: h.ssrc, sequence: h.sequenceNumber, timestamp: h.timestamp, arrival: now * Int64(p.rtpClockRate) / 1_000_000) {
-        case .accepted, .reordered: break
-        case .duplicate, .probation: return
-        }
         RedundantAudio.forEachBlock(payload, timestamp: h.timestamp) { b in
             guard b.payloadType == p.payloadType,
                   firstArrival(h.ssrc, h.sequenceNumber &- UInt16(truncatingIfNeeded: b.distance), copy: b.distance > 0, &n) else { return }

@@ -45,7 +45,6 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         var lastDTMFTimestamp: UInt32?
         var foreign = 0
         var intervalLossPercent = 0.0
-        var totalLossPercent = 0.0
         /// Sequence numbers received of `windowSSRC`'s stream (RFC 2198 copies).
         var window = SequenceWindow()
         var windowSSRC: UInt32?
@@ -343,14 +342,10 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
                 dtmf(payload, timestamp: h.timestamp, state: &n)
                 return
             }
-            if h.payloadType == p.redundancyPayloadType {
-                receiveRedundant(h, payload, parameters: p, now: now, state: &n)
-                return
-            }
-            let comfortNoise = h.payloadType == p.comfortNoisePayloadType
-            guard comfortNoise || h.payloadType == p.payloadType, p.receives else { return }
+            let comfortNoise = h.payloadType == p.comfortNoisePayloadType, redundant = h.payloadType == p.redundancyPayloadType
+            guard comfortNoise || redundant || h.payloadType == p.payloadType, p.receives else { return }
             let arrivalTicks = now * Int64(p.rtpClockRate) / 1_000_000
-            // CN packets share the stream's sequence numbers: counted, so they are not taken for losses.
+            // CN and RED packets share the stream's sequence numbers: counted, so they are not taken for losses.
             switch n.stats.record(ssrc: h.ssrc, sequence: h.sequenceNumber, timestamp: h.timestamp, arrival: arrivalTicks) {
             case .accepted, .reordered: break
             case .duplicate, .probation: return
@@ -359,6 +354,10 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
                 // The far end's silence begins: its level (first byte, −dBov) until speech resumes.
                 comfortNoiseLevel.store(Int(payload.first ?? 127) & 0x7F, ordering: .relaxed)
                 comfortNoiseCount.add(1, ordering: .releasing)
+                return
+            }
+            if redundant {
+                receiveRedundant(h, payload, parameters: p, now: now, state: &n)
                 return
             }
             // Not when a redundant copy of it came first.

@@ -104,8 +104,8 @@ public struct SDPNegotiator: Sendable {
                                        formats: [String(codec.payloadType)] + (red.map { [String($0)] } ?? []) + (cn.map { [String($0)] } ?? []) + (te.map { [String($0)] } ?? []))
         section.attributes = [SDPAttribute("rtpmap", "\(codec.payloadType) \(codec)")]
         if let red {
-            section.attributes.append(SDPAttribute("rtpmap", "\(red) \(RTPMap.redundancyEncoding)/\(codec.clockRate)" + (codec.channels > 1 ? "/\(codec.channels)" : "")))
-            section.attributes.append(SDPAttribute("fmtp", "\(red) \(codec.payloadType)/\(codec.payloadType)"))
+            section.attributes.append(SDPAttribute("rtpmap", "\(red) \(RTPMap.redundancy(red, carrying: codec))"))
+            section.attributes.append(SDPAttribute("fmtp", "\(red) \(RTPMap.redundancyFormat(carrying: codec.payloadType))"))
         }
         if let cn { section.attributes.append(SDPAttribute("rtpmap", "\(cn) CN/8000")) }
         if let f = capabilities.fmtp[codec.description.lowercased()] ?? capabilities.fmtp[codec.description] {

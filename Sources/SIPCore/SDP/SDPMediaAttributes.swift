@@ -43,6 +43,14 @@ public struct RTPMap: Sendable, Hashable, CustomStringConvertible {
     public static let redundancyEncoding = "red"
     public var isRedundancy: Bool { encoding.lowercased() == Self.redundancyEncoding }
 
+    /// The "red" of `codec`'s clock and channels under payload type `pt`.
+    static func redundancy(_ pt: UInt8, carrying codec: RTPMap) -> RTPMap {
+        RTPMap(payloadType: pt, encoding: redundancyEncoding, clockRate: codec.clockRate, channels: codec.channels)
+    }
+
+    /// The fmtp of a "red" whose one redundant block and primary are both `pt` (RFC 2198 §5).
+    static func redundancyFormat(carrying pt: UInt8) -> String { "\(pt)/\(pt)" }
+
     /// `PCMU/8000`, `opus/48000/2`: the Genesys codec key form.
     public var description: String { channels > 1 ? "\(encoding)/\(clockRate)/\(channels)" : "\(encoding)/\(clockRate)" }
 

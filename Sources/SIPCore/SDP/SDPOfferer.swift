@@ -19,7 +19,7 @@ extension SDPNegotiator {
         }
         if capabilities.redundancy {
             for c in out where next < 128 {
-                out.append(RTPMap(payloadType: dynamic(), encoding: RTPMap.redundancyEncoding, clockRate: c.clockRate, channels: c.channels))
+                out.append(RTPMap.redundancy(dynamic(), carrying: c))
             }
         }
         if capabilities.comfortNoise, capabilities.codecs.contains(where: { $0.clockRate == 8000 }) {
@@ -32,11 +32,11 @@ extension SDPNegotiator {
     static let telephoneEventType: UInt8 = 101
 
     /// The "red" payload types of our offer and the codec each carries.
-    public var offeredRedundancy: [(red: UInt8, primary: UInt8)] {
-        let pts = offeredPayloadTypes
-        let codecs = pts.prefix(capabilities.codecs.count)
-        let reds = pts.filter { $0.isRedundancy }
-        return zip(reds, codecs).map { ($0.payloadType, $1.payloadType) }
+    public var offeredRedundancy: [(red: UInt8, primary: UInt8)] { redundancy(in: offeredPayloadTypes) }
+
+    /// Pairs the "red" types of `pts` (our offer's) with the codecs they follow, in order.
+    private func redundancy(in pts: [RTPMap]) -> [(red: UInt8, primary: UInt8)] {
+        zip(pts.filter(\.isRedundancy), pts.prefix(capabilities.codecs.count)).map { ($0.payloadType, $1.payloadType) }
     }
 
     /// Our offer (RFC 3264 §5): one audio stream with every enabled codec,
@@ -44,7 +44,7 @@ extension SDPNegotiator {
     /// RTP/AVP with best-effort `a=crypto` lines (optional), one per suite.
     public func offer(local: LocalMediaEndpoint, origin: SessionDescription.Origin, direction: MediaDirection = .sendrecv) -> SessionDescription {
         let pts = offeredPayloadTypes
-        let redundancy = offeredRedundancy
+        let redundancy = redundancy(in: pts)
         var m = MediaDescription(port: local.rtpPort, proto: capabilities.srtp == .mandatory ? "RTP/SAVP" : "RTP/AVP",
                                  formats: pts.map { String($0.payloadType) })
         for p in pts {
@@ -52,7 +52,7 @@ extension SDPNegotiator {
             if p.encoding == "telephone-event" {
                 m.attributes.append(SDPAttribute("fmtp", "\(p.payloadType) 0-16"))
             } else if let r = redundancy.first(where: { $0.red == p.payloadType }) {
-                m.attributes.append(SDPAttribute("fmtp", "\(r.red) \(r.primary)/\(r.primary)"))
+                m.attributes.append(SDPAttribute("fmtp", "\(r.red) \(RTPMap.redundancyFormat(carrying: r.primary))"))
             } else if let f = capabilities.fmtp[p.description.lowercased()] ?? capabilities.fmtp[p.description] {
                 m.attributes.append(SDPAttribute("fmtp", "\(p.payloadType) \(f)"))
             }
