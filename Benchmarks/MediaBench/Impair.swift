@@ -87,7 +87,9 @@ func impair(_ args: [String]) throws {
     }
     arrivals.sort { $0.at < $1.at }
     // Play: a tick every 20 ms of the player's clock, from an arbitrary phase.
-    let playout = Playout(codec: rx, jitter: .init(clockRate: tx.rtpClockRate, frameMs: 20))
+    var jitterConfiguration = JitterBuffer.Configuration(clockRate: tx.rtpClockRate, frameMs: 20)
+    if let v = environmentInt("JB_START") { jitterConfiguration.startDelayMs = v }
+    let playout = Playout(codec: rx, jitter: jitterConfiguration)
     var output: [Int16] = []
     output.reserveCapacity(input.count + frame * 100)
     var out = [Int16](repeating: 0, count: frame)

@@ -12,15 +12,17 @@ import Testing
         var latencies: [Double] = []
         var targets: [Int] = []
         var order: [UInt32] = []
+        /// Still holding the start delay's surplus at the end.
+        var settling = false
     }
 
     /// `transitMs(k)`: network delay of packet k, nil = lost; `senderPPM`:
     /// how much faster the sender's clock runs than the player's.
     /// `playerStall`: a time (ms) the player does not pull at all (a stalled
     /// audio device), packets piling up meanwhile.
-    static func simulate(seconds: Double, senderPPM: Double = 0, warmUp: Double = 3, duplicateEvery: Int = 0,
+    static func simulate(seconds: Double, senderPPM: Double = 0, warmUp: Double = 3, duplicateEvery: Int = 0, startDelayMs: Int = 80,
                          playerStall: Range<Double>? = nil, transitMs: (Int) -> Double?) -> Outcome {
-        var jb = JitterBuffer(.init(clockRate: 8000))
+        var jb = JitterBuffer(.init(clockRate: 8000, startDelayMs: startDelayMs))
         let packets = Int(seconds * 50)
         // Arrivals sorted by time (reordering falls out of the transit function).
         var arrivals: [(at: Double, ts: UInt32)] = []
@@ -68,6 +70,7 @@ import Testing
         }
         out.played = jb.played; out.concealed = jb.concealed; out.recovered = jb.recovered
         out.late = jb.late; out.dropped = jb.droppedForDelay; out.underruns = jb.underruns; out.caughtUp = jb.caughtUp
+        out.settling = jb.settling
         return out
     }
 
@@ -89,6 +92,29 @@ import Testing
         #expect(m >= 10 && m <= 40, "mean playout delay \(m) ms")
         #expect(o.concealed == 0 && o.late == 0)
         #expect(o.order == o.order.sorted())
+    }
+
+    /// 40 ± 20 ms of jitter from the very first packet: the start delay
+    /// covers it, where starting at the minimum found it by underruns, each
+    /// one a concealed frame in the first words.
+    @Test func theStartDelayCoversJitterBeforeItIsMeasured() {
+        let jitter = { (k: Int) -> Double? in 20 + Self.noise(k, 3) * 40 }
+        let guarded = Self.simulate(seconds: 3, warmUp: 0, transitMs: jitter)
+        let bare = Self.simulate(seconds: 3, warmUp: 0, startDelayMs: 20, transitMs: jitter)
+        print("jitter buffer start under 40±20 ms: underruns \(guarded.underruns) from 80 ms, \(bare.underruns) from 20 ms")
+        #expect(guarded.underruns == 0 && guarded.concealed == 0, "\(guarded.underruns) underruns")
+        #expect(bare.underruns >= 2, "the minimum start should underrun here (else this test shows nothing): \(bare.underruns)")
+    }
+
+    /// On a calm network the start delay's surplus goes in the first
+    /// second or two (one frame at a time, with one frame of margin), and
+    /// nothing underruns for it.
+    @Test func theStartDelayIsShedOnACalmNetwork() {
+        let o = Self.simulate(seconds: 4, warmUp: 2.5) { k in 30 + Self.noise(k) * 2 }
+        let m = Self.mean(o.delays)
+        #expect(o.dropped >= 2 && o.underruns == 0 && o.concealed == 0, "dropped \(o.dropped), underruns \(o.underruns)")
+        #expect(m <= 20, "waited \(m) ms in the buffer after 2.5 s")
+        #expect(!o.settling)
     }
 
     @Test func delayGrowsUnderJitterAndShrinksWhenCalm() {

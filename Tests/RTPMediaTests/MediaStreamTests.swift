@@ -47,7 +47,10 @@ import NetSupport
         let sa = a.statistics(), sb = b.statistics()
         #expect(sa.packetsSent == 60 && sb.packetsReceived >= 55, "\(sa) \(sb)")
         #expect(sb.srtpFailures == 0 && sb.foreignPackets == 0)
-        #expect(sb.localMOS > 4.0)
+        // Nothing lost: the MOS is the codec's on a perfect network (4.41) less the delay the buffer
+        // holds — a tone has no pause to shed the 80 ms start delay in, and a loaded test machine's
+        // scheduling shows as jitter the buffer grows for (3.9 at its 300 ms maximum).
+        #expect(sb.packetsLost == 0 && sb.localMOS > 3.85, "\(sb)")
     }
 
     /// The far end's receiver reports drive the Opus encoder: resilient (SILK
@@ -76,7 +79,9 @@ import NetSupport
             modes.append(a.audio.withLock { $0?.opus?.resilient } ?? true)
             try await Task.sleep(for: .milliseconds(20))
             tone.withUnsafeBufferPointer { t in heard.withUnsafeMutableBufferPointer { b.audioPeriod(captured: t, playback: $0) } }
-            if tick % 20 >= 5 { levels.append(Signal.rms(heard)) }
+            // From the fifth frame after each switch; the first frames come after the start delay
+            // (80 ms, more where a loaded test machine's scheduling shows as jitter).
+            if tick % 20 >= 5 && tick >= 16 { levels.append(Signal.rms(heard)) }
         }
         #expect(modes[0..<20].allSatisfy { $0 } && modes[20..<40].allSatisfy { !$0 } && modes[40..<60].allSatisfy { $0 }, "\(modes)")
         #expect(levels.allSatisfy { $0 > 3000 && $0 < 8000 }, "b heard \(levels)")
@@ -170,7 +175,8 @@ import NetSupport
         #expect(normal.heardByB > 3500 && normal.playedByA > 3500, "\(normal)")
         engine.microphoneMuted.store(true, ordering: .relaxed)
         engine.speakerVolume.store(25, ordering: .relaxed)
-        let muted = try await level(ticks: 20)
+        // Long enough for what was in flight to play out (the buffer's start delay, 80 ms, or more on a loaded machine).
+        let muted = try await level(ticks: 30)
         #expect(muted.heardByB < 100, "B still hears A: \(muted)")
         #expect(abs(muted.playedByA - normal.playedByA / 2) < normal.playedByA / 5, "speaker at 25: \(muted.playedByA) vs \(normal.playedByA)")
         engine.speakerMuted.store(true, ordering: .relaxed)

@@ -57,6 +57,37 @@ import Testing
         #expect(abs(r.loudOut - r.loudIn) <= 1, "\(r)")
     }
 
+    /// A calm network: the start delay's surplus (80 ms down to the 20 ms
+    /// minimum) goes in the first real pause, not in the quiet frames
+    /// between syllables, where a skip is heard.
+    @Test func theStartDelayGoesInARealPauseNotBetweenSyllables() {
+        let playout = Playout(codec: G711Codec(law: .a), jitter: .init(clockRate: 8000))
+        let speech = Self.frame(loud: true), quiet = Self.frame(loud: false)
+        // Syllables of 160 ms with 40 ms gaps; a 300 ms pause at frames 150..<165.
+        let loud = { (k: Int) in !(150..<165).contains(k) && k % 10 < 8 }
+        var out = [Int16](repeating: 0, count: 160)
+        var dropsAt: [Double] = [], sent = 0, loudIn = 0, loudOut = 0
+        var t = 5.0
+        while t < 5000 {
+            while Double(sent) * 20 + 30 <= t {
+                if loud(sent) { loudIn += 1 }
+                (loud(sent) ? speech : quiet).withUnsafeBytes { playout.insert(timestamp: UInt32(sent * 160), payload: $0, arrivalMicros: Int64((Double(sent) * 20 + 30) * 1000)) }
+                sent += 1
+            }
+            let before = playout.jitter.droppedForDelay
+            _ = out.withUnsafeMutableBufferPointer { playout.play(into: $0, nowMicros: Int64(t * 1000), noiseLevel: 127) }
+            if out.withUnsafeBufferPointer({ Playout.rms($0) }) > 1000 { loudOut += 1 }
+            if playout.jitter.droppedForDelay > before { dropsAt.append(t) }
+            t += 20
+        }
+        // The pause plays from about 3.0 s (sent at 3.0 s, 30 ms of network, up to 80 ms of buffer).
+        #expect(dropsAt.count >= 3, "the start delay was not shed: \(dropsAt)")
+        #expect(dropsAt.allSatisfy { $0 > 3000 && $0 < 3450 }, "dropped outside the pause: \(dropsAt)")
+        #expect(!playout.jitter.settling && playout.jitter.bufferedMs <= 40, "buffered \(playout.jitter.bufferedMs) ms")
+        let queued = playout.jitter.bufferedMs / 20
+        #expect(loudOut == loudIn - (0..<queued).filter { loud(sent - 1 - $0) }.count)
+    }
+
     @Test func withoutPausesSpeechFramesGoAfterTwoSeconds() {
         // Continuous speech: the delay must still come down, so speech frames go.
         let r = Self.run(seconds: 20) { _ in true }

@@ -24,6 +24,11 @@
 ///   card's is compensated (a slower one shows as the occasional underrun).
 ///   The hold after an underrun keeps scheduling noise from swinging the
 ///   delay down and up again, each swing a skip in the speech.
+/// - Playout starts at ``Configuration/startDelayMs`` (80 ms) while the
+///   first second of packets shows what the network's jitter is (as NetEq
+///   starts at 80 ms): found by underruns instead, a jittery network's
+///   first words were concealed and skipped. On a calm network the surplus
+///   is shed in the first pause (``settling``).
 /// - While losses are recent (five seconds) the target keeps two frames,
 ///   so the packet after a lost one is there for FEC or bridging.
 /// - A backlog far beyond the maximum delay (the player stalled, a burst
@@ -38,15 +43,22 @@ public struct JitterBuffer: Sendable {
         public var frameMs: Int
         public var minimumDelayMs: Int
         public var maximumDelayMs: Int
+        /// The least delay for the first second of packets, before their
+        /// jitter is known: starting at the minimum, a jittery network is
+        /// found by underruns, each one a concealed frame and a skip in the
+        /// first words. Shed again in pauses once the network shows it calm.
+        public var startDelayMs: Int
         /// Frames the buffer can hold (a power of two is not required).
         public var capacity: Int
         public var maxPayload: Int
 
-        public init(clockRate: Int, frameMs: Int = 20, minimumDelayMs: Int = 20, maximumDelayMs: Int = 300, capacity: Int = 64, maxPayload: Int = 1500) {
+        public init(clockRate: Int, frameMs: Int = 20, minimumDelayMs: Int = 20, maximumDelayMs: Int = 300, startDelayMs: Int = 80,
+                    capacity: Int = 64, maxPayload: Int = 1500) {
             self.clockRate = clockRate
             self.frameMs = frameMs
             self.minimumDelayMs = minimumDelayMs
             self.maximumDelayMs = maximumDelayMs
+            self.startDelayMs = startDelayMs
             self.capacity = capacity
             self.maxPayload = maxPayload
         }
@@ -92,6 +104,11 @@ public struct JitterBuffer: Sendable {
     private var transitCount = 0
     private var transitNext = 0
     private var underrunStreak = 0
+    /// Playout began at the start delay and has not yet shed what the
+    /// network did not need of it (see ``Configuration/startDelayMs``):
+    /// that surplus goes with one frame of margin, several frames in one
+    /// pause, and the player waits longer for a pause to drop it in.
+    public private(set) var settling = false
     private var slotArrival: [Int64]
     /// How long the last played packets waited in the buffer, µs (a ring).
     private var waits: [Int64]
@@ -147,10 +164,14 @@ public struct JitterBuffer: Sendable {
         return max(floor, min(configuration.maximumDelayMs, spreadMs + configuration.frameMs / 2))
     }
 
-    /// The least delay kept: two frames while losses are recent (FEC and
-    /// bridging need the next packet when a loss is found), else the minimum.
+    /// The least delay kept: the start delay for the first second of
+    /// packets; two frames while losses are recent (FEC and bridging need
+    /// the next packet when a loss is found); else the minimum.
     var floorMs: Int {
-        nowMicros < lossUntil ? max(configuration.minimumDelayMs, 2 * configuration.frameMs) : configuration.minimumDelayMs
+        var floor = configuration.minimumDelayMs
+        if transitCount * configuration.frameMs < 1000 { floor = max(floor, configuration.startDelayMs) }
+        if nowMicros < lossUntil { floor = max(floor, 2 * configuration.frameMs) }
+        return floor
     }
 
     /// Audio buffered ahead of the playout point, in milliseconds.
@@ -202,6 +223,7 @@ public struct JitterBuffer: Sendable {
         if !started {
             guard let oldest = oldestBuffered(), bufferedSince(oldest) >= targetDelayMs else { return .silence }
             started = true
+            settling = floorMs == configuration.startDelayMs && configuration.startDelayMs > configuration.minimumDelayMs
             // Start at the target delay behind the newest packet: a backlog
             // that piled up before playout began (call set-up, the device
             // opening) is skipped now, silently, rather than dropped frame by
@@ -222,7 +244,11 @@ public struct JitterBuffer: Sendable {
             }
             recordWait(nowMicros - slotArrival[slot])
             let slack = shortestWaitMs
-            if waitCount == waits.count, slack > configuration.frameMs * 3 / 2, find(playTimestamp &+ frame) != nil {
+            // The start delay is a guess, not a need: what the network did
+            // not use of it goes with one frame of margin, not one and a half.
+            let margin = settling ? configuration.frameMs : configuration.frameMs * 3 / 2
+            if settling, waitCount == waits.count, slack <= margin { settling = false }
+            if waitCount == waits.count, slack > margin, find(playTimestamp &+ frame) != nil {
                 // Far above what the network needs (beyond the maximum delay,
                 // or five frames of slack): shed at once, and faster. Else
                 // shed only above the target (the jitter of the last five
@@ -265,6 +291,7 @@ public struct JitterBuffer: Sendable {
         underrunStreak += 1
         underruns += 1
         underrunUntil = nowMicros + recentMicros
+        settling = false
         if underrunStreak * configuration.frameMs > 500 {
             // The sender paused (hold, DTX): wait for it afresh.
             reset()
@@ -279,8 +306,14 @@ public struct JitterBuffer: Sendable {
     /// one), one frame less delay. Nil when that frame is not here.
     public mutating func dropForDelay(nowMicros: Int64) -> Int? {
         guard pressure != .none, let next = find(playTimestamp) else { return nil }
-        // Measure afresh before the next drop (a fifth of the window when far above).
-        waitCount = pressure == .urgent ? waits.count - waits.count / 5 : 0
+        if settling {
+            // Every wait of the window is one frame shorter now: the next
+            // frame of the surplus can go in the same pause.
+            for i in 0..<waitCount { waits[i] -= Int64(configuration.frameMs) * 1000 }
+        } else {
+            // Measure afresh before the next drop (a fifth of the window when far above).
+            waitCount = pressure == .urgent ? waits.count - waits.count / 5 : 0
+        }
         pressure = .none
         droppedForDelay += 1
         recordWait(nowMicros - slotArrival[next])

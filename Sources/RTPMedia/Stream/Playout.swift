@@ -22,6 +22,8 @@ public final class Playout: @unchecked Sendable {
     private var talkspurtPending = false
     /// Frames since the buffer first asked to shed delay without a quiet frame to drop.
     private var pressureFrames = 0
+    /// Quiet frames played in a row, this one included.
+    private var quietRun = 0
     private let scratch: UnsafeMutableBufferPointer<Int16>
 
     /// What the frame tick played.
@@ -32,6 +34,12 @@ public final class Playout: @unchecked Sendable {
     static let quietRMS = 230
     /// Play speech frames away rather than wait longer than this for a pause.
     static let patienceFrames = 100
+    /// The start delay's surplus (``JitterBuffer/settling``) costs only
+    /// latency, so it goes in a real pause — 160 ms of quiet, not the quiet
+    /// frame between two syllables, where a skip is heard — and waits up
+    /// to five seconds for one.
+    static let settlingPauseFrames = 8
+    static let settlingPatienceFrames = 250
 
     public init(codec: AudioCodec, jitter: JitterBuffer.Configuration) {
         self.codec = codec
@@ -79,13 +87,16 @@ public final class Playout: @unchecked Sendable {
             return .silence
         case .play(let slot):
             var n = decode(slot)
+            let quiet = n >= out.count && Self.rms(UnsafeBufferPointer(rebasing: scratch[0..<out.count])) < Self.quietRMS
+            quietRun = quiet ? quietRun + 1 : 0
             switch jitter.pressure {
             case .none:
                 pressureFrames = 0
             case .shed, .urgent:
                 pressureFrames += 1
-                let quiet = n >= out.count && Self.rms(UnsafeBufferPointer(rebasing: scratch[0..<out.count])) < Self.quietRMS
-                if quiet || jitter.pressure == .urgent || pressureFrames > Self.patienceFrames,
+                let settling = jitter.settling
+                let pause = quietRun >= (settling ? Self.settlingPauseFrames : 1)
+                if pause || jitter.pressure == .urgent || pressureFrames > (settling ? Self.settlingPatienceFrames : Self.patienceFrames),
                    let next = jitter.dropForDelay(nowMicros: nowMicros) {
                     pressureFrames = 0
                     n = decode(next)
