@@ -106,8 +106,9 @@ public struct JitterBuffer: Sendable {
     private var underrunStreak = 0
     /// Playout began at the start delay and has not yet shed what the
     /// network did not need of it (see ``Configuration/startDelayMs``):
-    /// that surplus goes with one frame of margin, several frames in one
-    /// pause, and the player waits longer for a pause to drop it in.
+    /// that surplus goes with one frame of margin (plus the jitter seen),
+    /// several frames in one pause, and the player waits longer for a
+    /// pause to drop it in.
     public private(set) var settling = false
     private var slotArrival: [Int64]
     /// How long the last played packets waited in the buffer, µs (a ring).
@@ -158,10 +159,15 @@ public struct JitterBuffer: Sendable {
     public var targetDelayMs: Int {
         let floor = floorMs
         guard transitCount > 1 else { return floor }
+        return max(floor, min(configuration.maximumDelayMs, transitSpreadMs + configuration.frameMs / 2))
+    }
+
+    /// The spread of the packets' relative transit times over the window, ms.
+    var transitSpreadMs: Int {
+        guard transitCount > 1 else { return 0 }
         var lo = Int64.max, hi = Int64.min
         for i in 0..<transitCount { lo = min(lo, transits[i]); hi = max(hi, transits[i]) }
-        let spreadMs = Int((hi - lo) * 1000 / Int64(configuration.clockRate))
-        return max(floor, min(configuration.maximumDelayMs, spreadMs + configuration.frameMs / 2))
+        return Int((hi - lo) * 1000 / Int64(configuration.clockRate))
     }
 
     /// The least delay kept: the start delay for the first second of
@@ -245,8 +251,12 @@ public struct JitterBuffer: Sendable {
             recordWait(nowMicros - slotArrival[slot])
             let slack = shortestWaitMs
             // The start delay is a guess, not a need: what the network did
-            // not use of it goes with one frame of margin, not one and a half.
-            let margin = settling ? configuration.frameMs : configuration.frameMs * 3 / 2
+            // not use of it goes with one frame of margin plus the jitter
+            // seen so far (up to the ordinary half frame), so a sender whose
+            // packets wander is not shed to the edge, where its next late
+            // packet would underrun mid-word.
+            let frameMs = configuration.frameMs
+            let margin = settling ? frameMs + min(frameMs / 2, transitSpreadMs) : frameMs * 3 / 2
             if settling, waitCount == waits.count, slack <= margin { settling = false }
             if waitCount == waits.count, slack > margin, find(playTimestamp &+ frame) != nil {
                 // Far above what the network needs (beyond the maximum delay,
