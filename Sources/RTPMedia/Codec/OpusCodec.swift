@@ -9,7 +9,7 @@ import CSIPOpus
 /// before it has reported anything; *lean* (CELT, restricted low delay)
 /// once it reports a clean network. Measured (MediaBench, 16 kHz, 64 kbit/s,
 /// complexity 6): lean about a quarter of the CPU of resilient for the same
-/// clean PESQ; resilient keeps 3 % loss at PESQ-WB 4.0 where lean falls to
+/// clean PESQ; resilient keeps 3 % loss at PESQ-WB 4.2 where lean falls to
 /// 3.3 (scripts/impair-bench.sh). Both exist from the start, so switching
 /// allocates nothing; the one switched to starts from a reset state.
 ///
