@@ -117,6 +117,27 @@ import Testing
         #expect(!o.settling)
     }
 
+    /// The first packets bunched by jitter (a frame beyond the start
+    /// delay) are all played — skipping one cut the first syllable —
+    /// while a backlog beyond the maximum delay (400 ms piled up during
+    /// call set-up) is skipped to the target behind the newest.
+    @Test func bunchedFirstPacketsArePlayedAndASetUpBacklogIsSkipped() {
+        func firstPlayed(bunch: Int) -> (first: UInt32?, skipped: Int) {
+            var jb = JitterBuffer(.init(clockRate: 8000))
+            let payload = [UInt8](repeating: 0xD5, count: 160)
+            for k in 0..<bunch {
+                _ = payload.withUnsafeBytes { jb.insert(timestamp: UInt32(1000 + k * 160), payload: $0, arrivalMicros: 100_000) }
+            }
+            guard case .play(let slot) = jb.pull(nowMicros: 105_000) else { return (nil, 0) }
+            let ts = Self.jbTimestamp(jb, slot)
+            return (ts, Int(ts - 1000) / 160)
+        }
+        let bunched = firstPlayed(bunch: 5), backlog = firstPlayed(bunch: 20)
+        #expect(bunched.first == 1000, "five bunched packets (100 ms against the 80 ms start): skipped \(bunched.skipped)")
+        // The bunch reads as 380 ms of jitter: the target is the 300 ms maximum, 15 frames kept.
+        #expect(backlog.skipped == 5, "twenty frames of backlog: skipped \(backlog.skipped)")
+    }
+
     @Test func delayGrowsUnderJitterAndShrinksWhenCalm() {
         // 40 ± 20 ms transit for 30 s, then a clean network for 30 s.
         let o = Self.simulate(seconds: 60) { k in k < 1500 ? 20 + Self.noise(k) * 40 : 30 + Self.noise(k) * 2 }

@@ -233,8 +233,15 @@ public struct JitterBuffer: Sendable {
             // Start at the target delay behind the newest packet: a backlog
             // that piled up before playout began (call set-up, the device
             // opening) is skipped now, silently, rather than dropped frame by
-            // frame later, which would be heard.
-            skipToTarget(oldest: oldest)
+            // frame later, which would be heard. A frame or two beyond the
+            // target is jitter bunching the first packets, not a backlog:
+            // skipping it cut the first syllable; it is played, and shed in
+            // a pause like any surplus.
+            if bufferedSince(oldest) > targetDelayMs + 2 * configuration.frameMs {
+                skipToTarget(oldest: oldest)
+            } else {
+                playTimestamp = oldest
+            }
         }
         pressure = .none
         if var slot = find(playTimestamp) {
