@@ -175,10 +175,13 @@ public struct JitterBuffer: Sendable {
     /// the next packet when a loss is found); else the minimum.
     var floorMs: Int {
         var floor = configuration.minimumDelayMs
-        if transitCount * configuration.frameMs < 1000 { floor = max(floor, configuration.startDelayMs) }
+        if inStartWindow { floor = max(floor, configuration.startDelayMs) }
         if nowMicros < lossUntil { floor = max(floor, 2 * configuration.frameMs) }
         return floor
     }
+
+    /// The first second of packets, before their jitter is known.
+    private var inStartWindow: Bool { transitCount * configuration.frameMs < 1000 }
 
     /// Audio buffered ahead of the playout point, in milliseconds.
     public var bufferedMs: Int {
@@ -229,7 +232,7 @@ public struct JitterBuffer: Sendable {
         if !started {
             guard let oldest = oldestBuffered(), bufferedSince(oldest) >= targetDelayMs else { return .silence }
             started = true
-            settling = floorMs == configuration.startDelayMs && configuration.startDelayMs > configuration.minimumDelayMs
+            settling = inStartWindow && configuration.startDelayMs > configuration.minimumDelayMs
             // Start at the target delay behind the newest packet: a backlog
             // that piled up before playout began (call set-up, the device
             // opening) is skipped now, silently, rather than dropped frame by
@@ -256,26 +259,30 @@ public struct JitterBuffer: Sendable {
                 slot = s
             }
             recordWait(nowMicros - slotArrival[slot])
-            let slack = shortestWaitMs
-            // The start delay is a guess, not a need: what the network did
-            // not use of it goes with one frame of margin plus the jitter
-            // seen so far (up to the ordinary half frame), so a sender whose
-            // packets wander is not shed to the edge, where its next late
-            // packet would underrun mid-word.
-            let frameMs = configuration.frameMs
-            let margin = settling ? frameMs + min(frameMs / 2, transitSpreadMs) : frameMs * 3 / 2
-            if settling, waitCount == waits.count, slack <= margin { settling = false }
-            if waitCount == waits.count, slack > margin, find(playTimestamp &+ frame) != nil {
-                // Far above what the network needs (beyond the maximum delay,
-                // or five frames of slack): shed at once, and faster. Else
-                // shed only above the target (the jitter of the last five
-                // seconds, two frames while losses are recent) and not soon
-                // after an underrun. The target scans the transit window:
-                // once, and only when a frame could go at all.
-                let target = targetDelayMs
-                let far = slack > max(5 * configuration.frameMs, configuration.maximumDelayMs - target)
-                let above = slack > target && self.nowMicros >= underrunUntil
-                if far || above { pressure = far ? .urgent : .shed }
+            // Whether a frame could go is judged on a full window of waits
+            // (a second of playout): only then are the scans below made.
+            if waitCount == waits.count {
+                let slack = shortestWaitMs
+                // The start delay is a guess, not a need: what the network did
+                // not use of it goes with one frame of margin plus the jitter
+                // seen so far (up to the ordinary half frame), so a sender whose
+                // packets wander is not shed to the edge, where its next late
+                // packet would underrun mid-word.
+                let frameMs = configuration.frameMs
+                let margin = settling ? frameMs + min(frameMs / 2, transitSpreadMs) : frameMs * 3 / 2
+                if slack <= margin { settling = false }
+                if slack > margin, find(playTimestamp &+ frame) != nil {
+                    // Far above what the network needs (beyond the maximum delay,
+                    // or five frames of slack): shed at once, and faster. Else
+                    // shed only above the target (the jitter of the last five
+                    // seconds, two frames while losses are recent) and not soon
+                    // after an underrun. The target scans the transit window:
+                    // once, and only when a frame could go at all.
+                    let target = targetDelayMs
+                    let far = slack > max(5 * frameMs, configuration.maximumDelayMs - target)
+                    let above = slack > target && self.nowMicros >= underrunUntil
+                    if far || above { pressure = far ? .urgent : .shed }
+                }
             }
             return take(slot, advanceBy: frame)
         }

@@ -21,7 +21,7 @@ extension MediaStream {
 
     /// Keeps the frame just encoded as the next packet's redundant block.
     func keepForRedundancy(_ a: Audio, _ frame: UnsafeRawBufferPointer) {
-        guard frame.count <= min(a.previous.count, Self.largestRepeatedFrame) else { a.previousLength = nil; return }
+        guard frame.count <= a.previous.count else { a.previousLength = nil; return }
         a.previous.copyMemory(from: frame)
         a.previousLength = frame.count
         a.previousTimestamp = a.timestamp

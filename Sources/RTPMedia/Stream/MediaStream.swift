@@ -81,7 +81,7 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         var comfortNoiseSeen = 0
         /// The last frame sent, encoded, with its timestamp: the next packet's
         /// RFC 2198 redundant block (`previousLength` nil: none to repeat).
-        let previous = UnsafeMutableRawBufferPointer.allocate(byteCount: RedundantAudio.maximumBlockLength, alignment: 16)
+        let previous = UnsafeMutableRawBufferPointer.allocate(byteCount: MediaStream.largestRepeatedFrame, alignment: 16)
         var previousLength: Int?
         var previousTimestamp: UInt32 = 0
         init(_ p: StreamParameters, codec: AudioCodec, playout: Playout?, outbound: SRTPSession?, sequence: UInt16, timestamp: UInt32) {
