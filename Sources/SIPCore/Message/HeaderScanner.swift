@@ -15,6 +15,7 @@ struct HeaderScanner {
     let header: String
 
     /// Runs `body` with a scanner over `value` (a slice of the message, or of a String's bytes).
+    @inline(__always)
     static func scan<R, E: Error>(_ value: ArraySlice<UInt8>, header: String, base: Int = 0,
                                   _ body: (inout HeaderScanner) throws(E) -> R) throws(E) -> R {
         try value.withUnsafeBufferPointer { (p) throws(E) -> R in
@@ -102,24 +103,10 @@ struct HeaderScanner {
     /// checking its quoted-pairs; true when it holds any.
     @discardableResult
     mutating func skipQuotedString() throws(SIPParseError) -> Bool {
-        try expect(UInt8(ascii: "\""), "'\"'")
+        guard peek == UInt8(ascii: "\"") else { throw error("expected '\"'") }
         var escaped = false
-        while pos < bytes.endIndex {
-            let c = bytes[pos]
-            if c == UInt8(ascii: "\\") {
-                guard pos + 1 < bytes.endIndex, bytes[pos + 1] != 0x0A, bytes[pos + 1] != 0x0D, bytes[pos + 1] < 0x80 else {
-                    throw error("bad quoted-pair")
-                }
-                escaped = true
-                pos += 2
-            } else if c == UInt8(ascii: "\"") {
-                pos += 1
-                return escaped
-            } else {
-                pos += 1
-            }
-        }
-        throw error("unterminated quoted string")
+        if let why = GenericParameterGrammar.skipQuoted(bytes, &pos, escaped: &escaped) { throw error(why) }
+        return escaped
     }
 
     /// `*( SEMI generic-param )` with LWS around `;` and `=`. Values may be
@@ -137,22 +124,11 @@ struct HeaderScanner {
     /// nil when no `;` follows: the one reading of the grammar, for the
     /// check above and for `SIPParameters`' lookups in checked bytes.
     mutating func nextParameter() throws(SIPParseError) -> (name: Range<Int>, value: Range<Int>?)? {
-        skipLWS()
-        guard consume(UInt8(ascii: ";")) else { return nil }
-        skipLWS()
-        let nameStart = pos
-        guard run(while: CharClass.isToken) != nil else { throw error("empty or invalid parameter name") }
-        let name = nameStart..<pos
-        skipLWS()
-        guard consume(UInt8(ascii: "=")) else { return (name, nil) }
-        skipLWS()
-        let valueStart = pos
-        if peek == UInt8(ascii: "\"") {
-            try skipQuotedString()
-        } else if run(while: CharClass.isParameterValue) == nil {
-            throw error("parameter '\(string(bytes[name]))' has an empty value")
+        switch GenericParameterGrammar.next(bytes, &pos) {
+        case .end: return nil
+        case .parameter(let name, let value): return (name, value)
+        case .failure(let why, _): throw error(why)
         }
-        return (name, valueStart..<pos)
     }
 
     static func serialize(_ params: SIPParameters) -> String {

@@ -17,7 +17,7 @@ extension SIPMessage {
         try once(.from, counts.1)
         try once(.to, counts.2)
         try once(.cseq, counts.3)
-        if let r = requestLine, !r.uri.headers.isEmpty {
+        if let r = requestLine, r.uri.hasHeaders {
             // RFC 3261 §19.1.1 (table): headers are not allowed in a Request-URI.
             throw fail(.badURI, "Request-URI must not carry headers ('?...')")
         }

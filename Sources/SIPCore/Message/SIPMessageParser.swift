@@ -99,7 +99,7 @@ enum SIPMessageParser {
         var startLine: SIPMessage.StartLine?
         var startLineError: SIPParseError?
         do throws(SIPParseError) {
-            startLine = try StartLineParser.parse(UnsafeBufferPointer(rebasing: buf[pos..<(firstLF - 1)]), base: pos)
+            startLine = try StartLineParser.parse(UnsafeBufferPointer(rebasing: buf[pos..<(firstLF - 1)]), base: pos, storage: storage)
         } catch {
             startLineError = error
         }

@@ -1,14 +1,16 @@
 /// Parses request and status lines (RFC 3261 §7.1, §7.2). Exactly one SP
 /// separates the elements; anything else is malformed (RFC 4475 §3.1.2.9/10).
 enum StartLineParser {
-    static func parse(_ b: UnsafeBufferPointer<UInt8>, base: Int) throws(SIPParseError) -> SIPMessage.StartLine {
+    /// `b` is the line, at offset `base` of `storage` (the message bytes,
+    /// which a plain Request-URI keeps a slice of).
+    static func parse(_ b: UnsafeBufferPointer<UInt8>, base: Int, storage: [UInt8]) throws(SIPParseError) -> SIPMessage.StartLine {
         if b.count >= 4, b[0] == 0x53, b[1] == 0x49, b[2] == 0x50, b[3] == 0x2F { // "SIP/"
             return .response(try parseStatusLine(b, base: base))
         }
-        return .request(try parseRequestLine(b, base: base))
+        return .request(try parseRequestLine(b, base: base, storage: storage))
     }
 
-    private static func parseRequestLine(_ b: UnsafeBufferPointer<UInt8>, base: Int) throws(SIPParseError) -> SIPRequestLine {
+    private static func parseRequestLine(_ b: UnsafeBufferPointer<UInt8>, base: Int, storage: [UInt8]) throws(SIPParseError) -> SIPRequestLine {
         guard let sp1 = b.firstIndex(of: 0x20) else {
             throw SIPParseError(.badStartLine, "request line has no SP after the method", offset: base, isRequest: true)
         }
@@ -28,7 +30,13 @@ enum StartLineParser {
         let versionBytes = UnsafeBufferPointer(rebasing: b[(sp2 + 1)...])
         let version = try parseVersion(versionBytes, base: base + sp2 + 1, isRequest: true)
         let method = SIPMethod(String(decoding: UnsafeBufferPointer(rebasing: b[0..<sp1]), as: UTF8.self))
-        let uriBytes = Array(UnsafeBufferPointer(rebasing: b[(sp1 + 1)..<sp2]))[...]
+        let uriRange = (sp1 + 1)..<sp2
+        // The usual sip: URI is checked in one pass and made into components
+        // only when read, like the URIs of From and To.
+        if URIParser.isPlainSIP(UnsafeBufferPointer(rebasing: b[uriRange])) {
+            return SIPRequestLine(method: method, uri: SIPURI(checkedBytes: storage[(base + uriRange.lowerBound)..<(base + uriRange.upperBound)]), version: version)
+        }
+        let uriBytes = Array(UnsafeBufferPointer(rebasing: b[uriRange]))[...]
         let uri: SIPURI
         do {
             uri = try URIParser.parse(uriBytes, base: base + sp1 + 1)

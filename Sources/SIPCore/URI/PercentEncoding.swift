@@ -85,36 +85,21 @@ enum CharClass {
 
     static func isUnreserved(_ c: UInt8) -> Bool { isAlnum(c) || isMark(c) }
 
-    /// RFC 3261 `token` characters: alphanumerics and `-.!%*_+`'~`, as a
-    /// 128-bit mask so the check is two shifts on the parser's hot path.
+    /// RFC 3261 `token` characters: alphanumerics and `-.!%*_+`'~`.
     @inline(__always)
-    static func isToken(_ c: UInt8) -> Bool {
-        // Bits for 0x21 ! 0x25 % 0x27 ' 0x2A * 0x2B + 0x2D - 0x2E . 0x30-0x39 digits.
-        let low: UInt64 = 0x03FF_6CA2_0000_0000
-        // Bits for 0x41-0x5A, 0x5F _, 0x60 `, 0x61-0x7A, 0x7E ~.
-        let high: UInt64 = 0x47FF_FFFF_87FF_FFFE
-        if c < 64 { return (low >> UInt64(c)) & 1 == 1 }
-        if c < 128 { return (high >> UInt64(c - 64)) & 1 == 1 }
-        return false
-    }
+    static func isToken(_ c: UInt8) -> Bool { has(c, tokenBit) }
 
     static func isWhitespace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
 
     /// What may appear anywhere in a URI: visible ASCII but `"`, `<`, `>`
-    /// (the enclosing name-addr's delimiters), as masks like ``isToken``.
+    /// (the enclosing name-addr's delimiters).
     @inline(__always)
-    static func isURIChar(_ c: UInt8) -> Bool {
-        let low: UInt64 = 0xAFFF_FFFA_0000_0000, high: UInt64 = 0x7FFF_FFFF_FFFF_FFFF
-        if c < 64 { return (low >> UInt64(c)) & 1 == 1 }
-        if c < 128 { return (high >> UInt64(c - 64)) & 1 == 1 }
-        return false
-    }
+    static func isURIChar(_ c: UInt8) -> Bool { has(c, uriBit) }
 
     /// What a generic-param value holds besides quoted strings: token
     /// characters and the `:`, `[`, `]` of an IPv6 reference.
-    static func isParameterValue(_ c: UInt8) -> Bool {
-        isToken(c) || c == UInt8(ascii: ":") || c == UInt8(ascii: "[") || c == UInt8(ascii: "]")
-    }
+    @inline(__always)
+    static func isParameterValue(_ c: UInt8) -> Bool { has(c, parameterValueBit) }
 
     /// The value of a run of ASCII digits (nil if empty, not all digits,
     /// or longer than 19 digits), without building a String.

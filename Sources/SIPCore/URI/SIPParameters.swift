@@ -75,12 +75,8 @@ public struct SIPParameters: Hashable, Sendable, Sequence {
         case .list(let l):
             return l.firstIndex { Self.sameName($0.name, name) }.map { l[$0].value }
         case .header(let b):
-            return HeaderScanner.scan(b, header: "") { s -> String?? in
-                while let p = (try? s.nextParameter()) ?? nil {
-                    if CharClass.equalsIgnoringCase(s.bytes[p.name], name.utf8) { return .some(p.value.map { s.string(s.bytes[$0]) }) }
-                }
-                return nil
-            }
+            var key = name
+            return key.withUTF8 { k in b.withUnsafeBufferPointer { GenericParameterGrammar.lookup($0, k) } }
         case .uri(let b):
             var i = b.startIndex
             while let p = Self.nextURIParameter(b, &i) {

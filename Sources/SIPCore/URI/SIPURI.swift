@@ -155,6 +155,13 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
         self = try URIParser.parse(Array(string.utf8)[...], base: 0)
     }
 
+    /// Whether the URI carries `?headers` (read without making the
+    /// components when its bytes hold no '?').
+    var hasHeaders: Bool {
+        if case .text(let b) = form, !b.contains(UInt8(ascii: "?")) { return false }
+        return !headers.isEmpty
+    }
+
     public var isSIP: Bool { scheme == .sip || scheme == .sips }
 
     /// The `transport` URI parameter, lower-cased.

@@ -19,7 +19,64 @@ enum URIParser {
 
     /// Throws what `parse` would, making nothing.
     static func check(_ p: UnsafeBufferPointer<UInt8>, base: Int) throws(SIPParseError) {
+        if isPlainSIP(p) { return }
         _ = try parse(p, origin: [], base: base, build: false)
+    }
+
+    /// True only for a URI the full grammar accepts: the usual `sip:` or
+    /// `sips:` URI with no %-escape, IPv6 reference or headers, checked in
+    /// one pass. Anything else (including every malformed URI) is false
+    /// and goes to the full parse, which names the fault. A URI is checked
+    /// in every From, To, Contact and Request-URI, and the full parse
+    /// reads it six times over.
+    static func isPlainSIP(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = p.count
+        guard n >= 5, p[0] | 0x20 == UInt8(ascii: "s"), p[1] | 0x20 == UInt8(ascii: "i"), p[2] | 0x20 == UInt8(ascii: "p") else { return false }
+        var i: Int
+        if p[3] == UInt8(ascii: ":") {
+            i = 4
+        } else if p[3] | 0x20 == UInt8(ascii: "s"), p[4] == UInt8(ascii: ":") {
+            i = 5
+        } else {
+            return false
+        }
+        // Every character allowed, and where the user part ends: the full
+        // parse takes the first '@' anywhere after the scheme.
+        var at = -1
+        for j in i..<n {
+            let c = p[j]
+            if CharClass.has(c, CharClass.plainURIBit) { continue }
+            guard c == UInt8(ascii: "@") else { return false }
+            if at < 0 { at = j }
+        }
+        if at >= 0 {
+            guard at > i else { return false }
+            i = at + 1
+        }
+        let hostStart = i
+        while i < n, p[i] != UInt8(ascii: ":"), p[i] != UInt8(ascii: ";") {
+            guard CharClass.has(p[i], CharClass.hostBit) else { return false }
+            i += 1
+        }
+        guard i > hostStart else { return false }
+        if i < n, p[i] == UInt8(ascii: ":") {
+            i += 1
+            let portStart = i
+            var port = 0
+            while i < n, CharClass.isDigit(p[i]) {
+                port = port * 10 + Int(p[i] - 0x30)
+                guard port <= 65535 else { return false }
+                i += 1
+            }
+            guard i > portStart, i == n || p[i] == UInt8(ascii: ";") else { return false }
+        }
+        // `;name[=value]` up to the next ';': the name must not be empty.
+        while i < n {
+            i += 1
+            guard i < n, p[i] != UInt8(ascii: ";"), p[i] != UInt8(ascii: "=") else { return false }
+            while i < n, p[i] != UInt8(ascii: ";") { i += 1 }
+        }
+        return true
     }
 
     /// `p` is `origin`'s bytes; indices into `p` are 0-based. Returns nil when not `build`ing.

@@ -1,0 +1,40 @@
+/// The RFC 3261 character classes the parsers test per byte, as one
+/// 256-entry table: a class test is one load and one mask, where the
+/// predicates cost several compares and branches (the header scanner
+/// and URI check run them on every byte of Via, From, To and Contact).
+///
+/// Entry `c` is `0x40 | classes(c)`, kept printable so the table is a
+/// string literal: constant data, with no lazy initialisation to check.
+/// `CharClassTests` checks every entry against the ABNF.
+extension CharClass {
+    /// `token` (RFC 3261 §25.1).
+    static let tokenBit: UInt8 = 1
+    /// A generic-param value outside quotes: token, `:`, `[`, `]`.
+    static let parameterValueBit: UInt8 = 2
+    /// Anywhere in a URI: visible ASCII but `"`, `<`, `>`.
+    static let uriBit: UInt8 = 4
+    /// A host name or IPv4 address: alphanumerics, `-`, `.`.
+    static let hostBit: UInt8 = 8
+    /// A URI character the one-pass check takes without a closer look
+    /// (not `%`, `[`, `?` or `@`).
+    static let plainURIBit: UInt8 = 16
+
+    /// The classes of `c`, as the bits above.
+    @inline(__always)
+    static func classes(_ c: UInt8) -> UInt8 {
+        table.utf8Start[Int(c)]
+    }
+
+    @inline(__always)
+    static func has(_ c: UInt8, _ bit: UInt8) -> Bool { classes(c) & bit != 0 }
+
+    // 64 entries a line; each line's trailing backslash joins them.
+    private static var table: StaticString {
+        """
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@W@TTGTWTTWWT__T__________VT@T@D\
+        D__________________________FTVTWW__________________________TTTW@\
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+        """
+    }
+}
