@@ -43,6 +43,23 @@ public struct SIPNameAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     private static func parse(_ bytes: ArraySlice<UInt8>, header: String, base: Int, build: Bool) throws(SIPParseError) -> SIPNameAddress? {
+        // The usual form in one pass; anything else (faults too) below.
+        let usual = bytes.withUnsafeBufferPointer { p -> (UsualFormGrammar.NameAddress, String?)? in
+            guard let u = UsualFormGrammar.nameAddress(p) else { return nil }
+            return (u, build ? u.display.map { String(decoding: UnsafeBufferPointer(rebasing: p[$0]), as: UTF8.self) } : nil)
+        }
+        if let (u, display) = usual {
+            guard build else { return nil }
+            let o = bytes.startIndex
+            return SIPNameAddress(displayName: display, uri: SIPURI(checkedBytes: bytes[(o + u.uri.lowerBound)..<(o + u.uri.upperBound)]),
+                                  parameters: u.parameters.map { SIPParameters(checkedHeaderBytes: bytes[(o + $0.lowerBound)..<(o + $0.upperBound)]) } ?? SIPParameters())
+        }
+        return try parseInFull(bytes, header: header, base: base, build: build)
+    }
+
+    /// The whole grammar (token display names, addr-spec, any URI, faults
+    /// named), for what the one-pass form does not take.
+    static func parseInFull(_ bytes: ArraySlice<UInt8>, header: String, base: Int, build: Bool) throws(SIPParseError) -> SIPNameAddress? {
         try HeaderScanner.scan(bytes, header: header, base: base) { (s) throws(SIPParseError) -> SIPNameAddress? in
             s.skipLWS()
             var display: String?

@@ -53,6 +53,27 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
     }
 
     private static func parse(_ bytes: ArraySlice<UInt8>, base: Int, build: Bool) throws(SIPParseError) -> SIPVia? {
+        // The usual form in one pass; anything else (faults too) below.
+        let usual = bytes.withUnsafeBufferPointer { p -> (UsualFormGrammar.Via, String, String)? in
+            guard let v = UsualFormGrammar.via(p) else { return nil }
+            guard build else { return (v, "", "") }
+            let transport = Self.transportName(UnsafeBufferPointer(rebasing: p[v.transport]))
+            return (v, transport, String(decoding: UnsafeBufferPointer(rebasing: p[v.host]), as: UTF8.self))
+        }
+        if let (v, transport, host) = usual {
+            guard build else { return nil }
+            let o = bytes.startIndex
+            var via = SIPVia(transport: "", host: host, port: v.port,
+                             parameters: v.parameters.map { SIPParameters(checkedHeaderBytes: bytes[(o + $0.lowerBound)..<(o + $0.upperBound)]) } ?? SIPParameters())
+            via.transport = transport
+            return via
+        }
+        return try parseInFull(bytes, base: base, build: build)
+    }
+
+    /// The whole grammar (LWS anywhere, IPv6, faults named), for what the
+    /// one-pass form does not take.
+    static func parseInFull(_ bytes: ArraySlice<UInt8>, base: Int, build: Bool) throws(SIPParseError) -> SIPVia? {
         try HeaderScanner.scan(bytes, header: "Via", base: base) { (s) throws(SIPParseError) -> SIPVia? in
             s.skipLWS()
             guard let proto = s.run(while: CharClass.isToken), CharClass.equalsIgnoringCase(proto, "sip".utf8) else { throw s.error("sent-protocol must start with SIP") }
@@ -66,15 +87,15 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
             guard s.atEnd else { throw s.error("unexpected characters after Via parameters") }
             guard build else { return nil }
             var via = SIPVia(transport: "", host: host, port: port, parameters: params)
-            via.transport = Self.transportName(transport, s) // already upper-case
+            via.transport = Self.transportName(UnsafeBufferPointer(rebasing: transport)) // already upper-case
             return via
         }
     }
 
     /// The transport token upper-cased; the usual ones without making a String.
-    private static func transportName(_ t: Slice<UnsafeBufferPointer<UInt8>>, _ s: HeaderScanner) -> String {
+    private static func transportName(_ t: UnsafeBufferPointer<UInt8>) -> String {
         for known in ["UDP", "TCP", "TLS", "WS", "WSS", "SCTP"] where CharClass.equalsIgnoringCase(t, known.utf8) { return known }
-        return s.string(t).uppercased()
+        return String(decoding: t, as: UTF8.self).uppercased()
     }
 }
 

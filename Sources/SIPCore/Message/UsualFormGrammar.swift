@@ -1,0 +1,100 @@
+/// One-pass readings of the forms nearly every Via, From, To and Contact
+/// takes, over a buffer pointer with no scanner, closure or String:
+/// `SIP/2.0/UDP host:port;params` and `["display"] <sip:URI>;params`.
+///
+/// Each returns the ranges the typed value is made from, or nil for
+/// anything else — another form or a fault — which the full parse
+/// (`HeaderScanner`) then reads and, if it must, names the fault of. So
+/// they may only accept what the full parse accepts, with the same parts;
+/// `UsualFormGrammarTests` checks that on mutations of real values.
+enum UsualFormGrammar {
+    /// `*(SEMI generic-param)` from `i` to the end of `p`: whether any was
+    /// there, or nil when the rest is not that.
+    @inline(__always)
+    static func parametersToEnd(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Bool? {
+        var found = false
+        while true {
+            switch GenericParameterGrammar.next(p, &i) {
+            case .parameter: found = true
+            case .end: return i == p.count ? found : nil
+            case .failure: return nil
+            }
+        }
+    }
+
+    struct NameAddress {
+        /// Inside the quotes of a display name without quoted-pairs.
+        var display: Range<Int>?
+        /// Between `<` and `>`: a URI `URIParser.isPlainSIP` accepts.
+        var uri: Range<Int>
+        /// From just past `>` to the end, when it holds any parameter.
+        var parameters: Range<Int>?
+    }
+
+    static func nameAddress(_ p: UnsafeBufferPointer<UInt8>) -> NameAddress? {
+        var i = 0
+        GenericParameterGrammar.skipLWS(p, &i)
+        var display: Range<Int>?
+        if i < p.count, p[i] == UInt8(ascii: "\"") {
+            let open = i
+            var escaped = false
+            guard GenericParameterGrammar.skipQuoted(p, &i, escaped: &escaped) == nil, !escaped else { return nil }
+            display = (open + 1)..<(i - 1)
+            GenericParameterGrammar.skipLWS(p, &i)
+        }
+        guard i < p.count, p[i] == UInt8(ascii: "<") else { return nil }
+        let uriStart = i + 1
+        i = uriStart
+        while i < p.count, p[i] != UInt8(ascii: ">") { i += 1 }
+        guard i < p.count else { return nil }
+        let uri = uriStart..<i
+        guard URIParser.isPlainSIP(UnsafeBufferPointer(rebasing: p[uri])) else { return nil }
+        i += 1
+        let paramsStart = i
+        guard let found = parametersToEnd(p, &i) else { return nil }
+        return NameAddress(display: display, uri: uri, parameters: found ? paramsStart..<i : nil)
+    }
+
+    struct Via {
+        var transport: Range<Int>
+        var host: Range<Int>
+        var port: UInt16?
+        /// From just past the sent-by to the end, when it holds any parameter.
+        var parameters: Range<Int>?
+    }
+
+    /// `SIP/2.0/transport SP host [":" port] *(;param)`, the host a name or
+    /// IPv4 address.
+    static func via(_ p: UnsafeBufferPointer<UInt8>) -> Via? {
+        var i = 0
+        GenericParameterGrammar.skipLWS(p, &i)
+        guard p.count - i > 9, p[i] | 0x20 == UInt8(ascii: "s"), p[i + 1] | 0x20 == UInt8(ascii: "i"), p[i + 2] | 0x20 == UInt8(ascii: "p"),
+              p[i + 3] == UInt8(ascii: "/"), p[i + 4] == UInt8(ascii: "2"), p[i + 5] == UInt8(ascii: "."), p[i + 6] == UInt8(ascii: "0"),
+              p[i + 7] == UInt8(ascii: "/") else { return nil }
+        i += 8
+        let transportStart = i
+        while i < p.count, CharClass.isToken(p[i]) { i += 1 }
+        guard i > transportStart, i < p.count, p[i] == 0x20 || p[i] == 0x09 else { return nil }
+        let transport = transportStart..<i
+        GenericParameterGrammar.skipLWS(p, &i)
+        let hostStart = i
+        while i < p.count, CharClass.has(p[i], CharClass.hostBit) { i += 1 }
+        guard i > hostStart else { return nil }
+        let host = hostStart..<i
+        var port: UInt16?
+        if i < p.count, p[i] == UInt8(ascii: ":") {
+            i += 1
+            let digitsStart = i
+            var n = 0
+            while i < p.count, CharClass.isDigit(p[i]), i - digitsStart < 5 {
+                n = n * 10 + Int(p[i] - 0x30)
+                i += 1
+            }
+            guard i > digitsStart, n <= 65535, i == p.count || !CharClass.isDigit(p[i]) else { return nil }
+            port = UInt16(n)
+        }
+        let paramsStart = i
+        guard let found = parametersToEnd(p, &i) else { return nil }
+        return Via(transport: transport, host: host, port: port, parameters: found ? paramsStart..<i : nil)
+    }
+}
