@@ -177,6 +177,36 @@ Content-Length: 0\r
         try check("Expires: 7200", "Call-ID: again", .duplicateHeader)
         try check(#"From: "Agent 7001" <sip:7001@example.com>"#, #"From: "Agent 7001 <sip:7001@example.com>"#, .badHeaderValue)
         try check("branch=z9hG4bK776asdhds", "branch=z9hG4bK776asdhds;;", .badHeaderValue)
+        // The method is compared case-sensitively (RFC 3261 §7.1), on the one-pass path too.
+        try check("CSeq: 1826 REGISTER", "CSeq: 1826 register", .cseqMethodMismatch)
+        try check("Call-ID: 843817637684230@998sdasdh09", "Call-ID: two words", .badHeaderValue)
+        try check("Max-Forwards: 70", "Max-Forwards: 70\r\nMax-Forwards: 70", .duplicateHeader)
+    }
+
+    /// Validation reads the fields in one pass, but reports faults in a
+    /// fixed order whatever the order of the fields: counts first, then
+    /// Via, CSeq, From, To, Contact, Call-ID, Max-Forwards.
+    @Test func validationReportsFaultsInAFixedOrder() throws {
+        func fault(_ text: String) throws -> SIPParseError? {
+            do { try SIPMessage.parse(text).validate(); return nil } catch { return error }
+        }
+        let badFrom = registerText.replacingOccurrences(#"From: "Agent 7001" <sip:7001@example.com>"#, with: #"From: <sip:7001@example.com"#)
+        let badFromAndVia = badFrom.replacingOccurrences("branch=z9hG4bK776asdhds", with: "branch=")
+        let badFromAndMaxForwards = badFrom.replacingOccurrences("Max-Forwards: 70", with: "Max-Forwards: x")
+        #expect(try fault(badFrom)?.reason.hasPrefix("From") == true)
+        #expect(try fault(badFromAndVia)?.reason.hasPrefix("Via") == true, "Via before From")
+        #expect(try fault(badFromAndMaxForwards)?.reason.hasPrefix("From") == true, "From before Max-Forwards")
+        let fromFirst = "REGISTER sip:example.com SIP/2.0\r\nFrom: <sip:a@example.com;tag=1\r\nTo: <sip:a@example.com>\r\n"
+            + "Call-ID: 1\r\nCSeq: 1 INVITE\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\r\n"
+        #expect(try fault(fromFirst)?.code == .cseqMethodMismatch, "CSeq before From, although From comes first")
+        let missingTo = fromFirst.replacingOccurrences("To: <sip:a@example.com>\r\n", with: "")
+        #expect(try fault(missingTo)?.code == .missingHeader, "a missing header before any syntax")
+        let good = "INVITE sip:7002@example.com SIP/2.0\r\nVia: SIP/2.0/TLS h.example.com:5061;branch=z9hG4bK2\r\nMax-Forwards: 70\r\n"
+            + "From: \"Agent\" <sip:7001@example.com>;tag=9\r\nTo: <sip:7002@example.com>\r\nCall-ID: c@h\r\nCSeq: 7 INVITE\r\n"
+            + "Contact: <sip:7001@192.0.2.1:5061;transport=tls>\r\n\r\n"
+        #expect(try fault(good) == nil)
+        let m = try SIPMessage.parse(good)
+        #expect(try m.cseq == SIPCSeq(7, .invite) && m.method == .invite)
     }
 
     @Test func typedHeadersRoundTrip() throws {

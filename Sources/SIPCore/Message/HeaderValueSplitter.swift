@@ -44,7 +44,11 @@ enum HeaderValueSplitter {
     }
 
     static func hasComma(_ line: ArraySlice<UInt8>) -> Bool {
-        line.withUnsafeBufferPointer { p in p.baseAddress.map { memchr($0, 0x2C, p.count) != nil } ?? false }
+        line.withUnsafeBufferPointer { hasComma($0) }
+    }
+
+    static func hasComma(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        p.baseAddress.map { memchr($0, 0x2C, p.count) != nil } ?? false
     }
 
     @inline(__always)

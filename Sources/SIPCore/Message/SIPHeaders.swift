@@ -114,6 +114,18 @@ public struct SIPHeaders: Hashable, Sendable, Sequence {
         }
     }
 
+    /// Calls `body` with the buffer and each field's known-name id and
+    /// value range, in order: one pass with no slice or String per field
+    /// (message validation).
+    func forEachField<E: Error>(_ body: (UInt8, UnsafeBufferPointer<UInt8>, Range<Int>) throws(E) -> Void) throws(E) {
+        try storage.withUnsafeBufferPointer { (p) throws(E) in
+            for e in entries { try body(e.id, p, Int(e.lo)..<Int(e.hi)) }
+        }
+    }
+
+    /// Bytes of the buffer (a range `forEachField` gave).
+    func bytes(in r: Range<Int>) -> ArraySlice<UInt8> { storage[r] }
+
     /// How many fields carry each of the four given names, in one pass.
     func counts(_ a: SIPHeaderName, _ b: SIPHeaderName, _ c: SIPHeaderName, _ d: SIPHeaderName) -> (Int, Int, Int, Int) {
         var n = (0, 0, 0, 0)

@@ -3,54 +3,109 @@ extension SIPMessage {
     /// framing: the mandatory single-valued headers, CSeq against the method,
     /// and the syntax of Via, From, To, Contact, Call-ID, Max-Forwards.
     /// Errors carry the partial headers so that a UAS can answer 400.
+    ///
+    /// One pass over the fields reads the buffer in place (every request
+    /// a UAS receives is validated): the usual forms are checked in one
+    /// pass each, anything else by the full grammar, which names the
+    /// fault. Faults are reported in a fixed order, whatever the order of
+    /// the fields: counts, Request-URI, Via, CSeq, From, To, Contact,
+    /// Call-ID, Max-Forwards.
     public func validate() throws(SIPParseError) {
-        let isRequest = self.isRequest
-        func fail(_ code: SIPParseError.Code, _ why: String) -> SIPParseError {
-            SIPParseError(code, why, offset: 0, isRequest: isRequest, partialHeaders: headers)
+        let method = requestLine?.method
+        var n = (callID: 0, from: 0, to: 0, cseq: 0, maxForwards: 0, via: 0)
+        var fault: (slot: Int, error: SIPParseError)?
+        headers.forEachField { id, p, r in
+            let value = UnsafeBufferPointer(rebasing: p[r])
+            var slot = 0
+            switch id {
+            case SIPHeaderName.via.id:
+                n.via += 1
+                if !HeaderValueSplitter.hasComma(value), UsualFormGrammar.via(value) != nil { return }
+                slot = Fault.via
+            case SIPHeaderName.cseq.id:
+                n.cseq += 1
+                if let c = UsualFormGrammar.cseq(value), method?.isSpelled(by: UnsafeBufferPointer(rebasing: p[c.method])) ?? true { return }
+                slot = Fault.cseq
+            case SIPHeaderName.from.id:
+                n.from += 1
+                if UsualFormGrammar.nameAddress(value) != nil { return }
+                slot = Fault.from
+            case SIPHeaderName.to.id:
+                n.to += 1
+                if UsualFormGrammar.nameAddress(value) != nil { return }
+                slot = Fault.to
+            case SIPHeaderName.contact.id:
+                if !HeaderValueSplitter.hasComma(value), UsualFormGrammar.nameAddress(value) != nil { return }
+                slot = Fault.contact
+            case SIPHeaderName.callID.id:
+                n.callID += 1
+                if n.callID > 1 || (!value.isEmpty && !value.contains(where: { $0 <= 0x20 })) { return }
+                slot = Fault.callID
+            case SIPHeaderName.maxForwards.id:
+                n.maxForwards += 1
+                let t = HeaderValueSplitter.trimmed(headers.bytes(in: r))
+                if n.maxForwards > 1 || (t.count <= 10 && (CharClass.number(t).map { $0 <= 255 } ?? false)) { return }
+                slot = Fault.maxForwards
+            default:
+                return
+            }
+            if let fault, fault.slot <= slot { return }
+            if let e = Self.fault(slot, in: headers.bytes(in: r), method: method) { fault = (slot, e) }
         }
-        func once(_ name: SIPHeaderName, _ n: Int) throws(SIPParseError) {
-            if n == 0 { throw fail(.missingHeader, "\(name) header is missing") }
-            if n > 1 { throw fail(.duplicateHeader, "\(name) appears \(n) times but allows one value") }
+        var e: SIPParseError
+        func once(_ name: SIPHeaderName, _ count: Int) -> SIPParseError? {
+            if count == 0 { return SIPParseError(.missingHeader, "\(name) header is missing", offset: 0) }
+            if count > 1 { return SIPParseError(.duplicateHeader, "\(name) appears \(count) times but allows one value", offset: 0) }
+            return nil
         }
-        let counts = headers.counts(.callID, .from, .to, .cseq)
-        try once(.callID, counts.0)
-        try once(.from, counts.1)
-        try once(.to, counts.2)
-        try once(.cseq, counts.3)
-        if let r = requestLine, r.uri.hasHeaders {
+        if let c = once(.callID, n.callID) ?? once(.from, n.from) ?? once(.to, n.to) ?? once(.cseq, n.cseq) {
+            e = c
+        } else if let r = requestLine, r.uri.hasHeaders {
             // RFC 3261 §19.1.1 (table): headers are not allowed in a Request-URI.
-            throw fail(.badURI, "Request-URI must not carry headers ('?...')")
+            e = SIPParseError(.badURI, "Request-URI must not carry headers ('?...')", offset: 0)
+        } else if n.maxForwards > 1 {
+            e = SIPParseError(.duplicateHeader, "Max-Forwards appears more than once", offset: 0)
+        } else if n.via == 0 {
+            e = SIPParseError(.missingHeader, "Via header is missing", offset: 0)
+        } else if let f = fault {
+            e = f.error
+        } else {
+            return
         }
-        if headers.count(of: .maxForwards) > 1 { throw fail(.duplicateHeader, "Max-Forwards appears more than once") }
-        if !headers.contains(.via) { throw fail(.missingHeader, "Via header is missing") }
-        // Typed parses straight from the message's bytes (no String per value).
+        e.isRequest = isRequest
+        e.partialHeaders = headers
+        throw e
+    }
+
+    /// The order faults are reported in (lower first).
+    private enum Fault {
+        static let via = 1, cseq = 2, from = 3, to = 4, contact = 5, callID = 6, maxForwards = 7
+    }
+
+    /// The fault the full grammar finds in a field the usual form did not
+    /// take (nil when it is well-formed after all).
+    private static func fault(_ slot: Int, in v: ArraySlice<UInt8>, method: SIPMethod?) -> SIPParseError? {
         do throws(SIPParseError) {
-            // Checked, not made: validation needs the grammar, not the values.
-            try headers.forEachValueBytes(.via) { (v) throws(SIPParseError) in try SIPVia.check(bytes: v, base: v.startIndex) }
-            let c = headers.firstValueBytes(.cseq)!
-            let cseq = try SIPCSeq(bytes: c, base: c.startIndex)
-            if let r = requestLine, cseq.method != r.method {
-                throw fail(.cseqMethodMismatch, "CSeq method \(cseq.method) does not match request method \(r.method)")
+            switch slot {
+            case Fault.via:
+                try HeaderValueSplitter.forEachPart(v) { (part) throws(SIPParseError) in try SIPVia.check(bytes: part, base: part.startIndex) }
+            case Fault.cseq:
+                let cseq = try SIPCSeq(bytes: v, base: v.startIndex)
+                if let method, cseq.method != method {
+                    return SIPParseError(.cseqMethodMismatch, "CSeq method \(cseq.method) does not match request method \(method)", offset: 0)
+                }
+            case Fault.from, Fault.to:
+                try SIPNameAddress.check(bytes: v, header: slot == Fault.from ? "From" : "To", base: v.startIndex)
+            case Fault.contact:
+                try HeaderValueSplitter.forEachPart(v) { (part) throws(SIPParseError) in try SIPContact.check(bytes: part, base: part.startIndex) }
+            case Fault.callID:
+                return SIPParseError(.badHeaderValue, "Call-ID '\(String(decoding: v, as: UTF8.self))' is empty or holds whitespace", offset: 0)
+            default:
+                return SIPParseError(.badHeaderValue, "Max-Forwards '\(String(decoding: v, as: UTF8.self))' is not a number from 0 to 255", offset: 0)
             }
-            let from = headers.firstValueBytes(.from)!, to = headers.firstValueBytes(.to)!
-            try SIPNameAddress.check(bytes: from, header: "From", base: from.startIndex)
-            try SIPNameAddress.check(bytes: to, header: "To", base: to.startIndex)
-            try headers.forEachValueBytes(.contact) { (v) throws(SIPParseError) in try SIPContact.check(bytes: v, base: v.startIndex) }
         } catch {
-            var e = error
-            e.isRequest = isRequest
-            e.partialHeaders = headers
-            throw e
+            return error
         }
-        let callID = headers.firstValueBytes(.callID)!
-        if callID.isEmpty || callID.contains(where: { $0 <= 0x20 }) {
-            throw fail(.badHeaderValue, "Call-ID '\(String(decoding: callID, as: UTF8.self))' is empty or holds whitespace")
-        }
-        if let mf = headers.firstValueBytes(.maxForwards) {
-            let t = HeaderValueSplitter.trimmed(mf)
-            guard t.count <= 10, let n = CharClass.number(t), n <= 255 else {
-                throw fail(.badHeaderValue, "Max-Forwards '\(String(decoding: mf, as: UTF8.self))' is not a number from 0 to 255")
-            }
-        }
+        return nil
     }
 }

@@ -161,6 +161,11 @@ public struct SIPCSeq: Hashable, Sendable, CustomStringConvertible {
     }
 
     init(bytes: ArraySlice<UInt8>, base: Int) throws(SIPParseError) {
+        // The usual form in one pass; anything else (faults too) below.
+        if let usual = bytes.withUnsafeBufferPointer({ p in UsualFormGrammar.cseq(p).map { SIPCSeq($0.number, SIPMethod(bytes: UnsafeBufferPointer(rebasing: p[$0.method]))) } }) {
+            self = usual
+            return
+        }
         self = try HeaderScanner.scan(bytes, header: "CSeq", base: base) { (s) throws(SIPParseError) -> SIPCSeq in
             s.skipLWS()
             guard let digits = s.run(while: CharClass.isDigit) else { throw s.error("missing sequence number") }

@@ -97,4 +97,25 @@ enum UsualFormGrammar {
         guard let found = parametersToEnd(p, &i) else { return nil }
         return Via(transport: transport, host: host, port: port, parameters: found ? paramsStart..<i : nil)
     }
+
+    /// `1*10DIGIT LWS method` (a number that fits 32 bits): the number and
+    /// the method's range.
+    static func cseq(_ p: UnsafeBufferPointer<UInt8>) -> (number: UInt32, method: Range<Int>)? {
+        var i = 0
+        GenericParameterGrammar.skipLWS(p, &i)
+        let digitsStart = i
+        var n: UInt64 = 0
+        while i < p.count, CharClass.isDigit(p[i]), i - digitsStart < 10 {
+            n = n * 10 + UInt64(p[i] - 0x30)
+            i += 1
+        }
+        guard i > digitsStart, n <= UInt64(UInt32.max), i < p.count, p[i] == 0x20 || p[i] == 0x09 else { return nil }
+        GenericParameterGrammar.skipLWS(p, &i)
+        let methodStart = i
+        while i < p.count, CharClass.isToken(p[i]) { i += 1 }
+        let method = methodStart..<i
+        GenericParameterGrammar.skipLWS(p, &i)
+        guard !method.isEmpty, i == p.count else { return nil }
+        return (UInt32(n), method)
+    }
 }
