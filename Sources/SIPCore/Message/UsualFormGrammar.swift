@@ -44,12 +44,9 @@ enum UsualFormGrammar {
         }
         guard i < p.count, p[i] == UInt8(ascii: "<") else { return nil }
         let uriStart = i + 1
-        i = uriStart
-        while i < p.count, p[i] != UInt8(ascii: ">") { i += 1 }
-        guard i < p.count else { return nil }
-        let uri = uriStart..<i
-        guard URIParser.isPlainSIP(UnsafeBufferPointer(rebasing: p[uri])) else { return nil }
-        i += 1
+        guard let uriEnd = URIParser.plainSIPEnd(p, from: uriStart), uriEnd < p.count, p[uriEnd] == UInt8(ascii: ">") else { return nil }
+        let uri = uriStart..<uriEnd
+        i = uriEnd + 1
         let paramsStart = i
         guard let found = parametersToEnd(p, &i) else { return nil }
         return NameAddress(display: display, uri: uri, parameters: found ? paramsStart..<i : nil)

@@ -30,53 +30,69 @@ enum URIParser {
     /// in every From, To, Contact and Request-URI, and the full parse
     /// reads it six times over.
     static func isPlainSIP(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
-        let n = p.count
-        guard n >= 5, p[0] | 0x20 == UInt8(ascii: "s"), p[1] | 0x20 == UInt8(ascii: "i"), p[2] | 0x20 == UInt8(ascii: "p") else { return false }
+        plainSIPEnd(p, from: 0) == p.count
+    }
+
+    /// Where the URI starting at `start` ends (the first byte that cannot
+    /// be in one, or the end of `p`), when it is a plain `sip:`/`sips:` URI
+    /// as ``isPlainSIP(_:)`` takes them; nil otherwise. A name-addr finds
+    /// its `>` this way, in the same pass.
+    static func plainSIPEnd(_ p: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard p.count - start >= 5, p[start] | 0x20 == UInt8(ascii: "s"), p[start + 1] | 0x20 == UInt8(ascii: "i"),
+              p[start + 2] | 0x20 == UInt8(ascii: "p") else { return nil }
         var i: Int
-        if p[3] == UInt8(ascii: ":") {
-            i = 4
-        } else if p[3] | 0x20 == UInt8(ascii: "s"), p[4] == UInt8(ascii: ":") {
-            i = 5
+        if p[start + 3] == UInt8(ascii: ":") {
+            i = start + 4
+        } else if p[start + 3] | 0x20 == UInt8(ascii: "s"), p[start + 4] == UInt8(ascii: ":") {
+            i = start + 5
         } else {
-            return false
+            return nil
         }
-        // Every character allowed, and where the user part ends: the full
-        // parse takes the first '@' anywhere after the scheme.
+        // Where the URI ends, and where the user part does: the full parse
+        // takes the first '@' anywhere after the scheme.
+        var n = i
         var at = -1
-        for j in i..<n {
-            let c = p[j]
-            if CharClass.has(c, CharClass.plainURIBit) { continue }
-            guard c == UInt8(ascii: "@") else { return false }
-            if at < 0 { at = j }
+        while n < p.count {
+            let c = p[n]
+            if CharClass.has(c, CharClass.plainURIBit) {
+                n += 1
+            } else if c == UInt8(ascii: "@") {
+                if at < 0 { at = n }
+                n += 1
+            } else if CharClass.isURIChar(c) {
+                return nil // '%', '[' or '?': the full parse reads those
+            } else {
+                break
+            }
         }
         if at >= 0 {
-            guard at > i else { return false }
+            guard at > i else { return nil }
             i = at + 1
         }
         let hostStart = i
         while i < n, p[i] != UInt8(ascii: ":"), p[i] != UInt8(ascii: ";") {
-            guard CharClass.has(p[i], CharClass.hostBit) else { return false }
+            guard CharClass.has(p[i], CharClass.hostBit) else { return nil }
             i += 1
         }
-        guard i > hostStart else { return false }
+        guard i > hostStart else { return nil }
         if i < n, p[i] == UInt8(ascii: ":") {
             i += 1
             let portStart = i
             var port = 0
             while i < n, CharClass.isDigit(p[i]) {
                 port = port * 10 + Int(p[i] - 0x30)
-                guard port <= 65535 else { return false }
+                guard port <= 65535 else { return nil }
                 i += 1
             }
-            guard i > portStart, i == n || p[i] == UInt8(ascii: ";") else { return false }
+            guard i > portStart, i == n || p[i] == UInt8(ascii: ";") else { return nil }
         }
         // `;name[=value]` up to the next ';': the name must not be empty.
         while i < n {
             i += 1
-            guard i < n, p[i] != UInt8(ascii: ";"), p[i] != UInt8(ascii: "=") else { return false }
+            guard i < n, p[i] != UInt8(ascii: ";"), p[i] != UInt8(ascii: "=") else { return nil }
             while i < n, p[i] != UInt8(ascii: ";") { i += 1 }
         }
-        return true
+        return n
     }
 
     /// `p` is `origin`'s bytes; indices into `p` are 0-based. Returns nil when not `build`ing.
