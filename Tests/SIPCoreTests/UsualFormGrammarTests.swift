@@ -75,6 +75,37 @@ import Testing
     }
 }
 
+extension UsualFormGrammarTests {
+    /// A lookup in checked parameters skips from ';' to ';' when there is
+    /// no quoted string: it must find what the grammar finds, for every
+    /// name in the bytes and for one that is not there.
+    @Test func parameterLookupFindsWhatTheGrammarFinds() {
+        let seeds = [";rport=5060;received=192.0.2.10;branch=z9hG4bK.4f3a9c2e1b7d", " ; TAG = x1 ;lr; maddr=[2001:db8::1]",
+                     ";expires=3600;+sip.instance=\"<urn:uuid:1;2>\";q=0.5", ";a;b=;c=d"]
+        var rng = TestRandom(seed: 7)
+        var compared = 0
+        for seed in seeds {
+            for b in Self.mutations(of: seed, count: 2_000, rng: &rng) {
+                b.withUnsafeBufferPointer { p in
+                    var i = 0
+                    guard UsualFormGrammar.parametersToEnd(p, &i) == true else { return }
+                    var names: [[UInt8]] = [Array("nothere".utf8)]
+                    i = 0
+                    while case .parameter(let name, _) = GenericParameterGrammar.next(p, &i) { names.append(Array(p[name])) }
+                    for name in names {
+                        name.withUnsafeBufferPointer { key in
+                            #expect(GenericParameterGrammar.lookup(p, key) == GenericParameterGrammar.lookupByGrammar(p, key),
+                                    "'\(String(decoding: name, as: UTF8.self))' in '\(String(decoding: p, as: UTF8.self))'")
+                        }
+                        compared += 1
+                    }
+                }
+            }
+        }
+        #expect(compared > 5_000)
+    }
+}
+
 /// A small seeded generator (SplitMix64), so a failing mutation is the same on every run.
 struct TestRandom {
     var state: UInt64
