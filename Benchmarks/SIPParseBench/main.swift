@@ -101,20 +101,11 @@ run("parse+validate+typed REGISTER", register, seconds: seconds) { b in
 }
 let msg = try! SIPMessage.parse(ok)
 run("serialize 200 OK", ok, seconds: seconds) { _ in msg.serialize().count }
-// TEMP per-accessor
-let m2 = try! SIPMessage.parse(ok)
-let r2 = try! SIPMessage.parse(register)
-run("acc vias", ok, seconds: seconds) { _ in (try? m2.vias)?.count ?? 0 }
-run("acc topVia.branch", ok, seconds: seconds) { _ in m2.topVia?.branch?.utf8.count ?? 0 }
-run("acc cseq", ok, seconds: seconds) { _ in Int((try? m2.cseq.number) ?? 0) }
-run("acc from", ok, seconds: seconds) { _ in m2.from == nil ? 0 : 1 }
-run("acc from.tag", ok, seconds: seconds) { _ in m2.from?.tag?.utf8.count ?? 0 }
-run("acc callID", ok, seconds: seconds) { _ in m2.headers[.callID]?.utf8.count ?? 0 }
-run("acc contacts", ok, seconds: seconds) { _ in m2.contacts.count }
-run("acc expires", ok, seconds: seconds) { _ in Int(m2.expires ?? 0) }
-run("acc validate REGISTER", register, seconds: seconds) { _ in (try? r2.validate()) == nil ? 0 : 1 }
-let via2 = m2.topVia!
-let from2 = m2.from!
-run("acc lookup branch", ok, seconds: seconds) { _ in via2.branch?.utf8.count ?? 0 }
-run("acc lookup tag", ok, seconds: seconds) { _ in from2.tag?.utf8.count ?? 0 }
-run("acc urlcheck", ok, seconds: seconds) { _ in from2.uri.port.map(Int.init) ?? 1 }
+// Where the typed 200 OK's time goes: each typed access on its own, on the
+// 200 OK parsed once (filter with "part").
+run("part vias", ok, seconds: seconds) { _ in (try? msg.vias)?.count ?? 0 }
+run("part top Via branch", ok, seconds: seconds) { _ in msg.topVia?.branch?.utf8.count ?? 0 }
+run("part cseq", ok, seconds: seconds) { _ in Int((try? msg.cseq.number) ?? 0) }
+run("part from with tag", ok, seconds: seconds) { _ in msg.from?.tag?.utf8.count ?? 0 }
+run("part Call-ID", ok, seconds: seconds) { _ in msg.headers[.callID]?.utf8.count ?? 0 }
+run("part contacts", ok, seconds: seconds) { _ in msg.contacts.count }

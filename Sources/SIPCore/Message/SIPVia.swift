@@ -8,7 +8,12 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
     public var parameters: SIPParameters
 
     public init(transport: String, host: String, port: UInt16? = nil, parameters: SIPParameters = SIPParameters()) {
-        self.transport = transport.uppercased()
+        self.init(upperCasedTransport: transport.uppercased(), host: host, port: port, parameters: parameters)
+    }
+
+    /// The parser's: `transport` is already upper-case.
+    private init(upperCasedTransport transport: String, host: String, port: UInt16?, parameters: SIPParameters) {
+        self.transport = transport
         self.host = host
         self.port = port
         self.parameters = parameters
@@ -63,10 +68,8 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
         if let (v, transport, host) = usual {
             guard build else { return nil }
             let o = bytes.startIndex
-            var via = SIPVia(transport: "", host: host, port: v.port,
-                             parameters: v.parameters.map { SIPParameters(checkedHeaderBytes: bytes[(o + $0.lowerBound)..<(o + $0.upperBound)]) } ?? SIPParameters())
-            via.transport = transport
-            return via
+            return SIPVia(upperCasedTransport: transport, host: host, port: v.port,
+                          parameters: v.parameters.map { SIPParameters(checkedHeaderBytes: bytes[(o + $0.lowerBound)..<(o + $0.upperBound)]) } ?? SIPParameters())
         }
         return try parseInFull(bytes, base: base, build: build)
     }
@@ -86,15 +89,21 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
             let params = try s.parameters(keep: build)
             guard s.atEnd else { throw s.error("unexpected characters after Via parameters") }
             guard build else { return nil }
-            var via = SIPVia(transport: "", host: host, port: port, parameters: params)
-            via.transport = Self.transportName(UnsafeBufferPointer(rebasing: transport)) // already upper-case
-            return via
+            return SIPVia(upperCasedTransport: Self.transportName(UnsafeBufferPointer(rebasing: transport)), host: host, port: port, parameters: params)
         }
     }
 
     /// The transport token upper-cased; the usual ones without making a String.
     private static func transportName(_ t: UnsafeBufferPointer<UInt8>) -> String {
-        for known in ["UDP", "TCP", "TLS", "WS", "WSS", "SCTP"] where CharClass.equalsIgnoringCase(t, known.utf8) { return known }
+        switch t.count {
+        case 3 where CharClass.equalsIgnoringCase(t, "UDP".utf8): return "UDP"
+        case 3 where CharClass.equalsIgnoringCase(t, "TCP".utf8): return "TCP"
+        case 3 where CharClass.equalsIgnoringCase(t, "TLS".utf8): return "TLS"
+        case 2 where CharClass.equalsIgnoringCase(t, "WS".utf8): return "WS"
+        case 3 where CharClass.equalsIgnoringCase(t, "WSS".utf8): return "WSS"
+        case 4 where CharClass.equalsIgnoringCase(t, "SCTP".utf8): return "SCTP"
+        default: break
+        }
         return String(decoding: t, as: UTF8.self).uppercased()
     }
 }
