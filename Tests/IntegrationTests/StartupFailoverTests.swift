@@ -48,12 +48,18 @@ import Testing
         let saved = await second.log.waitFor("REGISTER-SAVED", timeout: .seconds(15))
         let elapsed = ContinuousClock.now - started
         #expect(saved, "\(d.log.text)")
-        print(String(format: "MEASURED %@ first SRV target %@ at start → binding at the second target in %.3f s", transport, outage.rawValue, Self.seconds(elapsed)))
-        #expect(elapsed < (outage == .crashed ? .seconds(1) : .seconds(5)), "\(d.log.text)")
+        _ = await d.log.waitFor("registration registered", timeout: .seconds(5))
+        // The bound is on the daemon's own clock, from its start-up line to
+        // its registration: on a loaded CI machine, starting the process
+        // alone has taken over half a second.
+        let registered = d.log.time(ofFirst: "registration registered")?.timeIntervalSince(d.log.time(ofFirst: "sipendpointd started") ?? .distantFuture)
+        print(String(format: "MEASURED %@ first SRV target %@ at start → registered at the second target %.3f s after the daemon started (%.3f s with process start)",
+                     transport, outage.rawValue, registered ?? -1, Self.seconds(elapsed)))
+        #expect(registered.map { $0 >= 0 && $0 < (outage == .crashed ? 1 : 5) } == true, "\(d.log.text)")
         #expect(try await second.bindings(user: "7001").count == 1)
         if outage == .silent {
             // The give-up came from the 4 s failover timeout, not Timer F's 32 s.
-            #expect(elapsed > .milliseconds(3500))
+            #expect((registered ?? 0) > 3.5)
         }
         #expect(await d.stop() == 0)
     }

@@ -19,8 +19,8 @@ enum GenericParameterGrammar {
         case end
         /// `; name [= value]`: ranges of the bytes; a quoted value keeps its quotes.
         case parameter(name: Range<Int>, value: Range<Int>?)
-        /// Malformed: why, and where.
-        case failure(String, at: Int)
+        /// Malformed: why; `next` leaves the position at the fault.
+        case failure(String)
     }
 
     @inline(__always)
@@ -38,7 +38,7 @@ enum GenericParameterGrammar {
         skipLWS(p, &i)
         let nameStart = i
         while i < p.count, CharClass.isToken(p[i]) { i += 1 }
-        guard i > nameStart else { return .failure("empty or invalid parameter name", at: i) }
+        guard i > nameStart else { return .failure("empty or invalid parameter name") }
         let name = nameStart..<i
         skipLWS(p, &i)
         guard i < p.count, p[i] == UInt8(ascii: "=") else { return .parameter(name: name, value: nil) }
@@ -46,11 +46,11 @@ enum GenericParameterGrammar {
         skipLWS(p, &i)
         let valueStart = i
         if i < p.count, p[i] == UInt8(ascii: "\"") {
-            if let why = skipQuoted(p, &i) { return .failure(why, at: i) }
+            if let why = skipQuoted(p, &i) { return .failure(why) }
         } else {
             while i < p.count, CharClass.isParameterValue(p[i]) { i += 1 }
             guard i > valueStart else {
-                return .failure("parameter '\(String(decoding: UnsafeBufferPointer(rebasing: p[name]), as: UTF8.self))' has an empty value", at: i)
+                return .failure("parameter '\(String(decoding: UnsafeBufferPointer(rebasing: p[name]), as: UTF8.self))' has an empty value")
             }
         }
         return .parameter(name: name, value: valueStart..<i)

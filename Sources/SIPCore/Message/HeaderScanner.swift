@@ -121,13 +121,13 @@ struct HeaderScanner {
     }
 
     /// The next `; name [= value]` (LWS around both) as ranges of `bytes`,
-    /// nil when no `;` follows: the one reading of the grammar, for the
-    /// check above and for `SIPParameters`' lookups in checked bytes.
+    /// nil when no `;` follows (`GenericParameterGrammar`, its fault named
+    /// with the header).
     mutating func nextParameter() throws(SIPParseError) -> (name: Range<Int>, value: Range<Int>?)? {
         switch GenericParameterGrammar.next(bytes, &pos) {
         case .end: return nil
         case .parameter(let name, let value): return (name, value)
-        case .failure(let why, _): throw error(why)
+        case .failure(let why): throw error(why)
         }
     }
 

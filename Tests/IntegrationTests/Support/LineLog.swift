@@ -33,6 +33,17 @@ final class LineLog: @unchecked Sendable {
 
     func count(_ substring: String) -> Int { all.filter { $0.contains(substring) }.count }
 
+    /// The time stamp the daemon wrote on its first line containing
+    /// `substring` (`2026-12-01T10:13:20.390Z ...`): for durations measured
+    /// by the daemon's own clock, free of the time a loaded machine takes
+    /// to start the process.
+    func time(ofFirst substring: String) -> Date? {
+        guard let line = all.first(where: { $0.contains(substring) }), let stamp = line.split(separator: " ").first else { return nil }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.date(from: String(stamp))
+    }
+
     /// Waits until `check` holds for the lines so far, or the timeout passes.
     func wait(timeout: Duration, _ check: @escaping @Sendable ([String]) -> Bool) async -> Bool {
         await withCheckedContinuation { (cont: CheckedContinuation<Bool, Never>) in
