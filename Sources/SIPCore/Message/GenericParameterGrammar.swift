@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// `*( SEMI generic-param )` (RFC 3261 §25.1) read straight from bytes:
 /// the one reading of the grammar, for `HeaderScanner`'s check (which
 /// turns a failure into an error naming the header) and for
@@ -79,14 +73,16 @@ enum GenericParameterGrammar {
     /// The value of parameter `key` (ASCII case-insensitive) in checked
     /// bytes: `.some(nil)` for a flag, nil when absent.
     static func lookup(_ p: UnsafeBufferPointer<UInt8>, _ key: UnsafeBufferPointer<UInt8>) -> String?? {
-        guard let base = p.baseAddress else { return nil }
-        // In checked bytes without a quoted string every ';' starts a
+        // In checked bytes every ';' before the first quoted string starts a
         // parameter, so the values between need not be read: a tag or a
-        // branch is looked up in nearly every message.
-        guard memchr(base, Int32(UInt8(ascii: "\"")), p.count) == nil else { return lookupByGrammar(p, key) }
+        // branch is looked up in nearly every message. At a quote, the
+        // grammar reads them all (a quoted ';' separates nothing).
         var i = 0
-        while i < p.count, let semi = memchr(base + i, Int32(UInt8(ascii: ";")), p.count - i) {
-            i = base.distance(to: semi.assumingMemoryBound(to: UInt8.self)) + 1
+        while i < p.count {
+            let c = p[i]
+            i += 1
+            if c == UInt8(ascii: "\"") { return lookupByGrammar(p, key) }
+            guard c == UInt8(ascii: ";") else { continue }
             skipLWS(p, &i)
             let nameStart = i
             while i < p.count, CharClass.isToken(p[i]) { i += 1 }
@@ -96,6 +92,7 @@ enum GenericParameterGrammar {
             i += 1
             skipLWS(p, &i)
             let valueStart = i
+            if i < p.count, p[i] == UInt8(ascii: "\"") { return lookupByGrammar(p, key) }
             while i < p.count, CharClass.isParameterValue(p[i]) { i += 1 }
             return .some(String(decoding: UnsafeBufferPointer(rebasing: p[valueStart..<i]), as: UTF8.self))
         }
