@@ -54,7 +54,7 @@ struct HeaderScanner {
 
     @inline(__always)
     mutating func skipLWS() {
-        while pos < bytes.endIndex, CharClass.isWhitespace(bytes[pos]) { pos += 1 }
+        GenericParameterGrammar.skipLWS(bytes, &pos)
     }
 
     @inline(__always)

@@ -120,7 +120,7 @@ enum HostPort {
             }
             host = n
         } else {
-            guard let h = s.run(while: { CharClass.isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }) else {
+            guard let h = s.run(while: CharClass.isHostChar) else {
                 throw s.error("missing host")
             }
             host = build ? s.string(h) : ""

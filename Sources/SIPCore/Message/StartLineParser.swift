@@ -30,13 +30,12 @@ enum StartLineParser {
         let versionBytes = UnsafeBufferPointer(rebasing: b[(sp2 + 1)...])
         let version = try parseVersion(versionBytes, base: base + sp2 + 1, isRequest: true)
         let method = SIPMethod(String(decoding: UnsafeBufferPointer(rebasing: b[0..<sp1]), as: UTF8.self))
-        let uriRange = (sp1 + 1)..<sp2
+        let uriBytes = storage[(base + sp1 + 1)..<(base + sp2)]
         // The usual sip: URI is checked in one pass and made into components
         // only when read, like the URIs of From and To.
-        if URIParser.isPlainSIP(UnsafeBufferPointer(rebasing: b[uriRange])) {
-            return SIPRequestLine(method: method, uri: SIPURI(checkedBytes: storage[(base + uriRange.lowerBound)..<(base + uriRange.upperBound)]), version: version)
+        if URIParser.isPlainSIP(UnsafeBufferPointer(rebasing: b[(sp1 + 1)..<sp2])) {
+            return SIPRequestLine(method: method, uri: SIPURI(checkedBytes: uriBytes), version: version)
         }
-        let uriBytes = Array(UnsafeBufferPointer(rebasing: b[uriRange]))[...]
         let uri: SIPURI
         do {
             uri = try URIParser.parse(uriBytes, base: base + sp1 + 1)

@@ -75,19 +75,13 @@ enum UsualFormGrammar {
         let transport = transportStart..<i
         GenericParameterGrammar.skipLWS(p, &i)
         let hostStart = i
-        while i < p.count, CharClass.has(p[i], CharClass.hostBit) { i += 1 }
+        while i < p.count, CharClass.isHostChar(p[i]) { i += 1 }
         guard i > hostStart else { return nil }
         let host = hostStart..<i
         var port: UInt16?
         if i < p.count, p[i] == UInt8(ascii: ":") {
             i += 1
-            let digitsStart = i
-            var n = 0
-            while i < p.count, CharClass.isDigit(p[i]), i - digitsStart < 5 {
-                n = n * 10 + Int(p[i] - 0x30)
-                i += 1
-            }
-            guard i > digitsStart, n <= 65535, i == p.count || !CharClass.isDigit(p[i]) else { return nil }
+            guard let n = CharClass.digits(p, &i, atMost: 5), n <= 65535 else { return nil }
             port = UInt16(n)
         }
         let paramsStart = i
@@ -100,13 +94,7 @@ enum UsualFormGrammar {
     static func cseq(_ p: UnsafeBufferPointer<UInt8>) -> (number: UInt32, method: Range<Int>)? {
         var i = 0
         GenericParameterGrammar.skipLWS(p, &i)
-        let digitsStart = i
-        var n: UInt64 = 0
-        while i < p.count, CharClass.isDigit(p[i]), i - digitsStart < 10 {
-            n = n * 10 + UInt64(p[i] - 0x30)
-            i += 1
-        }
-        guard i > digitsStart, n <= UInt64(UInt32.max), i < p.count, p[i] == 0x20 || p[i] == 0x09 else { return nil }
+        guard let n = CharClass.digits(p, &i, atMost: 10), n <= UInt64(UInt32.max), i < p.count, p[i] == 0x20 || p[i] == 0x09 else { return nil }
         GenericParameterGrammar.skipLWS(p, &i)
         let methodStart = i
         while i < p.count, CharClass.isToken(p[i]) { i += 1 }

@@ -101,6 +101,25 @@ enum CharClass {
     @inline(__always)
     static func isParameterValue(_ c: UInt8) -> Bool { has(c, parameterValueBit) }
 
+    /// A host name or IPv4 address character: alphanumerics, `-`, `.`.
+    @inline(__always)
+    static func isHostChar(_ c: UInt8) -> Bool { has(c, hostBit) }
+
+    /// The 1 to `atMost` digits at `i` of `p`, moving past them; nil when
+    /// there is none or a digit follows the last one allowed (ports,
+    /// sequence numbers: the one-pass readings' number).
+    @inline(__always)
+    static func digits(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int, atMost: Int) -> UInt64? {
+        let start = i
+        var n: UInt64 = 0
+        while i < p.count, isDigit(p[i]) {
+            guard i - start < atMost else { return nil }
+            n = n * 10 + UInt64(p[i] - 0x30)
+            i += 1
+        }
+        return i > start ? n : nil
+    }
+
     /// The value of a run of ASCII digits (nil if empty, not all digits,
     /// or longer than 19 digits), without building a String.
     static func number<C: Collection<UInt8>>(_ digits: C) -> UInt64? {

@@ -71,20 +71,13 @@ enum URIParser {
         }
         let hostStart = i
         while i < n, p[i] != UInt8(ascii: ":"), p[i] != UInt8(ascii: ";") {
-            guard CharClass.has(p[i], CharClass.hostBit) else { return nil }
+            guard CharClass.isHostChar(p[i]) else { return nil }
             i += 1
         }
         guard i > hostStart else { return nil }
         if i < n, p[i] == UInt8(ascii: ":") {
             i += 1
-            let portStart = i
-            var port = 0
-            while i < n, CharClass.isDigit(p[i]) {
-                port = port * 10 + Int(p[i] - 0x30)
-                guard port <= 65535 else { return nil }
-                i += 1
-            }
-            guard i > portStart, i == n || p[i] == UInt8(ascii: ";") else { return nil }
+            guard let port = CharClass.digits(p, &i, atMost: 5), port <= 65535, i == n || p[i] == UInt8(ascii: ";") else { return nil }
         }
         // `;name[=value]` up to the next ';': the name must not be empty.
         while i < n {
@@ -162,7 +155,7 @@ enum URIParser {
                 let start = i
                 while i < p.count, p[i] != UInt8(ascii: ":"), p[i] != UInt8(ascii: ";"), p[i] != UInt8(ascii: "?") {
                     let c = p[i]
-                    guard CharClass.isAlnum(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: ".") else { throw fail("invalid character in host", i) }
+                    guard CharClass.isHostChar(c) else { throw fail("invalid character in host", i) }
                     i += 1
                 }
                 guard i > start else { throw fail("URI has no host", start) }
