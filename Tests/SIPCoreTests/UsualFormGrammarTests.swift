@@ -67,7 +67,7 @@ extension UsualFormGrammarTests {
                 while case .parameter(let name, _) = GenericParameterGrammar.next(p, &i) { names.append(Array(p[name])) }
                 for name in names {
                     name.withUnsafeBufferPointer { key in
-                        #expect(GenericParameterGrammar.lookup(p, key) == GenericParameterGrammar.lookupByGrammar(p, key),
+                        #expect(GenericParameterGrammar.lookupRange(p, key) == GenericParameterGrammar.lookupByGrammar(p, key),
                                 "'\(String(decoding: name, as: UTF8.self))' in '\(String(decoding: p, as: UTF8.self))'")
                     }
                     compared += 1

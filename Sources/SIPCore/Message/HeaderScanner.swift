@@ -105,7 +105,7 @@ struct HeaderScanner {
     mutating func skipQuotedString() throws(SIPParseError) -> Bool {
         guard peek == UInt8(ascii: "\"") else { throw error("expected '\"'") }
         var escaped = false
-        if let why = GenericParameterGrammar.skipQuoted(bytes, &pos, escaped: &escaped) { throw error(why) }
+        if let why = GenericParameterGrammar.skipQuoted(bytes, &pos, escaped: &escaped) { throw error(why.text(in: bytes)) }
         return escaped
     }
 
@@ -114,10 +114,16 @@ struct HeaderScanner {
     /// unchanged) or IPv6 references. Checked here, read on access
     /// (`SIPParameters` keeps the bytes); `keep` false only checks.
     mutating func parameters(keep: Bool = true) throws(SIPParseError) -> SIPParameters {
+        try parametersAndRange(keep: keep).parameters
+    }
+
+    /// `parameters`, with where they are in `bytes` when there is any.
+    mutating func parametersAndRange(keep: Bool) throws(SIPParseError) -> (parameters: SIPParameters, range: Range<Int>?) {
         let start = pos
         var found = false
         while try nextParameter() != nil { found = true }
-        return keep && found ? SIPParameters(checkedHeaderBytes: originSlice(start..<pos)) : SIPParameters()
+        guard found else { return (SIPParameters(), nil) }
+        return (keep ? SIPParameters(checkedHeaderBytes: originSlice(start..<pos)) : SIPParameters(), start..<pos)
     }
 
     /// The next `; name [= value]` (LWS around both) as ranges of `bytes`,
@@ -127,7 +133,7 @@ struct HeaderScanner {
         switch GenericParameterGrammar.next(bytes, &pos) {
         case .end: return nil
         case .parameter(let name, let value): return (name, value)
-        case .failure(let why): throw error(why)
+        case .failure(let why): throw error(why.text(in: bytes))
         }
     }
 

@@ -139,10 +139,13 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
             return (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
         }
         let first = n > 0 ? lower(0) : 0
+        // The names below are lower-case letters and '-': for a token byte
+        // `| 0x20` folds a letter's case and makes no other byte equal to
+        // one of those (only CR, not a token byte, would become '-').
         @inline(__always) func matches(_ s: StaticString) -> Bool {
             let p = s.utf8Start
             guard p[0] == first else { return false }
-            for i in 1..<n where lower(i) != p[i] { return false }
+            for i in 1..<n where bytes[i] | 0x20 != p[i] { return false }
             return true
         }
         switch n {

@@ -123,6 +123,9 @@ public struct SIPHeaders: Hashable, Sendable, Sequence {
         }
     }
 
+    /// Runs `body` with the whole buffer (offsets `forEachField` gave index it).
+    func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R { storage.withUnsafeBufferPointer(body) }
+
     /// Bytes of the buffer (a range `forEachField` gave).
     func bytes(in r: Range<Int>) -> ArraySlice<UInt8> { storage[r] }
 

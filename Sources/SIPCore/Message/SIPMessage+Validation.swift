@@ -11,46 +11,79 @@ extension SIPMessage {
     /// the fields: counts, Request-URI, Via, CSeq, From, To, Contact,
     /// Call-ID, Max-Forwards.
     public func validate() throws(SIPParseError) {
+        _ = try keys()
+    }
+
+    /// Validates the message as ``validate()`` does and returns, from the
+    /// same pass, the fields the transaction, dialog and registration
+    /// layers read (``SIPMessageKeys``).
+    public func keys() throws(SIPParseError) -> SIPMessageKeys {
         let method = requestLine?.method
-        var n = (callID: 0, from: 0, to: 0, cseq: 0, maxForwards: 0, via: 0)
+        var k = SIPMessageKeys()
+        var n = (callID: 0, from: 0, to: 0, cseq: 0, maxForwards: 0, viaLines: 0)
         var fault: (slot: Int, error: SIPParseError)?
         headers.forEachField { id, p, r in
             let value = UnsafeBufferPointer(rebasing: p[r])
-            var slot = 0
+            let o = r.lowerBound
+            let slot: Int
             switch id {
             case SIPHeaderName.via.id:
-                n.via += 1
-                if !HeaderValueSplitter.hasComma(value), UsualFormGrammar.via(value) != nil { return }
+                n.viaLines += 1
+                if !HeaderValueSplitter.hasComma(value), let v = UsualFormGrammar.via(value, want: "branch") {
+                    if k.viaCount == 0 { k.topVia = SIPMessageKeys.Via(v, at: o, in: p) }
+                    k.viaCount += 1
+                    return
+                }
                 slot = Fault.via
             case SIPHeaderName.cseq.id:
                 n.cseq += 1
-                if let c = UsualFormGrammar.cseq(value), method?.isSpelled(by: UnsafeBufferPointer(rebasing: p[c.method])) ?? true { return }
+                if let c = UsualFormGrammar.cseq(value) {
+                    let spelled = UnsafeBufferPointer(rebasing: value[c.method])
+                    if let method {
+                        if method.isSpelled(by: spelled) { k.cseq = SIPCSeq(c.number, method); return }
+                    } else {
+                        k.cseq = SIPCSeq(c.number, SIPMethod(bytes: spelled))
+                        return
+                    }
+                }
                 slot = Fault.cseq
             case SIPHeaderName.from.id:
                 n.from += 1
-                if UsualFormGrammar.nameAddress(value) != nil { return }
+                if let a = UsualFormGrammar.nameAddress(value, want: "tag") { k.from = SIPMessageKeys.Address(a, at: o, in: p); return }
                 slot = Fault.from
             case SIPHeaderName.to.id:
                 n.to += 1
-                if UsualFormGrammar.nameAddress(value) != nil { return }
+                if let a = UsualFormGrammar.nameAddress(value, want: "tag") { k.to = SIPMessageKeys.Address(a, at: o, in: p); return }
                 slot = Fault.to
             case SIPHeaderName.contact.id:
-                if !HeaderValueSplitter.hasComma(value), UsualFormGrammar.nameAddress(value) != nil { return }
+                if !HeaderValueSplitter.hasComma(value), let a = UsualFormGrammar.nameAddress(value, want: "expires") {
+                    k.addContact(a, at: o, in: p)
+                    return
+                }
                 slot = Fault.contact
             case SIPHeaderName.callID.id:
                 n.callID += 1
-                if n.callID > 1 || (!value.isEmpty && !value.contains(where: { $0 <= 0x20 })) { return }
+                if n.callID > 1 { return }
+                if !value.isEmpty && !value.contains(where: { $0 <= 0x20 }) { k.callID = SIPByteRange(r); return }
                 slot = Fault.callID
             case SIPHeaderName.maxForwards.id:
                 n.maxForwards += 1
                 let t = HeaderValueSplitter.trimmed(headers.bytes(in: r))
-                if n.maxForwards > 1 || (t.count <= 10 && (CharClass.number(t).map { $0 <= 255 } ?? false)) { return }
+                if n.maxForwards > 1 { return }
+                if t.count <= 10, let mf = CharClass.number(t), mf <= 255 { k.maxForwards = UInt8(mf); return }
                 slot = Fault.maxForwards
+            case SIPHeaderName.expires.id:
+                if k.expires == nil { k.expires = SIPMessageKeys.number32(p, SIPByteRange(HeaderValueSplitter.trimmed(headers.bytes(in: r)).indices)) }
+                return
             default:
                 return
             }
             if let fault, fault.slot <= slot { return }
-            if let e = Self.fault(slot, in: headers.bytes(in: r), method: method) { fault = (slot, e) }
+            do throws(SIPParseError) {
+                try Self.readInFull(slot, headers.bytes(in: r), p, method: method, into: &k)
+            } catch {
+                fault = (slot, error)
+            }
         }
         var e: SIPParseError
         func once(_ name: SIPHeaderName, _ count: Int) -> SIPParseError? {
@@ -65,12 +98,12 @@ extension SIPMessage {
             e = SIPParseError(.badURI, "Request-URI must not carry headers ('?...')", offset: 0)
         } else if n.maxForwards > 1 {
             e = SIPParseError(.duplicateHeader, "Max-Forwards appears more than once", offset: 0)
-        } else if n.via == 0 {
+        } else if n.viaLines == 0 {
             e = SIPParseError(.missingHeader, "Via header is missing", offset: 0)
         } else if let f = fault {
             e = f.error
         } else {
-            return
+            return k
         }
         e.isRequest = isRequest
         e.partialHeaders = headers
@@ -82,30 +115,59 @@ extension SIPMessage {
         static let via = 1, cseq = 2, from = 3, to = 4, contact = 5, callID = 6, maxForwards = 7
     }
 
-    /// The fault the full grammar finds in a field the usual form did not
-    /// take (nil when it is well-formed after all).
-    private static func fault(_ slot: Int, in v: ArraySlice<UInt8>, method: SIPMethod?) -> SIPParseError? {
-        do throws(SIPParseError) {
-            switch slot {
-            case Fault.via:
-                try HeaderValueSplitter.forEachPart(v) { (part) throws(SIPParseError) in try SIPVia.check(bytes: part, base: part.startIndex) }
-            case Fault.cseq:
-                let cseq = try SIPCSeq(bytes: v, base: v.startIndex)
-                if let method, cseq.method != method {
-                    return SIPParseError(.cseqMethodMismatch, "CSeq method \(cseq.method) does not match request method \(method)", offset: 0)
-                }
-            case Fault.from, Fault.to:
-                try SIPNameAddress.check(bytes: v, header: slot == Fault.from ? "From" : "To", base: v.startIndex)
-            case Fault.contact:
-                try HeaderValueSplitter.forEachPart(v) { (part) throws(SIPParseError) in try SIPContact.check(bytes: part, base: part.startIndex) }
-            case Fault.callID:
-                return SIPParseError(.badHeaderValue, "Call-ID '\(String(decoding: v, as: UTF8.self))' is empty or holds whitespace", offset: 0)
-            default:
-                return SIPParseError(.badHeaderValue, "Max-Forwards '\(String(decoding: v, as: UTF8.self))' is not a number from 0 to 255", offset: 0)
+    /// The full grammar, for a field the one-pass forms did not take: the
+    /// keys of the other forms (LWS, IPv6, lists, `*`), or the fault, named.
+    /// `v` is the field's value as a slice of the message (its indices are
+    /// message offsets); `p` is the whole message.
+    private static func readInFull(_ slot: Int, _ v: ArraySlice<UInt8>, _ p: UnsafeBufferPointer<UInt8>, method: SIPMethod?,
+                                   into k: inout SIPMessageKeys) throws(SIPParseError) {
+        switch slot {
+        case Fault.via:
+            try HeaderValueSplitter.forEachPart(v) { (part) throws(SIPParseError) in
+                var via = part.withUnsafeBufferPointer { UsualFormGrammar.via($0, want: "branch") }
+                if via == nil { via = try SIPVia.partsInFull(part, base: part.startIndex, build: false).parts }
+                guard let via else { return }
+                if k.viaCount == 0 { k.topVia = SIPMessageKeys.Via(via, at: part.startIndex, in: p) }
+                k.viaCount += 1
             }
-        } catch {
-            return error
+        case Fault.cseq:
+            let cseq = try SIPCSeq(bytes: v, base: v.startIndex)
+            if let method, cseq.method != method {
+                throw SIPParseError(.cseqMethodMismatch, "CSeq method \(cseq.method) does not match request method \(method)", offset: 0)
+            }
+            k.cseq = cseq
+        case Fault.from, Fault.to:
+            let a = try SIPNameAddress.partsInFull(v, header: slot == Fault.from ? "From" : "To", base: v.startIndex, build: false).parts
+            if slot == Fault.from { k.from = SIPMessageKeys.Address(a, at: v.startIndex, in: p) } else { k.to = SIPMessageKeys.Address(a, at: v.startIndex, in: p) }
+        case Fault.contact:
+            try HeaderValueSplitter.forEachPart(v) { (part) throws(SIPParseError) in
+                if SIPContact.isWildcard(part) {
+                    k.contactCount += 1
+                    return
+                }
+                var a = part.withUnsafeBufferPointer { UsualFormGrammar.nameAddress($0, want: "expires") }
+                if a == nil { a = try SIPNameAddress.partsInFull(part, header: "Contact", base: part.startIndex, build: false).parts }
+                guard let a else { return }
+                k.addContact(a, at: part.startIndex, in: p)
+            }
+        case Fault.callID:
+            throw SIPParseError(.badHeaderValue, "Call-ID '\(String(decoding: v, as: UTF8.self))' is empty or holds whitespace", offset: 0)
+        default:
+            throw SIPParseError(.badHeaderValue, "Max-Forwards '\(String(decoding: v, as: UTF8.self))' is not a number from 0 to 255", offset: 0)
         }
-        return nil
+    }
+}
+
+extension SIPMessageKeys {
+    /// Counts a Contact address; the first is kept, with its `expires`.
+    fileprivate mutating func addContact(_ a: UsualFormGrammar.NameAddress, at o: Int, in p: UnsafeBufferPointer<UInt8>) {
+        if contactCount == 0 {
+            let c = Address(contact: a, at: o)
+            contact = c
+            // Found by the one-pass grammar on its way, or looked up.
+            let expires = a.wanted.map { $0.map { SIPByteRange($0, at: o) } } ?? c.parameters.flatMap { Self.parameter("expires", in: $0, p) }
+            contactExpires = expires.flatMap { Self.number32(p, $0) }
+        }
+        contactCount += 1
     }
 }

@@ -60,7 +60,14 @@ public struct SIPNameAddress: Hashable, Sendable, CustomStringConvertible {
     /// The whole grammar (token display names, addr-spec, any URI, faults
     /// named), for what the one-pass form does not take.
     static func parseInFull(_ bytes: ArraySlice<UInt8>, header: String, base: Int, build: Bool) throws(SIPParseError) -> SIPNameAddress? {
-        try HeaderScanner.scan(bytes, header: header, base: base) { (s) throws(SIPParseError) -> SIPNameAddress? in
+        try partsInFull(bytes, header: header, base: base, build: build).value
+    }
+
+    /// `parseInFull`, with where the URI and the parameters are in `bytes`
+    /// (from 0), as the one-pass form gives them, for ``SIPMessageKeys``
+    /// (the display name is left out: nothing keyed reads it).
+    static func partsInFull(_ bytes: ArraySlice<UInt8>, header: String, base: Int, build: Bool) throws(SIPParseError) -> (value: SIPNameAddress?, parts: UsualFormGrammar.NameAddress) {
+        try HeaderScanner.scan(bytes, header: header, base: base) { (s) throws(SIPParseError) -> (SIPNameAddress?, UsualFormGrammar.NameAddress) in
             s.skipLWS()
             var display: String?
             if s.peek == UInt8(ascii: "\"") {
@@ -102,9 +109,10 @@ public struct SIPNameAddress: Hashable, Sendable, CustomStringConvertible {
             // Checked now (errors name the offset); made into components when read.
             try URIParser.check(UnsafeBufferPointer(rebasing: s.bytes[uri]), base: uriBase)
             let parsed = build ? SIPURI(checkedBytes: s.originSlice(uri)) : nil
-            let parameters = try s.parameters(keep: build)
+            let (parameters, paramsRange) = try s.parametersAndRange(keep: build)
             guard s.atEnd else { throw s.error("unexpected characters after the address") }
-            return parsed.map { SIPNameAddress(displayName: display, uri: $0, parameters: parameters) }
+            return (parsed.map { SIPNameAddress(displayName: display, uri: $0, parameters: parameters) },
+                    UsualFormGrammar.NameAddress(display: nil, uri: uri, parameters: paramsRange))
         }
     }
 }
@@ -128,7 +136,7 @@ public enum SIPContact: Hashable, Sendable, CustomStringConvertible {
         if !isWildcard(bytes) { try SIPNameAddress.check(bytes: bytes, header: "Contact", base: base) }
     }
 
-    private static func isWildcard(_ bytes: ArraySlice<UInt8>) -> Bool {
+    static func isWildcard(_ bytes: ArraySlice<UInt8>) -> Bool {
         let t = HeaderValueSplitter.trimmed(bytes)
         return t.count == 1 && t.first == UInt8(ascii: "*")
     }

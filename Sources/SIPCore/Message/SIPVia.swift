@@ -77,7 +77,14 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
     /// The whole grammar (LWS anywhere, IPv6, faults named), for what the
     /// one-pass form does not take.
     static func parseInFull(_ bytes: ArraySlice<UInt8>, base: Int, build: Bool) throws(SIPParseError) -> SIPVia? {
-        try HeaderScanner.scan(bytes, header: "Via", base: base) { (s) throws(SIPParseError) -> SIPVia? in
+        try partsInFull(bytes, base: base, build: build).value
+    }
+
+    /// `parseInFull`, with where the parts are in `bytes` (from 0), as the
+    /// one-pass form gives them (the host as written: an IPv6 reference
+    /// with its brackets), for ``SIPMessageKeys``.
+    static func partsInFull(_ bytes: ArraySlice<UInt8>, base: Int, build: Bool) throws(SIPParseError) -> (value: SIPVia?, parts: UsualFormGrammar.Via) {
+        try HeaderScanner.scan(bytes, header: "Via", base: base) { (s) throws(SIPParseError) -> (SIPVia?, UsualFormGrammar.Via) in
             s.skipLWS()
             guard let proto = s.run(while: CharClass.isToken), CharClass.equalsIgnoringCase(proto, "sip".utf8) else { throw s.error("sent-protocol must start with SIP") }
             s.skipLWS(); try s.expect(UInt8(ascii: "/"), "'/'"); s.skipLWS()
@@ -85,11 +92,12 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
             s.skipLWS(); try s.expect(UInt8(ascii: "/"), "'/'"); s.skipLWS()
             guard let transport = s.run(while: CharClass.isToken) else { throw s.error("missing transport") }
             s.skipLWS()
-            let (host, port) = try HostPort.parse(&s, build: build)
-            let params = try s.parameters(keep: build)
+            let (host, port, hostRange) = try HostPort.parse(&s, build: build)
+            let (params, paramsRange) = try s.parametersAndRange(keep: build)
+            let parts = UsualFormGrammar.Via(transport: transport.startIndex..<transport.endIndex, host: hostRange, port: port, parameters: paramsRange)
             guard s.atEnd else { throw s.error("unexpected characters after Via parameters") }
-            guard build else { return nil }
-            return SIPVia(upperCasedTransport: Self.transportName(UnsafeBufferPointer(rebasing: transport)), host: host, port: port, parameters: params)
+            guard build else { return (nil, parts) }
+            return (SIPVia(upperCasedTransport: Self.transportName(UnsafeBufferPointer(rebasing: transport)), host: host, port: port, parameters: params), parts)
         }
     }
 
@@ -110,9 +118,11 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
 
 /// `host [":" port]` as in sent-by and hostport (RFC 3261 §25.1).
 enum HostPort {
-    /// `build` false: the host is checked, not made ("" is returned).
-    static func parse(_ s: inout HeaderScanner, build: Bool = true) throws(SIPParseError) -> (String, UInt16?) {
+    /// `build` false: the host is checked, not made ("" is returned). The
+    /// range is the host as written (an IPv6 reference with its brackets).
+    static func parse(_ s: inout HeaderScanner, build: Bool = true) throws(SIPParseError) -> (String, UInt16?, Range<Int>) {
         var host: String
+        let hostStart = s.pos
         if s.consume(UInt8(ascii: "[")) {
             guard let lit = s.run(while: { $0 != UInt8(ascii: "]") }), s.consume(UInt8(ascii: "]")),
                   let n = IPAddressText.normalizeIPv6Reference(s.string(lit)) else {
@@ -125,6 +135,7 @@ enum HostPort {
             }
             host = build ? s.string(h) : ""
         }
+        let hostRange = hostStart..<s.pos
         var port: UInt16?
         s.skipLWS()
         if s.consume(UInt8(ascii: ":")) {
@@ -134,6 +145,6 @@ enum HostPort {
             port = UInt16(p)
         }
         if build, host.isEmpty { throw s.error("missing host") }
-        return (host, port)
+        return (host, port, hostRange)
     }
 }

@@ -10,12 +10,30 @@
 enum UsualFormGrammar {
     /// `*(SEMI generic-param)` from `i` to the end of `p`: whether any was
     /// there, or nil when the rest is not that.
-    @inline(__always)
     static func parametersToEnd(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Bool? {
+        var wanted: Range<Int>??
+        return parametersToEnd(p, &i, want: nil, &wanted)
+    }
+
+    /// The same, noting on the way where the value of the first parameter
+    /// named `key` (lower-case letters) is (`.some(nil)` when there is none, or it is a flag):
+    /// the keys read a branch or a tag in the same pass as the check.
+    @inline(__always)
+    static func parametersToEnd(_ p: UnsafeBufferPointer<UInt8>, _ at: inout Int, want key: StaticString?, _ wanted: inout Range<Int>??) -> Bool? {
+        // A local index: through `inout` it would be stored on every byte.
+        var i = at
+        defer { at = i }
         var found = false
+        var seen = false
+        if key != nil { wanted = .some(nil) }
         while true {
             switch GenericParameterGrammar.next(p, &i) {
-            case .parameter: found = true
+            case .parameter(let name, let value):
+                found = true
+                if let key, !seen, GenericParameterGrammar.isNamed(p, name, key) {
+                    seen = true
+                    wanted = .some(value)
+                }
             case .end: return i == p.count ? found : nil
             case .failure: return nil
             }
@@ -29,9 +47,11 @@ enum UsualFormGrammar {
         var uri: Range<Int>
         /// From just past `>` to the end, when it holds any parameter.
         var parameters: Range<Int>?
+        /// The wanted parameter's value, when one was asked for (nil: not looked for).
+        var wanted: Range<Int>?? = nil
     }
 
-    static func nameAddress(_ p: UnsafeBufferPointer<UInt8>) -> NameAddress? {
+    static func nameAddress(_ p: UnsafeBufferPointer<UInt8>, want key: StaticString? = nil) -> NameAddress? {
         var i = 0
         GenericParameterGrammar.skipLWS(p, &i)
         var display: Range<Int>?
@@ -48,8 +68,9 @@ enum UsualFormGrammar {
         let uri = uriStart..<uriEnd
         i = uriEnd + 1
         let paramsStart = i
-        guard let found = parametersToEnd(p, &i) else { return nil }
-        return NameAddress(display: display, uri: uri, parameters: found ? paramsStart..<i : nil)
+        var wanted: Range<Int>??
+        guard let found = parametersToEnd(p, &i, want: key, &wanted) else { return nil }
+        return NameAddress(display: display, uri: uri, parameters: found ? paramsStart..<i : nil, wanted: wanted)
     }
 
     struct Via {
@@ -58,11 +79,13 @@ enum UsualFormGrammar {
         var port: UInt16?
         /// From just past the sent-by to the end, when it holds any parameter.
         var parameters: Range<Int>?
+        /// The wanted parameter's value, when one was asked for (nil: not looked for).
+        var wanted: Range<Int>?? = nil
     }
 
     /// `SIP/2.0/transport SP host [":" port] *(;param)`, the host a name or
     /// IPv4 address.
-    static func via(_ p: UnsafeBufferPointer<UInt8>) -> Via? {
+    static func via(_ p: UnsafeBufferPointer<UInt8>, want key: StaticString? = nil) -> Via? {
         var i = 0
         GenericParameterGrammar.skipLWS(p, &i)
         guard p.count - i > 9, p[i] | 0x20 == UInt8(ascii: "s"), p[i + 1] | 0x20 == UInt8(ascii: "i"), p[i + 2] | 0x20 == UInt8(ascii: "p"),
@@ -85,8 +108,9 @@ enum UsualFormGrammar {
             port = UInt16(n)
         }
         let paramsStart = i
-        guard let found = parametersToEnd(p, &i) else { return nil }
-        return Via(transport: transport, host: host, port: port, parameters: found ? paramsStart..<i : nil)
+        var wanted: Range<Int>??
+        guard let found = parametersToEnd(p, &i, want: key, &wanted) else { return nil }
+        return Via(transport: transport, host: host, port: port, parameters: found ? paramsStart..<i : nil, wanted: wanted)
     }
 
     /// `1*10DIGIT LWS method` (a number that fits 32 bits): the number and
