@@ -179,3 +179,24 @@ import Testing
         #expect(Self.responses(m.handle(.request(Self.request(.info, cseq: 2, toTag: m.dialog.localTag, branch: "z9hG4bK-i2")))).first?.statusCode == 500)
     }
 }
+
+/// Dialog matching (RFC 3261 §12.2.2): Call-ID and both tags, compared in place.
+@Suite struct DialogMatchingTests {
+    @Test func requestsMatchByCallIDAndTags() throws {
+        let invite = CallMachineTests.request(.invite, cseq: 1, body: CallMachineTests.offer)
+        let dialog = try Dialog(uas: invite, localTag: "ep1", initialCSeq: 1)
+        var bye = CallMachineTests.request(.bye, cseq: 2, toTag: "ep1")
+        #expect(dialog.matches(bye))
+        #expect(!dialog.matches(CallMachineTests.request(.bye, cseq: 2, toTag: "ep2")))
+        #expect(!dialog.matches(CallMachineTests.request(.bye, cseq: 2)))
+        bye.headers[.callID] = "CALL-77"
+        #expect(!dialog.matches(bye), "Call-IDs compare case-sensitively")
+        bye.headers[.callID] = "call-77"
+        bye.headers[.from] = "<sip:sipserver@192.0.2.10>;tag=ss2"
+        #expect(!dialog.matches(bye), "the remote tag is part of the dialog")
+        bye.headers[.from] = "<sip:sipserver@192.0.2.10>;tag=ss1"
+        #expect(dialog.matches(bye))
+        bye.headers[.cseq] = "x BYE"
+        #expect(!dialog.matches(bye), "a malformed request belongs to no dialog")
+    }
+}

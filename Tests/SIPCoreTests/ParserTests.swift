@@ -131,6 +131,36 @@ Content-Length: 0\r
         }
     }
 
+    /// The line search reads eight bytes at a time: values of every length
+    /// around a word, with a non-ASCII byte at every place, must end at
+    /// their own LF and be judged as UTF-8 exactly when they hold one.
+    @Test func headerLinesOfEveryLengthAndPlaceOfANonASCIIByte() throws {
+        for length in 0..<26 {
+            for place in -1..<length {
+                for (bad, fill) in [(false, [UInt8]([0xC3, 0xA9])), (true, [0xFF])] {
+                    var value = Array(repeating: UInt8(ascii: "a"), count: length)
+                    if place >= 0 { value.replaceSubrange(place..<(place + 1), with: fill) }
+                    var bytes = Array("OPTIONS sip:a@b SIP/2.0\r\nSubject: ".utf8)
+                    let offset = bytes.count
+                    bytes += value + Array("\r\nX-After: z\r\n\r\n".utf8)
+                    let what = "length \(length), \(bad ? "0xFF" : "é") at \(place)"
+                    if place >= 0 && bad {
+                        do {
+                            _ = try SIPMessage.parse(bytes)
+                            Issue.record("accepted invalid UTF-8: \(what)")
+                        } catch {
+                            #expect(error.code == .badHeader && error.offset == offset, "\(what)")
+                        }
+                    } else {
+                        let m = try SIPMessage.parse(bytes)
+                        #expect(m.headers[.subject].map { Array($0.utf8) } == value, "\(what)")
+                        #expect(m.headers[SIPHeaderName("X-After")] == "z", "\(what)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func nulInsideHeaderValueIsKeptNotTruncated() throws {
         var bytes = Array("OPTIONS sip:a@b SIP/2.0\r\nX-Nul: a".utf8)
         bytes += [0x00]

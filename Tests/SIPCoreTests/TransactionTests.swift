@@ -262,5 +262,20 @@ func response(_ code: Int, to req: SIPMessage) -> SIPMessage {
     @Test func responseMatchesClientByBranchAndMethod() {
         let req = request(.register)
         #expect(TransactionKey.client(for: response(200, to: req)) == TransactionKey.client(forRequest: req))
+        var other = response(200, to: req)
+        other.headers.replaceFirst(.cseq, with: "1 OPTIONS")
+        #expect(TransactionKey.client(for: other) != TransactionKey.client(forRequest: req))
+    }
+
+    /// A response the keys reject (here an empty Contact parameter value)
+    /// still finds its transaction through the top Via and CSeq.
+    @Test func aResponseWithAFaultElsewhereStillMatches() throws {
+        let req = request(.register)
+        var r = response(200, to: req)
+        r.headers.append(.contact, "<sip:7001@192.0.2.10>;expires=")
+        #expect(throws: SIPParseError.self) { try r.keys() }
+        #expect(TransactionKey.client(for: r) == TransactionKey.client(forRequest: req))
+        r.headers.remove(.via)
+        #expect(TransactionKey.client(for: r) == nil)
     }
 }

@@ -106,14 +106,17 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
             feed(call, .request(r))
             return true
         }
-        guard r.to?.tag != nil, let call = calls.values.first(where: { $0.machine.dialog.matches(r) }) else { return false }
+        // Validated (UASCore) before it is routed: the keys are there.
+        guard let keys = try? r.keys(), keys.to.tag != nil,
+              let call = calls.values.first(where: { $0.machine.dialog.matches(r, keys: keys) }) else { return false }
         remember(handle, in: call)
         feed(call, .request(r))
         return true
     }
 
     public func acknowledge(_ inbound: InboundMessage) -> Bool {
-        guard let call = calls.values.first(where: { $0.machine.dialog.matches(inbound.message) }) else { return false }
+        guard let keys = try? inbound.message.keys(),
+              let call = calls.values.first(where: { $0.machine.dialog.matches(inbound.message, keys: keys) }) else { return false }
         feed(call, .request(inbound.message))
         return true
     }

@@ -64,11 +64,21 @@ public struct Dialog: Sendable, Hashable {
         if (200..<300).contains(response.statusCode ?? 0) { confirmed = true }
     }
 
-    /// True when `m` (request or response) belongs to this dialog.
+    /// True when `m` (request or response) belongs to this dialog; a
+    /// malformed message belongs to none.
     public func matches(_ m: SIPMessage) -> Bool {
-        guard m.callID == callID else { return false }
-        if m.isRequest { return m.to?.tag == localTag && (remoteTag == nil || m.from?.tag == remoteTag) }
-        return m.from?.tag == localTag && (remoteTag == nil || m.to?.tag == remoteTag)
+        guard let keys = try? m.keys() else { return false }
+        return matches(m, keys: keys)
+    }
+
+    /// `matches`, with `m`'s keys read once for all the dialogs it is
+    /// tried against: Call-ID and tags are compared in place.
+    public func matches(_ m: SIPMessage, keys k: SIPMessageKeys) -> Bool {
+        guard m.bytes(k.callID, equal: callID) else { return false }
+        let (ours, theirs) = m.isRequest ? (k.to.tag, k.from.tag) : (k.from.tag, k.to.tag)
+        guard let ours, m.bytes(ours, equal: localTag) else { return false }
+        guard let remoteTag else { return true }
+        return theirs.map { m.bytes($0, equal: remoteTag) } ?? false
     }
 
     /// §12.2.2: a request's CSeq must grow; an older one gets 500.

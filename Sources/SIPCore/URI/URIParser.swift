@@ -69,12 +69,10 @@ enum URIParser {
             guard at > i else { return nil }
             i = at + 1
         }
+        // ':' and ';' are not host characters: one class test per byte.
         let hostStart = i
-        while i < n, p[i] != UInt8(ascii: ":"), p[i] != UInt8(ascii: ";") {
-            guard CharClass.isHostChar(p[i]) else { return nil }
-            i += 1
-        }
-        guard i > hostStart else { return nil }
+        while i < n, CharClass.isHostChar(p[i]) { i += 1 }
+        guard i > hostStart, i == n || p[i] == UInt8(ascii: ":") || p[i] == UInt8(ascii: ";") else { return nil }
         if i < n, p[i] == UInt8(ascii: ":") {
             i += 1
             guard let port = CharClass.digits(p, &i, atMost: 5), port <= 65535, i == n || p[i] == UInt8(ascii: ";") else { return nil }
