@@ -211,6 +211,20 @@ Content-Length: 0\r
         try check("CSeq: 1826 REGISTER", "CSeq: 1826 register", .cseqMethodMismatch)
         try check("Call-ID: 843817637684230@998sdasdh09", "Call-ID: two words", .badHeaderValue)
         try check("Max-Forwards: 70", "Max-Forwards: 70\r\nMax-Forwards: 70", .duplicateHeader)
+        // The Call-ID is searched for whitespace and controls a word at a
+        // time: one at every place of every length around a word is found.
+        for length in 1..<20 {
+            for place in 0..<length {
+                // (LWS at either end is trimmed off the value.)
+                for c in ["\t", "\u{01}", "\u{1F}"] where c != "\t" || (place > 0 && place < length - 1) {
+                    var id = Array(repeating: "x", count: length)
+                    id[place] = c
+                    try check("Call-ID: 843817637684230@998sdasdh09", "Call-ID: " + id.joined(), .badHeaderValue)
+                }
+            }
+            let m = try SIPMessage.parse(registerText.replacingOccurrences("843817637684230@998sdasdh09", with: String(repeating: "!", count: length)))
+            #expect(throws: Never.self) { try m.validate() }
+        }
     }
 
     /// Validation reads the fields in one pass, but reports faults in a

@@ -57,7 +57,7 @@ enum GenericParameterGrammar {
         i += 1
         skipLWS(p, &i)
         let nameStart = i
-        while i < p.count, CharClass.isToken(p[i]) { i += 1 }
+        i = CharClass.runEnd(p, from: i, CharClass.tokenBit)
         guard i > nameStart else { return .failure(.badName) }
         let name = nameStart..<i
         skipLWS(p, &i)
@@ -68,7 +68,7 @@ enum GenericParameterGrammar {
         if i < p.count, p[i] == UInt8(ascii: "\"") {
             if let why = skipQuoted(p, &i) { return .failure(why) }
         } else {
-            while i < p.count, CharClass.isParameterValue(p[i]) { i += 1 }
+            i = CharClass.runEnd(p, from: i, CharClass.parameterValueBit)
             guard i > valueStart else { return .failure(.emptyValue(name: name)) }
         }
         return .parameter(name: name, value: valueStart..<i)

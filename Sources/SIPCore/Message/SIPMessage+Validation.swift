@@ -64,7 +64,7 @@ extension SIPMessage {
             case SIPHeaderName.callID.id:
                 n.callID += 1
                 if n.callID > 1 { return }
-                if !value.isEmpty && !value.contains(where: { $0 <= 0x20 }) { k.callID = SIPByteRange(r); return }
+                if !value.isEmpty && !WordScan.hasByte(below: 0x21, in: value) { k.callID = SIPByteRange(r); return }
                 slot = Fault.callID
             case SIPHeaderName.maxForwards.id:
                 n.maxForwards += 1

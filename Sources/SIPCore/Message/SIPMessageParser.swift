@@ -82,41 +82,6 @@ enum SIPMessageParser {
         return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
     }
 
-    /// Offset of the next LF at or after `from`, or nil; `high` gathers
-    /// the high bits of the bytes before it (nonzero: not all ASCII). One
-    /// pass eight bytes at a time does the search and the ASCII check that
-    /// a header line needs: most lines are shorter than a memchr call is
-    /// worth, and a second pass for the check would read them again.
-    @inline(__always)
-    static func findLF(_ buf: UnsafeBufferPointer<UInt8>, from: Int, high: inout UInt64) -> Int? {
-        guard let base = buf.baseAddress else { return nil }
-        let raw = UnsafeRawPointer(base)
-        let ones: UInt64 = 0x0101_0101_0101_0101, tops: UInt64 = 0x8080_8080_8080_8080
-        let lfs = ones &* UInt64(lf)
-        var i = from
-        while i + 8 <= buf.count {
-            let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            let x = w ^ lfs
-            // Nonzero where a byte of x is zero, exact up to the first one.
-            let found = (x &- ones) & ~x & tops
-            if found != 0 {
-                let at = found.trailingZeroBitCount >> 3
-                // Only the bytes before the LF count towards `high`.
-                high |= at == 0 ? 0 : w & (UInt64.max >> (64 - 8 * at))
-                return i + at
-            }
-            high |= w
-            i += 8
-        }
-        while i < buf.count {
-            let c = buf[i]
-            if c == lf { return i }
-            high |= UInt64(c)
-            i += 1
-        }
-        return nil
-    }
-
     /// Parses the start line and header section. `requireEnd` demands the
     /// empty line that closes the headers (always true today; streams call
     /// this only once they have seen it).
@@ -148,7 +113,7 @@ enum SIPMessageParser {
         var headerError: SIPParseError?
         parsing: while line < buf.count {
             var high: UInt64 = 0
-            guard let lfAt = findLF(buf, from: line, high: &high) else { break }
+            guard let lfAt = WordScan.findLF(buf, from: line, high: &high) else { break }
             guard lfAt > line, buf[lfAt - 1] == cr else {
                 headerError = SIPParseError(.badHeader, "header line ends in a bare LF", offset: lfAt, isRequest: isRequest)
                 break
@@ -180,7 +145,7 @@ enum SIPMessageParser {
             // The name is a token; ':' and LWS are not token characters, so
             // one class test per byte finds where it ends.
             var nameEnd = line
-            while nameEnd < end, CharClass.isToken(buf[nameEnd]) { nameEnd += 1 }
+            nameEnd = min(CharClass.runEnd(buf, from: line, CharClass.tokenBit), end)
             if nameEnd < end, buf[nameEnd] != colon, buf[nameEnd] != sp, buf[nameEnd] != ht {
                 headerError = SIPParseError(.badHeader, "invalid character 0x\(String(buf[nameEnd], radix: 16)) in header name", offset: nameEnd, isRequest: isRequest)
                 break parsing

@@ -29,7 +29,7 @@ enum StartLineParser {
         }
         let versionBytes = UnsafeBufferPointer(rebasing: b[(sp2 + 1)...])
         let version = try parseVersion(versionBytes, base: base + sp2 + 1, isRequest: true)
-        let method = SIPMethod(String(decoding: UnsafeBufferPointer(rebasing: b[0..<sp1]), as: UTF8.self))
+        let method = SIPMethod(bytes: UnsafeBufferPointer(rebasing: b[0..<sp1]))
         let uriBytes = storage[(base + sp1 + 1)..<(base + sp2)]
         // The usual sip: URI is checked in one pass and made into components
         // only when read, like the URIs of From and To.

@@ -53,10 +53,10 @@ enum URIParser {
         var n = i
         var at = -1
         while n < p.count {
+            n = CharClass.runEnd(p, from: n, CharClass.plainURIBit)
+            guard n < p.count else { break }
             let c = p[n]
-            if CharClass.has(c, CharClass.plainURIBit) {
-                n += 1
-            } else if c == UInt8(ascii: "@") {
+            if c == UInt8(ascii: "@") {
                 if at < 0 { at = n }
                 n += 1
             } else if CharClass.isURIChar(c) {
@@ -71,7 +71,7 @@ enum URIParser {
         }
         // ':' and ';' are not host characters: one class test per byte.
         let hostStart = i
-        while i < n, CharClass.isHostChar(p[i]) { i += 1 }
+        i = min(CharClass.runEnd(p, from: i, CharClass.hostBit), n)
         guard i > hostStart, i == n || p[i] == UInt8(ascii: ":") || p[i] == UInt8(ascii: ";") else { return nil }
         if i < n, p[i] == UInt8(ascii: ":") {
             i += 1
