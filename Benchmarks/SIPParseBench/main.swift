@@ -2,8 +2,10 @@
 // or `bash scripts/parse-bench.sh` for the same runs beside sofia-sip.
 // Reports messages/second for a typical REGISTER and its 200 OK, parsed
 // with datagram framing (SIPMessage.parse) and then with the per-message
-// work the transaction and dialog layers do: the typed Via list, From/To
-// with their tags, Call-ID, CSeq, Contact and Expires, and validation.
+// work the transaction and dialog layers do: Via (count, top branch,
+// sent-by), From/To with their tags, Call-ID, CSeq, Contact and Expires,
+// and validation — read as the typed values (`parse+typed`) and as the
+// keys the layers match by (`parse+keys`, SIPMessage.keys()).
 // `SIPParseBench --dump DIR` writes the two messages for the comparison.
 import SIPCore
 #if canImport(Glibc)

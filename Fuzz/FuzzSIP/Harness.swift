@@ -1,14 +1,26 @@
 // libFuzzer target: a SIP message from the network, as the transaction,
-// dialog and authentication layers read it — parse, validate, the typed
-// headers, the transaction key, digest challenges, the UAS core's checks,
-// the stream framer — and whatever parses must serialize and parse again
-// to the same message. Built by scripts/fuzz.sh.
+// dialog and authentication layers read it — parse, validate, the keys
+// (held to the typed headers), the typed headers, the transaction keys,
+// digest challenges, the UAS core's checks, the stream framer — and
+// whatever parses must serialize and parse again to the same message.
+// Built by scripts/fuzz.sh.
 @testable import SIPCore
 
 func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     if let m = try? SIPMessage.parse(bytes) {
         _ = try? m.validate()
+        // The keys say what the typed values say (the values are read by
+        // the full grammar where the keys took the one-pass forms).
+        if let k = try? m.keys() {
+            guard let vias = try? m.vias, let from = m.from, let to = m.to, let cseq = try? m.cseq,
+                  k.viaCount == vias.count, k.topVia.branch.map(m.text) == vias[0].branch, k.topVia.port == vias[0].port,
+                  k.from.tag.map(m.text) == from.tag, k.to.tag.map(m.text) == to.tag, k.cseq == cseq,
+                  m.text(k.callID) == m.callID, k.contactCount == m.contacts.count, k.expires == m.expires else {
+                fatalError("the keys and the typed values disagree")
+            }
+            _ = TransactionKey.client(for: m)
+        }
         _ = try? m.vias
         _ = (m.topVia, m.contacts, m.from, m.to, m.expires, m.maxForwards, m.retryAfter, m.callID)
         // Received URIs are made into components when read: read them.
