@@ -36,7 +36,9 @@ import TortureCorpus
         #expect(keys.contactCount == contacts.count, "\(what): Contact count")
         if let first = contacts.first {
             #expect(keys.contact.map { try? SIPURI(m.text($0.uri)) } == first.address.map(\.uri), "\(what): Contact URI")
-            let expires = first.address.flatMap { $0.parameters["expires"] ?? nil }.flatMap { UInt32($0) }
+            // A number of digits only, as the Expires header is read.
+            let expires = first.address.flatMap { $0.parameters["expires"] ?? nil }
+                .flatMap { CharClass.number(Array($0.utf8)) }.flatMap { $0 <= UInt64(UInt32.max) ? UInt32($0) : nil }
             #expect(keys.contactExpires == expires, "\(what): Contact expires")
         }
         #expect(keys.expires == m.expires, "\(what): Expires")

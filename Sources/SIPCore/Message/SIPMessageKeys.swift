@@ -124,9 +124,9 @@ extension SIPMessageKeys {
         return SIPByteRange(v, at: Int(r.lowerBound))
     }
 
-    /// A decimal number that fits 32 bits, else nil.
+    /// A decimal number that fits 32 bits, else nil (as ``SIPMessage/expires`` reads one).
     static func number32(_ p: UnsafeBufferPointer<UInt8>, _ r: SIPByteRange) -> UInt32? {
-        guard r.count <= 10, let n = CharClass.number(p[r.range]), n <= UInt64(UInt32.max) else { return nil }
+        guard let n = CharClass.number(p[r.range]), n <= UInt64(UInt32.max) else { return nil }
         return UInt32(n)
     }
 }
