@@ -20,3 +20,13 @@ echo "== sipendpointd (SIPCore)"
 echo "== sofia-sip $(pkg-config --modversion sofia-sip-ua), msg_make (complete parse)"
 echo "sofia 200 OK: $("$work/sofia_parse" "$work/ok.sip" "$seconds")"
 echo "sofia REGISTER: $("$work/sofia_parse" "$work/register.sip" "$seconds")"
+# The ratios, each pair run back to back: this VM's speed drifts over
+# minutes, so rates taken minutes apart compare badly.
+median() { sed -n 's/.*median \([0-9]*\) msg\/s.*/\1/p'; }
+echo "== side by side with sofia-sip (each pair back to back)"
+for pair in "ok.sip|parse+keys 200 OK" "ok.sip|parse+typed 200 OK" "register.sip|parse+validate REGISTER" "register.sip|parse+keys REGISTER"; do
+  file=${pair%%|*} row=${pair#*|}
+  theirs=$("$work/sofia_parse" "$work/$file" "$seconds" | median)
+  ours=$("$bench" "$seconds" "$row" | median)
+  echo "$row: $ours msg/s, sofia-sip $theirs msg/s: $(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2f", a / b }') x"
+done
