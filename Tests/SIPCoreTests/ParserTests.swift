@@ -131,11 +131,12 @@ Content-Length: 0\r
         }
     }
 
-    /// The line search reads eight bytes at a time: values of every length
-    /// around a word, with a non-ASCII byte at every place, must end at
-    /// their own LF and be judged as UTF-8 exactly when they hold one.
+    /// The line search reads sixteen, then eight bytes at a time: values of
+    /// every length around those steps, with a non-ASCII byte at every
+    /// place, must end at their own LF and be judged as UTF-8 exactly when
+    /// they hold one.
     @Test func headerLinesOfEveryLengthAndPlaceOfANonASCIIByte() throws {
-        for length in 0..<26 {
+        for length in 0..<50 {
             for place in -1..<length {
                 for (bad, fill) in [(false, [UInt8]([0xC3, 0xA9])), (true, [0xFF])] {
                     var value = Array(repeating: UInt8(ascii: "a"), count: length)

@@ -62,6 +62,10 @@ public struct SIPMethod: Hashable, Sendable, CustomStringConvertible, Expressibl
     /// Whether `bytes` spell this method.
     func isSpelled(by bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var raw = rawValue
-        return raw.withUTF8 { $0.count == bytes.count && $0.elementsEqual(bytes) }
+        return raw.withUTF8 { u in
+            guard u.count == bytes.count else { return false }
+            guard let a = u.baseAddress, let b = bytes.baseAddress else { return true }
+            return memcmp(a, b, u.count) == 0
+        }
     }
 }
