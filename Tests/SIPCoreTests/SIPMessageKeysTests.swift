@@ -135,6 +135,18 @@ import TortureCorpus
         #expect(keyed > 1_000)
     }
 
+    /// A range read through a message it does not fit (one from another
+    /// message) stops the process, as an array index out of range does,
+    /// instead of reading past the bytes.
+    @Test func aRangeOfAnotherMessageIsCaughtNotReadPastTheEnd() async {
+        await #expect(processExitsWith: .failure) {
+            let long = try! SIPMessage.parse(SIPMessageKeysTests.response)
+            let short = try! SIPMessage.parse("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\r\n")
+            let contact = try! long.keys().contact!.uri
+            _ = short.text(contact)
+        }
+    }
+
     /// The errors are validate()'s: a fault named, in the fixed order.
     @Test func faultsAreValidationsFaults() throws {
         let bad = try SIPMessage.parse(Self.response.replacingOccurrences(of: "CSeq: 2 REGISTER", with: "CSeq: x REGISTER"))

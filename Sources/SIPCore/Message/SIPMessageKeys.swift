@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Where a part of a message is: two offsets into the message's bytes, so
 /// holding one keeps no reference to them (no reference count, no copy).
 /// Read it through the message it came from: ``SIPMessage/text(_:)``,
@@ -134,13 +140,29 @@ extension SIPMessageKeys {
 extension SIPMessage {
     /// The text at `r` (a range of this message's keys).
     public func text(_ r: SIPByteRange) -> String {
-        headers.withBytes { String(decoding: UnsafeBufferPointer(rebasing: $0[r.range]), as: UTF8.self) }
+        headers.withBytes { String(decoding: UnsafeBufferPointer(rebasing: $0[Self.checked(r, in: $0)]), as: UTF8.self) }
     }
 
     /// Whether the bytes at `r` (a range of this message's keys) spell `s`
     /// exactly, compared in place.
     public func bytes(_ r: SIPByteRange, equal s: String) -> Bool {
         var s = s
-        return s.withUTF8 { u in headers.withBytes { $0[r.range].elementsEqual(u) } }
+        return s.withUTF8 { u in
+            headers.withBytes { p in
+                let range = Self.checked(r, in: p)
+                guard range.count == u.count else { return false }
+                guard let a = p.baseAddress, let b = u.baseAddress else { return true }
+                return memcmp(a + range.lowerBound, b, u.count) == 0
+            }
+        }
+    }
+
+    /// `r` as an index range of the message's bytes. A range from another
+    /// message may not fit these bytes: that is a programming error, caught
+    /// here rather than read past the end (as an array index would be).
+    private static func checked(_ r: SIPByteRange, in p: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+        precondition(r.lowerBound >= 0 && r.lowerBound <= r.upperBound && Int(r.upperBound) <= p.count,
+                     "SIPByteRange \(r.lowerBound)..<\(r.upperBound) is not a range of this message's \(p.count) bytes")
+        return r.range
     }
 }
