@@ -115,8 +115,11 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
     }
 
     public func acknowledge(_ inbound: InboundMessage) -> Bool {
-        guard let keys = try? inbound.message.keys(),
-              let call = calls.values.first(where: { $0.machine.dialog.matches(inbound.message, keys: keys) }) else { return false }
+        // An ACK is not validated before it gets here: without keys, the typed values.
+        let m = inbound.message
+        let keys = try? m.keys()
+        guard let call = calls.values.first(where: { c in keys.map { c.machine.dialog.matches(m, keys: $0) } ?? c.machine.dialog.matches(m) })
+        else { return false }
         feed(call, .request(inbound.message))
         return true
     }

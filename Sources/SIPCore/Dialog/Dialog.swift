@@ -64,11 +64,16 @@ public struct Dialog: Sendable, Hashable {
         if (200..<300).contains(response.statusCode ?? 0) { confirmed = true }
     }
 
-    /// True when `m` (request or response) belongs to this dialog; a
-    /// malformed message belongs to none.
+    /// True when `m` (request or response) belongs to this dialog.
     public func matches(_ m: SIPMessage) -> Bool {
-        guard let keys = try? m.keys() else { return false }
-        return matches(m, keys: keys)
+        if let keys = try? m.keys() { return matches(m, keys: keys) }
+        // One the keys reject is matched through the typed values, which
+        // read only the Call-ID and the tags: an ACK is not validated
+        // before it is matched, and a fault elsewhere in it must not leave
+        // the call's 2xx unacknowledged.
+        guard m.callID == callID else { return false }
+        let (ours, theirs) = m.isRequest ? (m.to?.tag, m.from?.tag) : (m.from?.tag, m.to?.tag)
+        return ours == localTag && (remoteTag == nil || theirs == remoteTag)
     }
 
     /// `matches`, with `m`'s keys read once for all the dialogs it is
