@@ -126,13 +126,16 @@ import TortureCorpus
     /// validate() does (it is the same pass).
     @Test func mutatedMessagesKeysMatchTheTypedValues() {
         var keyed = 0, parsed = 0
-        for b in GrammarMutations.of([Self.response], count: 6_000, seed: 11) {
+        // 1,000 (about a second of CPU in a debug build): the suite runs
+        // beside the call-audio tests, whose speech pumps need the cores;
+        // FuzzSIP holds the keys to the same values over far more inputs.
+        for b in GrammarMutations.of([Self.response], count: 1_000, seed: 11) {
             guard let m = try? SIPMessage.parse(b) else { continue }
             parsed += 1
             if Self.expectKeysMatchValues(m, String(decoding: b, as: UTF8.self)) { keyed += 1 }
         }
-        #expect(parsed > 3_000)
-        #expect(keyed > 1_000)
+        #expect(parsed > 500)
+        #expect(keyed > 150)
     }
 
     /// A range read through a message it does not fit (one from another
