@@ -115,11 +115,10 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
     }
 
     public func acknowledge(_ inbound: InboundMessage) -> Bool {
-        // An ACK is not validated before it gets here: without keys, the typed values.
+        // An ACK is not validated before it gets here: it may have no keys.
         let m = inbound.message
         let keys = try? m.keys()
-        guard let call = calls.values.first(where: { c in keys.map { c.machine.dialog.matches(m, keys: $0) } ?? c.machine.dialog.matches(m) })
-        else { return false }
+        guard let call = calls.values.first(where: { $0.machine.dialog.matches(m, keys: keys) }) else { return false }
         feed(call, .request(inbound.message))
         return true
     }

@@ -65,20 +65,20 @@ public struct Dialog: Sendable, Hashable {
     }
 
     /// True when `m` (request or response) belongs to this dialog.
-    public func matches(_ m: SIPMessage) -> Bool {
-        if let keys = try? m.keys() { return matches(m, keys: keys) }
-        // One the keys reject is matched through the typed values, which
-        // read only the Call-ID and the tags: an ACK is not validated
-        // before it is matched, and a fault elsewhere in it must not leave
-        // the call's 2xx unacknowledged.
-        guard m.callID == callID else { return false }
-        let (ours, theirs) = m.isRequest ? (m.to?.tag, m.from?.tag) : (m.from?.tag, m.to?.tag)
-        return ours == localTag && (remoteTag == nil || theirs == remoteTag)
-    }
+    public func matches(_ m: SIPMessage) -> Bool { matches(m, keys: try? m.keys()) }
 
     /// `matches`, with `m`'s keys read once for all the dialogs it is
-    /// tried against: Call-ID and tags are compared in place.
-    public func matches(_ m: SIPMessage, keys k: SIPMessageKeys) -> Bool {
+    /// tried against: Call-ID and tags are compared in place. Without keys
+    /// (the message failed validation) it reads the typed values, which
+    /// need only the Call-ID and the tags: an ACK is not validated before
+    /// it is matched, and a fault elsewhere in it must not leave the call's
+    /// 2xx unacknowledged.
+    public func matches(_ m: SIPMessage, keys: SIPMessageKeys?) -> Bool {
+        guard let k = keys else {
+            guard m.callID == callID else { return false }
+            let (ours, theirs) = m.isRequest ? (m.to?.tag, m.from?.tag) : (m.from?.tag, m.to?.tag)
+            return ours == localTag && (remoteTag == nil || theirs == remoteTag)
+        }
         guard m.bytes(k.callID, equal: callID) else { return false }
         let (ours, theirs) = m.isRequest ? (k.to.tag, k.from.tag) : (k.from.tag, k.to.tag)
         guard let ours, m.bytes(ours, equal: localTag) else { return false }

@@ -135,7 +135,7 @@ enum GenericParameterGrammar {
             guard c == UInt8(ascii: ";") else { continue }
             skipLWS(p, &i)
             let nameStart = i
-            while i < p.count, CharClass.isToken(p[i]) { i += 1 }
+            i = CharClass.runEnd(p, from: i, CharClass.tokenBit)
             guard i - nameStart == key.count, CharClass.equalsIgnoringCase(p[nameStart..<i], key) else { continue }
             skipLWS(p, &i)
             guard i < p.count, p[i] == UInt8(ascii: "=") else { return .some(nil) }

@@ -164,9 +164,7 @@ extension SIPMessageKeys {
         if contactCount == 0 {
             let c = Address(contact: a, at: o)
             contact = c
-            // Found by the one-pass grammar on its way, or looked up.
-            let expires = a.wanted.map { $0.map { SIPByteRange($0, at: o) } } ?? c.parameters.flatMap { Self.parameter("expires", in: $0, p) }
-            contactExpires = expires.flatMap { Self.number32(p, $0) }
+            contactExpires = Self.parameter("expires", wanted: a.wanted, at: o, in: c.parameters, p).flatMap { Self.number32(p, $0) }
         }
         contactCount += 1
     }

@@ -101,8 +101,7 @@ extension SIPMessageKeys.Via {
         host = SIPByteRange(v.host, at: o)
         port = v.port
         parameters = v.parameters.map { SIPByteRange($0, at: o) }
-        // Found by the one-pass grammar on its way, or looked up.
-        branch = v.wanted.map { $0.map { SIPByteRange($0, at: o) } } ?? parameters.flatMap { SIPMessageKeys.parameter("branch", in: $0, p) }
+        branch = SIPMessageKeys.parameter("branch", wanted: v.wanted, at: o, in: parameters, p)
     }
 }
 
@@ -110,7 +109,7 @@ extension SIPMessageKeys.Address {
     /// A From or To address; `a.wanted` is its tag, when the grammar looked for it.
     init(_ a: UsualFormGrammar.NameAddress, at o: Int, in p: UnsafeBufferPointer<UInt8>) {
         self.init(contact: a, at: o)
-        tag = a.wanted.map { $0.map { SIPByteRange($0, at: o) } } ?? parameters.flatMap { SIPMessageKeys.parameter("tag", in: $0, p) }
+        tag = SIPMessageKeys.parameter("tag", wanted: a.wanted, at: o, in: parameters, p)
     }
 
     /// A Contact address (a tag means nothing there).
@@ -122,6 +121,16 @@ extension SIPMessageKeys.Address {
 }
 
 extension SIPMessageKeys {
+    /// Where the value of parameter `name` is: as the one-pass grammar
+    /// noted it on its way (`wanted`, relative to a value at offset `o`),
+    /// or else looked up in the checked `parameters` of `p` (nil when
+    /// absent or a flag without a value).
+    static func parameter(_ name: StaticString, wanted: Range<Int>??, at o: Int, in parameters: SIPByteRange?,
+                          _ p: UnsafeBufferPointer<UInt8>) -> SIPByteRange? {
+        if let wanted { return wanted.map { SIPByteRange($0, at: o) } }
+        return parameters.flatMap { parameter(name, in: $0, p) }
+    }
+
     /// Where the value of parameter `name` is in the checked parameters at
     /// `r` of `p` (nil when absent or a flag without a value).
     static func parameter(_ name: StaticString, in r: SIPByteRange, _ p: UnsafeBufferPointer<UInt8>) -> SIPByteRange? {

@@ -144,8 +144,7 @@ enum SIPMessageParser {
             }
             // The name is a token; ':' and LWS are not token characters, so
             // one class test per byte finds where it ends.
-            var nameEnd = line
-            nameEnd = min(CharClass.runEnd(buf, from: line, CharClass.tokenBit), end)
+            let nameEnd = min(CharClass.runEnd(buf, from: line, CharClass.tokenBit), end)
             if nameEnd < end, buf[nameEnd] != colon, buf[nameEnd] != sp, buf[nameEnd] != ht {
                 headerError = SIPParseError(.badHeader, "invalid character 0x\(String(buf[nameEnd], radix: 16)) in header name", offset: nameEnd, isRequest: isRequest)
                 break parsing

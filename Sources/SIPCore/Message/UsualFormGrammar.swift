@@ -93,12 +93,12 @@ enum UsualFormGrammar {
               p[i + 7] == UInt8(ascii: "/") else { return nil }
         i += 8
         let transportStart = i
-        while i < p.count, CharClass.isToken(p[i]) { i += 1 }
+        i = CharClass.runEnd(p, from: i, CharClass.tokenBit)
         guard i > transportStart, i < p.count, p[i] == 0x20 || p[i] == 0x09 else { return nil }
         let transport = transportStart..<i
         GenericParameterGrammar.skipLWS(p, &i)
         let hostStart = i
-        while i < p.count, CharClass.isHostChar(p[i]) { i += 1 }
+        i = CharClass.runEnd(p, from: i, CharClass.hostBit)
         guard i > hostStart else { return nil }
         let host = hostStart..<i
         var port: UInt16?
@@ -121,7 +121,7 @@ enum UsualFormGrammar {
         guard let n = CharClass.digits(p, &i, atMost: 10), n <= UInt64(UInt32.max), i < p.count, p[i] == 0x20 || p[i] == 0x09 else { return nil }
         GenericParameterGrammar.skipLWS(p, &i)
         let methodStart = i
-        while i < p.count, CharClass.isToken(p[i]) { i += 1 }
+        i = CharClass.runEnd(p, from: i, CharClass.tokenBit)
         let method = methodStart..<i
         GenericParameterGrammar.skipLWS(p, &i)
         guard !method.isEmpty, i == p.count else { return nil }

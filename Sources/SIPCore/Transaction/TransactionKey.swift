@@ -23,13 +23,9 @@ public enum TransactionKey: Hashable, Sendable {
     /// Key of the client transaction a response belongs to: our own branch
     /// and the CSeq method (sent-by is ours, so it is left out).
     public static func client(for response: SIPMessage) -> TransactionKey? {
-        // Every response is matched: read through its keys (one pass, no
-        // Via value made). One they reject is still matched through the
-        // typed values, which read only the top Via and CSeq: a response
-        // with, say, an odd Contact must not strand its transaction.
-        if let k = try? response.keys() {
-            return k.topVia.branch.map { .branch(response.text($0), sentBy: "", method: k.cseq.method) }
-        }
+        // The top Via and CSeq only: validating the whole response (its
+        // keys) would cost more than the match, and a response with, say,
+        // an odd Contact must not strand its transaction.
         guard let via = response.topVia, let branch = via.branch, let cseq = try? response.cseq else { return nil }
         return .branch(branch, sentBy: "", method: cseq.method)
     }
