@@ -36,4 +36,35 @@ long csip_release_clean_file_pages(long granule_pages);
 /* Resident set of this process in kB (/proc/self/statm), or -1. */
 long csip_resident_kb(void);
 
+/* Byte scans sixteen bytes a step, for the SIP parser's header lines.
+ * Static inline, so Swift inlines them into its loops (no call per step).
+ * Bit i of the result is set when p[i] is `c` (csip_eq_mask16) or has its
+ * high bit set (csip_high_mask16); p must have 16 readable bytes. SSE2 on
+ * x86-64 (always there); a portable loop elsewhere. */
+#include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static inline uint32_t csip_eq_mask16(const void *p, uint8_t c) {
+    __m128i v = _mm_loadu_si128((const __m128i *)p);
+    return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)c)));
+}
+static inline uint32_t csip_high_mask16(const void *p) {
+    return (uint32_t)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)p));
+}
+#else
+static inline uint32_t csip_eq_mask16(const void *p, uint8_t c) {
+    const uint8_t *b = (const uint8_t *)p;
+    uint32_t m = 0;
+    for (int i = 0; i < 16; i++) m |= (uint32_t)(b[i] == c) << i;
+    return m;
+}
+static inline uint32_t csip_high_mask16(const void *p) {
+    const uint8_t *b = (const uint8_t *)p;
+    uint32_t m = 0;
+    for (int i = 0; i < 16; i++) m |= (uint32_t)(b[i] >> 7) << i;
+    return m;
+}
+#endif
+
 #endif

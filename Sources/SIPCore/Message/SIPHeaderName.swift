@@ -123,17 +123,16 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
         return t
     }()
 
-    /// Resolve a name from raw bytes (the parser's hot path). The headers
-    /// every message carries are matched by length and bytes, with no String
-    /// built; the rest go through the lower-cased table. Unknown names keep
-    /// their received spelling.
     /// The id of the known name these bytes spell (case-insensitive, compact
     /// forms included), or 0. The parser's hot path: the headers every
     /// message carries are matched by length and bytes with plain integer
     /// results (the ids are positions in ``known``); the rest go through the
-    /// lower-cased table.
-    static func knownID(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt8 {
+    /// lower-cased table. `readable` is how many bytes from the name's start
+    /// may be read (the rest of the message): with 24 of them the name is
+    /// compared eight bytes at a time, the bytes past it masked off.
+    static func knownID(_ bytes: UnsafeBufferPointer<UInt8>, readable: Int = 0) -> UInt8 {
         let n = bytes.count
+        let wide = readable >= 24 && bytes.baseAddress != nil
         @inline(__always) func lower(_ i: Int) -> UInt8 {
             let b = bytes[i]
             return (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
@@ -144,6 +143,17 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
         // one of those (only CR, not a token byte, would become '-').
         @inline(__always) func matches(_ s: StaticString) -> Bool {
             let p = s.utf8Start
+            if wide, let base = bytes.baseAddress {
+                let raw = UnsafeRawPointer(base)
+                var k = 0
+                while k < n {
+                    let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)) | 0x2020_2020_2020_2020
+                    let keep = n - k >= 8 ? UInt64.max : UInt64.max >> (64 - 8 * UInt64(n - k))
+                    guard w & keep == Self.word(s, from: k) else { return false }
+                    k += 8
+                }
+                return true
+            }
             guard p[0] == first else { return false }
             for i in 1..<n where bytes[i] | 0x20 != p[i] { return false }
             return true
@@ -202,6 +212,15 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
             return n
         }
         return table[lowered]?.id ?? 0
+    }
+
+    /// Up to eight bytes of `s` from `k`, little-endian: for a literal the
+    /// optimiser folds this to a constant.
+    @inline(__always)
+    private static func word(_ s: StaticString, from k: Int) -> UInt64 {
+        var w: UInt64 = 0
+        for j in 0..<min(8, s.utf8CodeUnitCount - k) { w |= UInt64(s.utf8Start[k + j]) << (8 * UInt64(j)) }
+        return w
     }
 
     /// Names whose values may be comma-separated lists (RFC 3261 §7.3.1).

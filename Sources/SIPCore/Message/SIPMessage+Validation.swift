@@ -18,7 +18,18 @@ extension SIPMessage {
     /// same pass, the fields the transaction, dialog and registration
     /// layers read (``SIPMessageKeys``).
     public func keys() throws(SIPParseError) -> SIPMessageKeys {
-        let method = requestLine?.method
+        // What the checks need of the start line, read once (a response's
+        // status line is not copied at all).
+        let method: SIPMethod?
+        let uriHasHeaders: Bool
+        switch startLine {
+        case .request(let r):
+            method = r.method
+            uriHasHeaders = r.uri.hasHeaders
+        case .response:
+            method = nil
+            uriHasHeaders = false
+        }
         var k = SIPMessageKeys()
         var n = (callID: 0, from: 0, to: 0, cseq: 0, maxForwards: 0, viaLines: 0)
         var fault: (slot: Int, error: SIPParseError)?
@@ -29,7 +40,10 @@ extension SIPMessage {
             switch id {
             case SIPHeaderName.via.id:
                 n.viaLines += 1
-                if !HeaderValueSplitter.hasComma(value), let v = UsualFormGrammar.via(value, want: "branch") {
+                // A list on one line (`a, b`) never passes a one-pass form:
+                // a comma outside quotes stops the parameters short of the
+                // end, so the full grammar splits it; no search for commas.
+                if let v = UsualFormGrammar.via(value, want: "branch") {
                     if k.viaCount == 0 { k.topVia = SIPMessageKeys.Via(v, at: o, in: p) }
                     k.viaCount += 1
                     return
@@ -56,7 +70,7 @@ extension SIPMessage {
                 if let a = UsualFormGrammar.nameAddress(value, want: "tag") { k.to = SIPMessageKeys.Address(a, at: o, in: p); return }
                 slot = Fault.to
             case SIPHeaderName.contact.id:
-                if !HeaderValueSplitter.hasComma(value), let a = UsualFormGrammar.nameAddress(value, want: "expires") {
+                if let a = UsualFormGrammar.nameAddress(value, want: "expires") {
                     k.addContact(a, at: o, in: p)
                     return
                 }
@@ -85,6 +99,10 @@ extension SIPMessage {
                 fault = (slot, error)
             }
         }
+        // Nearly every message: each single header once, no fault.
+        if n.callID == 1, n.from == 1, n.to == 1, n.cseq == 1, n.maxForwards <= 1, n.viaLines > 0, fault == nil, !uriHasHeaders {
+            return k
+        }
         var e: SIPParseError
         func once(_ name: SIPHeaderName, _ count: Int) -> SIPParseError? {
             if count == 0 { return SIPParseError(.missingHeader, "\(name) header is missing", offset: 0) }
@@ -93,7 +111,7 @@ extension SIPMessage {
         }
         if let c = once(.callID, n.callID) ?? once(.from, n.from) ?? once(.to, n.to) ?? once(.cseq, n.cseq) {
             e = c
-        } else if let r = requestLine, r.uri.hasHeaders {
+        } else if uriHasHeaders {
             // RFC 3261 §19.1.1 (table): headers are not allowed in a Request-URI.
             e = SIPParseError(.badURI, "Request-URI must not carry headers ('?...')", offset: 0)
         } else if n.maxForwards > 1 {

@@ -156,7 +156,7 @@ enum SIPMessageParser {
                 break
             }
             let nameBytes = UnsafeBufferPointer(rebasing: buf[line..<nameEnd])
-            let knownID = SIPHeaderName.knownID(nameBytes)
+            let knownID = SIPHeaderName.knownID(nameBytes, readable: buf.count - line)
             let valueRange = trim(buf, colonAt + 1, end)
             // The line's bytes are ASCII (nearly always), or the value must be UTF-8.
             guard high & 0x8080_8080_8080_8080 == 0 || isValidUTF8(buf, valueRange) else {

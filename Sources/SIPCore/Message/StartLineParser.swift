@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Parses request and status lines (RFC 3261 §7.1, §7.2). Exactly one SP
 /// separates the elements; anything else is malformed (RFC 4475 §3.1.2.9/10).
 enum StartLineParser {
@@ -67,10 +73,32 @@ enum StartLineParser {
         }
         // RFC 3261 requires the SP before the reason; RFC 4475 §3.1.1.13 shows an empty reason.
         let reasonBytes = i < b.count ? UnsafeBufferPointer(rebasing: b[(i + 1)...]) : UnsafeBufferPointer(rebasing: b[i...])
+        if let usual = usualReason(code), usual.bytes.utf8CodeUnitCount == reasonBytes.count,
+           reasonBytes.isEmpty || memcmp(usual.bytes.utf8Start, reasonBytes.baseAddress!, reasonBytes.count) == 0 {
+            return SIPStatusLine(code: code, reason: usual.text, version: version)
+        }
         guard let reason = SIPMessageParser.makeString(reasonBytes, 0..<reasonBytes.count) else {
             throw SIPParseError(.badStartLine, "reason phrase is not valid UTF-8", offset: base + i)
         }
         return SIPStatusLine(code: code, reason: reason, version: version)
+    }
+
+    /// RFC 3261's reason phrases for the responses a UA sees in every call
+    /// and registration: a received phrase that is one of them becomes the
+    /// literal (no String made or checked per response).
+    private static func usualReason(_ code: Int) -> (bytes: StaticString, text: String)? {
+        switch code {
+        case 100: return ("Trying", "Trying")
+        case 180: return ("Ringing", "Ringing")
+        case 183: return ("Session Progress", "Session Progress")
+        case 200: return ("OK", "OK")
+        case 202: return ("Accepted", "Accepted")
+        case 401: return ("Unauthorized", "Unauthorized")
+        case 407: return ("Proxy Authentication Required", "Proxy Authentication Required")
+        case 481: return ("Call/Transaction Does Not Exist", "Call/Transaction Does Not Exist")
+        case 487: return ("Request Terminated", "Request Terminated")
+        default: return nil
+        }
     }
 
     /// `SIP/1*DIGIT.1*DIGIT`; any version parses so that a UAS can answer 505.
@@ -78,6 +106,8 @@ enum StartLineParser {
         func bad() -> SIPParseError {
             SIPParseError(.badVersion, "SIP-Version must look like SIP/2.0", offset: base, isRequest: isRequest)
         }
+        // Every message says SIP/2.0: one compare before the general form.
+        if b.count == 7, memcmp(b.baseAddress!, "SIP/2.0", 7) == 0 { return "SIP/2.0" }
         guard b.count >= 7, b[0] | 0x20 == 0x73, b[1] | 0x20 == 0x69, b[2] | 0x20 == 0x70, b[3] == 0x2F else { throw bad() }
         guard let dot = b[4...].firstIndex(of: 0x2E), dot > 4, dot < b.count - 1 else { throw bad() }
         for i in 4..<b.count where i != dot && !CharClass.isDigit(b[i]) { throw bad() }

@@ -1,13 +1,15 @@
-/// Byte searches eight bytes at a time (SWAR): the header lines and the
-/// Call-ID are short, and a word at a time beats both a byte loop and the
-/// call into memchr for them.
+import CSIPShims
+
+/// Byte searches sixteen (SSE2) or eight (SWAR) bytes at a time: the header
+/// lines and the Call-ID are short, and a wide step beats both a byte loop
+/// and the call into memchr for them.
 enum WordScan {
     static let ones: UInt64 = 0x0101_0101_0101_0101
     static let tops: UInt64 = 0x8080_8080_8080_8080
 
     /// Offset of the next LF at or after `from`, or nil; `high` gathers
     /// the high bits of the bytes before it (nonzero: not all ASCII). One
-    /// pass eight bytes at a time does the search and the ASCII check that
+    /// pass does the search and the ASCII check that
     /// a header line needs: most lines are shorter than a memchr call is
     /// worth, and a second pass for the check would read them again.
     @inline(__always)
@@ -16,17 +18,21 @@ enum WordScan {
         let raw = UnsafeRawPointer(base)
         let lfs = ones &* 0x0A
         var i = from
-        // Sixteen bytes a step while they last (one SSE2 compare and mask
-        // test each); the word loop below finishes the line.
-        let lf16 = SIMD16<UInt8>(repeating: 0x0A)
-        var high16 = SIMD16<UInt8>()
+        // Sixteen bytes a step while they last: one SSE2 compare gives the
+        // LF's place and another the high bits before it, so the line ends
+        // here without a second, narrower pass over the same bytes.
         while i + 16 <= buf.count {
-            let v = raw.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
-            if any(v .== lf16) { break }
-            high16 |= v
+            let lf = csip_eq_mask16(raw + i, 0x0A)
+            let hi = csip_high_mask16(raw + i)
+            if lf != 0 {
+                let at = lf.trailingZeroBitCount
+                // Only the bytes before the LF count towards `high`.
+                if hi & (lf &- 1) != 0 { high |= 0x80 }
+                return i + at
+            }
+            if hi != 0 { high |= 0x80 }
             i += 16
         }
-        high |= UInt64(high16.max())
         while i + 8 <= buf.count {
             let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
             let x = w ^ lfs

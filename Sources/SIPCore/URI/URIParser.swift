@@ -48,8 +48,17 @@ enum URIParser {
         } else {
             return nil
         }
-        // Where the URI ends, and where the user part does: the full parse
-        // takes the first '@' anywhere after the scheme.
+        // The usual form, `user@host[:port][;params]`, in one pass: the run
+        // that ends at the first '@' is the user part, and the host, port
+        // and parameters are read from there on without a second look.
+        let userEnd = CharClass.runEnd(p, from: i, CharClass.plainURIBit)
+        if userEnd < p.count, p[userEnd] == UInt8(ascii: "@") {
+            guard userEnd > i else { return nil }
+            return plainHostEnd(p, from: userEnd + 1)
+        }
+        // No user part before the first byte outside the run: where the URI
+        // ends, and where the user part does (the full parse takes the first
+        // '@' anywhere after the scheme).
         var n = i
         var at = -1
         while n < p.count {
@@ -84,6 +93,30 @@ enum URIParser {
             while i < n, p[i] != UInt8(ascii: ";") { i += 1 }
         }
         return n
+    }
+
+    /// From the host after a URI's first '@': `host[:port]*(;name[=value])`
+    /// in plain URI characters (later '@'s included), and the end, which
+    /// must be a byte no URI holds; nil for anything else.
+    @inline(__always)
+    private static func plainHostEnd(_ p: UnsafeBufferPointer<UInt8>, from hostStart: Int) -> Int? {
+        var j = CharClass.runEnd(p, from: hostStart, CharClass.hostBit)
+        guard j > hostStart else { return nil }
+        if j < p.count, p[j] == UInt8(ascii: ":") {
+            j += 1
+            guard let port = CharClass.digits(p, &j, atMost: 5), port <= 65535 else { return nil }
+        }
+        @inline(__always) func inRun(_ c: UInt8) -> Bool { CharClass.has(c, CharClass.plainURIBit) || c == UInt8(ascii: "@") }
+        // `;name[=value]` up to the next ';': the name must not be empty.
+        while j < p.count, p[j] == UInt8(ascii: ";") {
+            j += 1
+            guard j < p.count, p[j] != UInt8(ascii: ";"), p[j] != UInt8(ascii: "="), inRun(p[j]) else { return nil }
+            while j < p.count, p[j] != UInt8(ascii: ";"), inRun(p[j]) { j += 1 }
+        }
+        // The URI ends at a byte no URI holds; '%', '[', '?' (or any other
+        // byte after the host or port) are for the full parse.
+        if j < p.count, inRun(p[j]) || CharClass.isURIChar(p[j]) { return nil }
+        return j
     }
 
     /// `p` is `origin`'s bytes; indices into `p` are 0-based. Returns nil when not `build`ing.
