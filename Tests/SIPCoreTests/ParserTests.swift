@@ -54,6 +54,48 @@ Content-Length: 0\r
         try m.validate()
     }
 
+    /// A known name is taken without a byte-by-byte token check when it
+    /// matches exactly (letters case-folded): a byte that only looks like
+    /// one under a blunter fold (CR for '-', '@' for '`') is still refused,
+    /// in every place of every known name, long or short, and at the end of
+    /// the message (where the name is compared byte by byte).
+    @Test func knownNamesMatchExactBytesOnly() throws {
+        let names = ["Via", "From", "To", "Call-ID", "CSeq", "Contact", "Content-Length", "Max-Forwards", "Record-Route",
+                     "WWW-Authenticate", "Proxy-Authorization", "Expires", "Server", "User-Agent", "i", "v"]
+        for name in names {
+            for atEnd in [false, true] {
+                func message(_ n: [UInt8]) -> [UInt8] {
+                    let head = Array("OPTIONS sip:a@b SIP/2.0\r\n".utf8) + (atEnd ? [] : Array("X-Before: 1\r\n".utf8))
+                    return head + n + Array(": 0\r\n".utf8) + (atEnd ? [] : Array("X-After: padding-padding-padding\r\n".utf8)) + Array("\r\n".utf8)
+                }
+                let spelled = Array(name.utf8)
+                let upper = Array(name.uppercased().utf8), lower = Array(name.lowercased().utf8)
+                for variant in [spelled, upper, lower] {
+                    let m = try SIPMessage.parse(message(variant))
+                    #expect(m.headers[SIPHeaderName(name)] == "0", "\(String(decoding: variant, as: UTF8.self)) at end \(atEnd)")
+                }
+                func fold(_ b: UInt8) -> UInt8 { (0x41...0x5A).contains(b) ? b | 0x20 : b }
+                for place in spelled.indices {
+                    for wrong: UInt8 in [0x0D, 0x00, 0x2C, 0x40, 0x60, 0x7F, spelled[place] ^ 0x01, spelled[place] ^ 0x20] {
+                        var bad = spelled
+                        bad[place] = wrong
+                        // The other case of the same letter is the same name.
+                        guard bad.map(fold) != spelled.map(fold) else { continue }
+                        let text = String(decoding: bad, as: UTF8.self)
+                        if let m = try? SIPMessage.parse(message(bad)) {
+                            // Accepted only as some other (extension) name, never as the known one.
+                            #expect(m.headers[SIPHeaderName(name)] == nil, "\(text) taken as \(name)")
+                        }
+                    }
+                }
+            }
+        }
+        // LWS between a known name and its colon.
+        let m = try SIPMessage.parse("OPTIONS sip:a@b SIP/2.0\r\nCall-ID \t: abc\r\nX-After: padding-padding-padding\r\n\r\n")
+        #expect(m.callID == "abc")
+        #expect(throws: SIPParseError.self) { try SIPMessage.parse("OPTIONS sip:a@b SIP/2.0\r\nCall\rID: abc\r\nX-After: padding-padding-padding\r\n\r\n") }
+    }
+
     @Test func unfoldsContinuationLines() throws {
         let text = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nSubject: one\r\n  two\r\n\tthree\r\nf: <sip:x@y>;tag=1\r\nt: <sip:a@b>\r\ni: abc\r\nCSeq: 1 OPTIONS\r\n\r\n"
         let m = try SIPMessage.parse(text)
@@ -181,6 +223,30 @@ Content-Length: 0\r
         } catch {
             #expect(error.code == .tooManyHeaders)
         }
+    }
+
+    /// The usual reason phrases are taken as literals only when the bytes
+    /// are exactly those; any other spelling is kept as received.
+    @Test func reasonPhrasesAreKeptAsReceived() throws {
+        for (line, reason) in [("200 OK", "OK"), ("200 Ok", "Ok"), ("200 OKAY", "OKAY"), ("200 O", "O"), ("180 Ringing", "Ringing"),
+                               ("180 OK", "OK"), ("487 Request Terminated", "Request Terminated"), ("487 Request terminated", "Request terminated"),
+                               ("183 Session Progress ", "Session Progress "), ("100 Trying", "Trying"), ("299 OK", "OK")] {
+            let m = try SIPMessage.parse("SIP/2.0 \(line)\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\r\n")
+            #expect(m.statusLine?.reason == reason, "\(line)")
+            #expect(m.statusLine?.version == "SIP/2.0")
+        }
+        #expect(try SIPMessage.parse("SIP/3.10 200 OK\r\n\r\n").statusLine?.version == "SIP/3.10")
+    }
+
+    /// Header fields are held as 32-bit offsets: the size limit cannot be
+    /// set past what they can address.
+    @Test func messageSizeLimitFitsThirtyTwoBitOffsets() {
+        var limits = SIPParserLimits(maxMessageSize: Int.max)
+        #expect(limits.maxMessageSize == Int(Int32.max))
+        limits.maxMessageSize = Int(Int32.max) + 10
+        #expect(limits.maxMessageSize == Int(Int32.max))
+        limits.maxMessageSize = 2048
+        #expect(limits.maxMessageSize == 2048)
     }
 
     @Test func responseWithEmptyReasonAndUTF8Reason() throws {

@@ -138,25 +138,28 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
             return (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
         }
         let first = n > 0 ? lower(0) : 0
-        // The names below are lower-case letters and '-': for a token byte
-        // `| 0x20` folds a letter's case and makes no other byte equal to
-        // one of those (only CR, not a token byte, would become '-').
+        // The names below are lower-case letters and '-'. Only a letter's
+        // case is folded (`| 0x20` where the name has a letter), so a match
+        // means exactly these bytes: a name the parser has not checked
+        // byte by byte is then known to be a token.
         @inline(__always) func matches(_ s: StaticString) -> Bool {
             let p = s.utf8Start
             if wide, let base = bytes.baseAddress {
                 let raw = UnsafeRawPointer(base)
                 var k = 0
                 while k < n {
-                    let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)) | 0x2020_2020_2020_2020
+                    let expected = Self.word(s, from: k)
+                    // 0x20 where the name has a letter (bit 6 set: 0x61-0x7A;
+                    // '-' is 0x2D): the case fold, for letters only.
+                    let fold = (expected >> 1) & 0x2020_2020_2020_2020
+                    let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)) | fold
                     let keep = n - k >= 8 ? UInt64.max : UInt64.max >> (64 - 8 * UInt64(n - k))
-                    guard w & keep == Self.word(s, from: k) else { return false }
+                    guard w & keep == expected else { return false }
                     k += 8
                 }
                 return true
             }
-            guard p[0] == first else { return false }
-            for i in 1..<n where bytes[i] | 0x20 != p[i] { return false }
-            return true
+            return Self.matchesByByte(bytes, p)
         }
         switch n {
         case 1:
@@ -212,6 +215,18 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
             return n
         }
         return table[lowered]?.id ?? 0
+    }
+
+    /// `bytes` (of the name's length) against the name at `p`, letters
+    /// case-folded, byte by byte: the path for a name near the end of the
+    /// message, where eight-byte loads would read past it.
+    @inline(never)
+    private static func matchesByByte(_ bytes: UnsafeBufferPointer<UInt8>, _ p: UnsafePointer<UInt8>) -> Bool {
+        for i in 0..<bytes.count {
+            let b = bytes[i]
+            if ((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b) != p[i] { return false }
+        }
+        return true
     }
 
     /// Up to eight bytes of `s` from `k`, little-endian: for a literal the

@@ -182,9 +182,11 @@ public struct SIPHeaders: Hashable, Sendable, Sequence {
 
     /// Parser: a field whose name and value are ranges of the received bytes.
     @inline(__always)
+    /// Parser: a received field. The ranges fit 32 bits: the parser's
+    /// message size limit is at most `Int32.max`.
     mutating func appendRange(id: UInt8, name: Range<Int>, value: Range<Int>) {
-        entries.append(Entry(id: id, nameLo: Int32(name.lowerBound), nameHi: Int32(name.upperBound),
-                             lo: Int32(value.lowerBound), hi: Int32(value.upperBound)))
+        entries.append(Entry(id: id, nameLo: Int32(truncatingIfNeeded: name.lowerBound), nameHi: Int32(truncatingIfNeeded: name.upperBound),
+                             lo: Int32(truncatingIfNeeded: value.lowerBound), hi: Int32(truncatingIfNeeded: value.upperBound)))
     }
 
     /// Parser: joins a folded continuation onto the last field.

@@ -6,13 +6,16 @@ import Darwin
 
 /// Bounds the parser enforces on untrusted input.
 public struct SIPParserLimits: Sendable, Hashable {
-    /// Largest message (start line + headers + body) accepted, in bytes.
-    public var maxMessageSize: Int
+    /// Largest message (start line + headers + body) accepted, in bytes;
+    /// at most `Int32.max` (header fields are held as 32-bit offsets).
+    public var maxMessageSize: Int {
+        didSet { maxMessageSize = min(maxMessageSize, Int(Int32.max)) }
+    }
     /// Most header field lines accepted in one message.
     public var maxHeaderFields: Int
 
     public init(maxMessageSize: Int = 65_536, maxHeaderFields: Int = 256) {
-        self.maxMessageSize = maxMessageSize
+        self.maxMessageSize = min(maxMessageSize, Int(Int32.max))
         self.maxHeaderFields = maxHeaderFields
     }
 
@@ -113,7 +116,8 @@ enum SIPMessageParser {
         var headerError: SIPParseError?
         parsing: while line < buf.count {
             var high: UInt64 = 0
-            guard let lfAt = WordScan.findLF(buf, from: line, high: &high) else { break }
+            var colonSeen = -1
+            guard let lfAt = WordScan.findLF(buf, from: line, high: &high, colon: &colonSeen) else { break }
             guard lfAt > line, buf[lfAt - 1] == cr else {
                 headerError = SIPParseError(.badHeader, "header line ends in a bare LF", offset: lfAt, isRequest: isRequest)
                 break
@@ -142,21 +146,36 @@ enum SIPMessageParser {
                 headerError = SIPParseError(.tooManyHeaders, "more than \(limits.maxHeaderFields) header fields", offset: line, isRequest: isRequest)
                 break
             }
-            // The name is a token; ':' and LWS are not token characters, so
-            // one class test per byte finds where it ends.
-            let nameEnd = min(CharClass.runEnd(buf, from: line, CharClass.tokenBit), end)
-            if nameEnd < end, buf[nameEnd] != colon, buf[nameEnd] != sp, buf[nameEnd] != ht {
-                headerError = SIPParseError(.badHeader, "invalid character 0x\(String(buf[nameEnd], radix: 16)) in header name", offset: nameEnd, isRequest: isRequest)
-                break parsing
+            // A known name before the line's first ':' (found in the LF
+            // search) needs no byte-by-byte check: knownID matches exact
+            // bytes (letters case-folded), and every known name is a token.
+            var knownID: UInt8 = 0
+            var nameEnd = colonSeen
+            let colonAt: Int
+            if colonSeen > line {
+                while nameEnd > line, buf[nameEnd - 1] == sp || buf[nameEnd - 1] == ht { nameEnd -= 1 }
+                knownID = SIPHeaderName.knownID(UnsafeBufferPointer(rebasing: buf[line..<nameEnd]), readable: buf.count - line)
             }
-            var colonAt = nameEnd
-            while colonAt < end, buf[colonAt] == sp || buf[colonAt] == ht { colonAt += 1 }
-            guard nameEnd > line, colonAt < end, buf[colonAt] == colon else {
-                headerError = SIPParseError(.badHeader, "header line has no name followed by ':'", offset: line, isRequest: isRequest)
-                break
+            if knownID != 0 {
+                colonAt = colonSeen
+            } else {
+                // The name is a token; ':' and LWS are not token characters,
+                // so one class test per byte finds where it ends.
+                nameEnd = min(CharClass.runEnd(buf, from: line, CharClass.tokenBit), end)
+                if nameEnd < end, buf[nameEnd] != colon, buf[nameEnd] != sp, buf[nameEnd] != ht {
+                    headerError = SIPParseError(.badHeader, "invalid character 0x\(String(buf[nameEnd], radix: 16)) in header name", offset: nameEnd, isRequest: isRequest)
+                    break parsing
+                }
+                var c = nameEnd
+                while c < end, buf[c] == sp || buf[c] == ht { c += 1 }
+                guard nameEnd > line, c < end, buf[c] == colon else {
+                    headerError = SIPParseError(.badHeader, "header line has no name followed by ':'", offset: line, isRequest: isRequest)
+                    break
+                }
+                colonAt = c
+                knownID = SIPHeaderName.knownID(UnsafeBufferPointer(rebasing: buf[line..<nameEnd]), readable: buf.count - line)
             }
             let nameBytes = UnsafeBufferPointer(rebasing: buf[line..<nameEnd])
-            let knownID = SIPHeaderName.knownID(nameBytes, readable: buf.count - line)
             let valueRange = trim(buf, colonAt + 1, end)
             // The line's bytes are ASCII (nearly always), or the value must be UTF-8.
             guard high & 0x8080_8080_8080_8080 == 0 || isValidUTF8(buf, valueRange) else {

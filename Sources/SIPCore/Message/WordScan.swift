@@ -8,31 +8,40 @@ enum WordScan {
     static let tops: UInt64 = 0x8080_8080_8080_8080
 
     /// Offset of the next LF at or after `from`, or nil; `high` gathers
-    /// the high bits of the bytes before it (nonzero: not all ASCII). One
-    /// pass does the search and the ASCII check that
-    /// a header line needs: most lines are shorter than a memchr call is
-    /// worth, and a second pass for the check would read them again.
+    /// the high bits of the bytes before it (nonzero: not all ASCII), and
+    /// `colon` is the first ':' among the sixteen bytes from `from` (before
+    /// the LF), or -1. One pass does the search, the ASCII check and finds
+    /// the colon that ends a header name: most lines are shorter than a
+    /// memchr call is worth, and a second pass would read them again.
     @inline(__always)
-    static func findLF(_ buf: UnsafeBufferPointer<UInt8>, from: Int, high: inout UInt64) -> Int? {
+    static func findLF(_ buf: UnsafeBufferPointer<UInt8>, from: Int, high: inout UInt64, colon: inout Int) -> Int? {
         guard let base = buf.baseAddress else { return nil }
         let raw = UnsafeRawPointer(base)
         let lfs = ones &* 0x0A
         var i = from
+        colon = -1
         // Sixteen bytes a step while they last: one SSE2 compare gives the
         // LF's place and another the high bits before it, so the line ends
         // here without a second, narrower pass over the same bytes.
-        while i + 16 <= buf.count {
+        if i &+ 16 <= buf.count {
+            let colons = csip_eq_mask16(raw + i, 0x3A)
+            if colons != 0 { colon = i &+ colons.trailingZeroBitCount }
+        }
+        var highs: UInt32 = 0
+        while i &+ 16 <= buf.count {
             let lf = csip_eq_mask16(raw + i, 0x0A)
             let hi = csip_high_mask16(raw + i)
             if lf != 0 {
                 let at = lf.trailingZeroBitCount
                 // Only the bytes before the LF count towards `high`.
-                if hi & (lf &- 1) != 0 { high |= 0x80 }
-                return i + at
+                if (highs | (hi & (lf &- 1))) != 0 { high |= 0x80 }
+                if colon > i &+ at { colon = -1 }
+                return i &+ at
             }
-            if hi != 0 { high |= 0x80 }
-            i += 16
+            highs |= hi
+            i &+= 16
         }
+        if highs != 0 { high |= 0x80 }
         while i + 8 <= buf.count {
             let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
             let x = w ^ lfs

@@ -36,11 +36,13 @@ extension CharClass {
     static func runEnd(_ p: UnsafeBufferPointer<UInt8>, from i: Int, _ bit: UInt8) -> Int {
         let t = table.utf8Start
         var j = i
-        while j + 4 <= p.count,
-              t[Int(p[j])] & t[Int(p[j + 1])] & t[Int(p[j + 2])] & t[Int(p[j + 3])] & bit != 0 {
-            j += 4
+        // Wrapping adds: an index within a buffer cannot overflow, and the
+        // overflow check would be a fifth of the loop.
+        while j &+ 4 <= p.count,
+              t[Int(p[j])] & t[Int(p[j &+ 1])] & t[Int(p[j &+ 2])] & t[Int(p[j &+ 3])] & bit != 0 {
+            j &+= 4
         }
-        while j < p.count, t[Int(p[j])] & bit != 0 { j += 1 }
+        while j < p.count, t[Int(p[j])] & bit != 0 { j &+= 1 }
         return j
     }
 
