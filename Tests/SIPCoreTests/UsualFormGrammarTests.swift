@@ -54,6 +54,25 @@ extension UsualFormGrammarTests {
     /// A lookup in checked parameters skips from ';' to ';' when there is
     /// no quoted string: it must find what the grammar finds, for every
     /// name in the bytes and for one that is not there.
+    /// The wanted names are written as words: each must spell its name,
+    /// and match it in any case, and nothing else, near the end of a
+    /// buffer too (where the bytes are compared one by one).
+    @Test func wantedNamesSpellTheirNames() {
+        for (wanted, name) in [(GenericParameterGrammar.Wanted.branch, "branch"), (.tag, "tag"), (.expires, "expires")] {
+            var word: UInt64 = 0
+            for (j, b) in name.utf8.enumerated() { word |= UInt64(b) << (8 * UInt64(j)) }
+            #expect(wanted.word == word && wanted.count == name.utf8.count, "\(name)")
+            for (text, expected) in [(name, true), (name.uppercased(), true), (String(name.dropLast()), false), (name + "s", false),
+                                     (String(name.dropLast()) + "@", false), (String(name.dropLast()) + "_", false)] {
+                for tail in ["=1;more=padding-padding", ""] {
+                    let bytes = Array((text + tail).utf8)
+                    let got = bytes.withUnsafeBufferPointer { wanted.matches($0, 0..<text.utf8.count) }
+                    #expect(got == expected, "\(text) against \(name), tail '\(tail)'")
+                }
+            }
+        }
+    }
+
     @Test func parameterLookupFindsWhatTheGrammarFinds() {
         let seeds = [";rport=5060;received=192.0.2.10;branch=z9hG4bK.4f3a9c2e1b7d", " ; TAG = x1 ;lr; maddr=[2001:db8::1]",
                      ";expires=3600;+sip.instance=\"<urn:uuid:1;2>\";q=0.5", ";a;b=;c=d"]

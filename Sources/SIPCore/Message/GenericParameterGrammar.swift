@@ -103,15 +103,34 @@ enum GenericParameterGrammar {
         return .unterminatedQuote
     }
 
-    /// Whether the name at `name` is `key` (lower-case letters only),
-    /// ASCII case-insensitively: `| 0x20` folds the case of a letter and
-    /// can make no other byte equal to one.
-    @inline(__always)
-    static func isNamed(_ p: UnsafeBufferPointer<UInt8>, _ name: Range<Int>, _ key: StaticString) -> Bool {
-        guard name.count == key.utf8CodeUnitCount else { return false }
-        let k = key.utf8Start
-        for j in 0..<name.count where p[name.lowerBound + j] | 0x20 != k[j] { return false }
-        return true
+    /// A parameter name a one-pass grammar notes the value of (`branch`,
+    /// `tag`, `expires`): lower-case letters, at most eight, held as one
+    /// little-endian word, so each name in a list is matched with one
+    /// load, one mask and one compare instead of a byte loop. The words
+    /// are constants (`GenericParameterGrammarTests` spells them out).
+    struct Wanted {
+        let count: Int
+        let word: UInt64
+
+        static let branch = Wanted(count: 6, word: 0x6863_6E61_7262)
+        static let tag = Wanted(count: 3, word: 0x67_6174)
+        static let expires = Wanted(count: 7, word: 0x73_6572_6970_7865)
+
+        /// Whether the name at `name` is this one, ASCII case-insensitively:
+        /// `| 0x20` folds the case of a letter and can make no other byte
+        /// equal to one.
+        @inline(__always)
+        func matches(_ p: UnsafeBufferPointer<UInt8>, _ name: Range<Int>) -> Bool {
+            guard name.count == count, let base = p.baseAddress else { return false }
+            if name.lowerBound &+ 8 <= p.count {
+                let keep = UInt64.max >> (64 &- 8 &* UInt64(count))
+                let w = UInt64(littleEndian: UnsafeRawPointer(base).loadUnaligned(fromByteOffset: name.lowerBound, as: UInt64.self))
+                return (w | 0x2020_2020_2020_2020) & keep == word
+            }
+            // Fewer than eight bytes left: byte by byte.
+            for j in 0..<count where UInt64(p[name.lowerBound &+ j] | 0x20) != (word >> (8 &* UInt64(j))) & 0xFF { return false }
+            return true
+        }
     }
 
     /// The value of parameter `key` (ASCII case-insensitive) in checked

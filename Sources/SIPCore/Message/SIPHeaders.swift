@@ -117,6 +117,7 @@ public struct SIPHeaders: Hashable, Sendable, Sequence {
     /// Calls `body` with the buffer and each field's known-name id and
     /// value range, in order: one pass with no slice or String per field
     /// (message validation).
+    @inline(__always)
     func forEachField<E: Error>(_ body: (UInt8, UnsafeBufferPointer<UInt8>, Range<Int>) throws(E) -> Void) throws(E) {
         try storage.withUnsafeBufferPointer { (p) throws(E) in
             for e in entries { try body(e.id, p, Int(e.lo)..<Int(e.hi)) }

@@ -43,7 +43,7 @@ extension SIPMessage {
                 // A list on one line (`a, b`) never passes a one-pass form:
                 // a comma outside quotes stops the parameters short of the
                 // end, so the full grammar splits it; no search for commas.
-                if let v = UsualFormGrammar.via(value, want: "branch") {
+                if let v = UsualFormGrammar.via(value, want: .branch) {
                     if k.viaCount == 0 { k.topVia = SIPMessageKeys.Via(v, at: o, in: p) }
                     k.viaCount += 1
                     return
@@ -63,14 +63,14 @@ extension SIPMessage {
                 slot = Fault.cseq
             case SIPHeaderName.from.id:
                 n.from += 1
-                if let a = UsualFormGrammar.nameAddress(value, want: "tag") { k.from = SIPMessageKeys.Address(a, at: o, in: p); return }
+                if let a = UsualFormGrammar.nameAddress(value, want: .tag) { k.from = SIPMessageKeys.Address(a, at: o, in: p); return }
                 slot = Fault.from
             case SIPHeaderName.to.id:
                 n.to += 1
-                if let a = UsualFormGrammar.nameAddress(value, want: "tag") { k.to = SIPMessageKeys.Address(a, at: o, in: p); return }
+                if let a = UsualFormGrammar.nameAddress(value, want: .tag) { k.to = SIPMessageKeys.Address(a, at: o, in: p); return }
                 slot = Fault.to
             case SIPHeaderName.contact.id:
-                if let a = UsualFormGrammar.nameAddress(value, want: "expires") {
+                if let a = UsualFormGrammar.nameAddress(value, want: .expires) {
                     k.addContact(a, at: o, in: p)
                     return
                 }
@@ -142,7 +142,7 @@ extension SIPMessage {
         switch slot {
         case Fault.via:
             try HeaderValueSplitter.forEachPart(v) { (part) throws(SIPParseError) in
-                var via = part.withUnsafeBufferPointer { UsualFormGrammar.via($0, want: "branch") }
+                var via = part.withUnsafeBufferPointer { UsualFormGrammar.via($0, want: .branch) }
                 if via == nil { via = try SIPVia.partsInFull(part, base: part.startIndex, build: false).parts }
                 guard let via else { return }
                 if k.viaCount == 0 { k.topVia = SIPMessageKeys.Via(via, at: part.startIndex, in: p) }
@@ -163,7 +163,7 @@ extension SIPMessage {
                     k.contactCount += 1
                     return
                 }
-                var a = part.withUnsafeBufferPointer { UsualFormGrammar.nameAddress($0, want: "expires") }
+                var a = part.withUnsafeBufferPointer { UsualFormGrammar.nameAddress($0, want: .expires) }
                 if a == nil { a = try SIPNameAddress.partsInFull(part, header: "Contact", base: part.startIndex, build: false).parts }
                 guard let a else { return }
                 k.addContact(a, at: part.startIndex, in: p)

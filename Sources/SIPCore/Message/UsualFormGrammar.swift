@@ -19,7 +19,7 @@ enum UsualFormGrammar {
     /// named `key` (lower-case letters) is (`.some(nil)` when there is none, or it is a flag):
     /// the keys read a branch or a tag in the same pass as the check.
     @inline(__always)
-    static func parametersToEnd(_ p: UnsafeBufferPointer<UInt8>, _ at: inout Int, want key: StaticString?, _ wanted: inout Range<Int>??) -> Bool? {
+    static func parametersToEnd(_ p: UnsafeBufferPointer<UInt8>, _ at: inout Int, want key: GenericParameterGrammar.Wanted?, _ wanted: inout Range<Int>??) -> Bool? {
         // A local index: through `inout` it would be stored on every byte.
         var i = at
         defer { at = i }
@@ -30,7 +30,7 @@ enum UsualFormGrammar {
             switch GenericParameterGrammar.next(p, &i) {
             case .parameter(let name, let value):
                 found = true
-                if let key, !seen, GenericParameterGrammar.isNamed(p, name, key) {
+                if let key, !seen, key.matches(p, name) {
                     seen = true
                     wanted = .some(value)
                 }
@@ -51,7 +51,7 @@ enum UsualFormGrammar {
         var wanted: Range<Int>?? = nil
     }
 
-    static func nameAddress(_ p: UnsafeBufferPointer<UInt8>, want key: StaticString? = nil) -> NameAddress? {
+    static func nameAddress(_ p: UnsafeBufferPointer<UInt8>, want key: GenericParameterGrammar.Wanted? = nil) -> NameAddress? {
         var i = 0
         GenericParameterGrammar.skipLWS(p, &i)
         var display: Range<Int>?
@@ -85,7 +85,7 @@ enum UsualFormGrammar {
 
     /// `SIP/2.0/transport SP host [":" port] *(;param)`, the host a name or
     /// IPv4 address.
-    static func via(_ p: UnsafeBufferPointer<UInt8>, want key: StaticString? = nil) -> Via? {
+    static func via(_ p: UnsafeBufferPointer<UInt8>, want key: GenericParameterGrammar.Wanted? = nil) -> Via? {
         var i = 0
         GenericParameterGrammar.skipLWS(p, &i)
         guard p.count - i > 9, p[i] | 0x20 == UInt8(ascii: "s"), p[i + 1] | 0x20 == UInt8(ascii: "i"), p[i + 2] | 0x20 == UInt8(ascii: "p"),
