@@ -15,7 +15,7 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         if let k = try? m.keys() {
             guard let vias = try? m.vias, let from = m.from, let to = m.to, let cseq = try? m.cseq,
                   k.viaCount == vias.count, k.topVia.branch.map(m.text) == vias[0].branch, k.topVia.port == vias[0].port,
-                  k.from.tag.map(m.text) == from.tag, k.to.tag.map(m.text) == to.tag, k.cseq == cseq,
+                  k.from.tag.map(m.text) == from.tag, k.to.tag.map(m.text) == to.tag, k.cseq.number == cseq.number, m.text(k.cseq.method) == cseq.method.rawValue,
                   m.text(k.callID) == m.callID, k.contactCount == m.contacts.count, k.expires == m.expires else {
                 fatalError("the keys and the typed values disagree")
             }

@@ -82,6 +82,11 @@ Content-Length: 0\r
                         // The other case of the same letter is the same name.
                         guard bad.map(fold) != spelled.map(fold) else { continue }
                         let text = String(decoding: bad, as: UTF8.self)
+                        // Word by word (padded) and byte by byte (no room to read ahead) agree.
+                        let padded = bad + Array(repeating: 0x20, count: 24)
+                        let wide = padded.withUnsafeBufferPointer { SIPHeaderName.knownID(UnsafeBufferPointer(rebasing: $0[0..<bad.count]), readable: $0.count) }
+                        let narrow = bad.withUnsafeBufferPointer { SIPHeaderName.knownID($0, readable: 0) }
+                        #expect(wide == narrow && (wide == 0 || SIPHeaderName(id: wide) != SIPHeaderName(name)), "\(text)")
                         if let m = try? SIPMessage.parse(message(bad)) {
                             // Accepted only as some other (extension) name, never as the known one.
                             #expect(m.headers[SIPHeaderName(name)] == nil, "\(text) taken as \(name)")

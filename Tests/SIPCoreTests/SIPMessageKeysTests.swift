@@ -31,7 +31,7 @@ import TortureCorpus
         #expect((try? SIPURI(m.text(keys.from.uri))) == from.uri, "\(what): From URI")
         #expect(m.text(keys.callID) == m.callID, "\(what): Call-ID")
         #expect(m.bytes(keys.callID, equal: m.callID ?? ""), "\(what): Call-ID compared in place")
-        #expect(keys.cseq == cseq, "\(what): CSeq")
+        #expect(keys.cseq.number == cseq.number && m.text(keys.cseq.method) == cseq.method.rawValue, "\(what): CSeq")
         let contacts = m.contacts
         #expect(keys.contactCount == contacts.count, "\(what): Contact count")
         if let first = contacts.first {
@@ -83,7 +83,7 @@ import TortureCorpus
         #expect(k.from.tag.map(m.text) == "8d1f2a9c" && k.to.tag.map(m.text) == "a6c85cf")
         #expect(m.bytes(k.from.uri, equal: "sip:7001@sip.example.com"))
         #expect(!m.bytes(k.from.uri, equal: "sip:7001@sip.example.co"))
-        #expect(k.cseq == SIPCSeq(2, .register))
+        #expect(k.cseq.number == 2 && m.bytes(k.cseq.method, equal: "REGISTER"))
         #expect(k.contactCount == 1 && k.contactExpires == 3600 && k.expires == 3600 && k.contact?.tag == nil)
         Self.expectKeysMatchValues(m, "usual forms")
     }

@@ -128,11 +128,13 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
     /// message carries are matched by length and bytes with plain integer
     /// results (the ids are positions in ``known``); the rest go through the
     /// lower-cased table. `readable` is how many bytes from the name's start
-    /// may be read (the rest of the message): with 24 of them the name is
-    /// compared eight bytes at a time, the bytes past it masked off.
+    /// may be read (the rest of the message): when they cover the name in
+    /// whole words it is compared eight bytes at a time, the bytes past it
+    /// masked off.
     static func knownID(_ bytes: UnsafeBufferPointer<UInt8>, readable: Int = 0) -> UInt8 {
         let n = bytes.count
-        let wide = readable >= 24 && bytes.baseAddress != nil
+        // Whole words up to the name's end must be readable.
+        let wide = readable >= (n &+ 7) & ~7 && bytes.baseAddress != nil
         @inline(__always) func lower(_ i: Int) -> UInt8 {
             let b = bytes[i]
             return (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b

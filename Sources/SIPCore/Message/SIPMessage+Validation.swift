@@ -51,14 +51,9 @@ extension SIPMessage {
                 slot = Fault.via
             case SIPHeaderName.cseq.id:
                 n.cseq += 1
-                if let c = UsualFormGrammar.cseq(value) {
-                    let spelled = UnsafeBufferPointer(rebasing: value[c.method])
-                    if let method {
-                        if method.isSpelled(by: spelled) { k.cseq = SIPCSeq(c.number, method); return }
-                    } else {
-                        k.cseq = SIPCSeq(c.number, SIPMethod(bytes: spelled))
-                        return
-                    }
+                if let c = UsualFormGrammar.cseq(value), method?.isSpelled(by: UnsafeBufferPointer(rebasing: value[c.method])) ?? true {
+                    k.cseq = SIPMessageKeys.CSeq(number: c.number, method: SIPByteRange(c.method, at: o))
+                    return
                 }
                 slot = Fault.cseq
             case SIPHeaderName.from.id:
@@ -153,7 +148,12 @@ extension SIPMessage {
             if let method, cseq.method != method {
                 throw SIPParseError(.cseqMethodMismatch, "CSeq method \(cseq.method) does not match request method \(method)", offset: 0)
             }
-            k.cseq = cseq
+            // The method follows the number and any LWS, to the value's end.
+            let t = HeaderValueSplitter.trimmed(v)
+            var start = t.startIndex
+            while start < t.endIndex, CharClass.isDigit(t[start]) { start += 1 }
+            while start < t.endIndex, [0x20, 0x09, 0x0D, 0x0A].contains(t[start]) { start += 1 }
+            k.cseq = SIPMessageKeys.CSeq(number: cseq.number, method: SIPByteRange(start..<t.endIndex))
         case Fault.from, Fault.to:
             let a = try SIPNameAddress.partsInFull(v, header: slot == Fault.from ? "From" : "To", base: v.startIndex, build: false).parts
             if slot == Fault.from { k.from = SIPMessageKeys.Address(a, at: v.startIndex, in: p) } else { k.to = SIPMessageKeys.Address(a, at: v.startIndex, in: p) }

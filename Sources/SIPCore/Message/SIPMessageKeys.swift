@@ -51,6 +51,14 @@ public struct SIPMessageKeys: Hashable, Sendable {
         public var branch: SIPByteRange?
     }
 
+    /// The CSeq header (RFC 3261 §20.16).
+    public struct CSeq: Hashable, Sendable {
+        public var number: UInt32
+        /// The method as written (compare with ``SIPMessage/bytes(_:equal:)``;
+        /// a request's validation has checked it is the request's method).
+        public var method: SIPByteRange
+    }
+
     /// A From, To or Contact address (RFC 3261 §20.10, §20.20, §20.39).
     public struct Address: Hashable, Sendable {
         /// The URI, without the angle brackets.
@@ -68,7 +76,9 @@ public struct SIPMessageKeys: Hashable, Sendable {
     public var from: Address
     public var to: Address
     public var callID: SIPByteRange
-    public var cseq: SIPCSeq
+    /// A range rather than a ``SIPMethod``: the keys hold no String, so
+    /// they are copied and returned as plain bytes.
+    public var cseq: CSeq
     /// How many Contact values there are (`*` counts one).
     public var contactCount: Int
     /// The first Contact address (nil when there is none, or for `*`).
@@ -88,7 +98,7 @@ public struct SIPMessageKeys: Hashable, Sendable {
         from = Address(uri: none, parameters: nil, tag: nil)
         to = from
         callID = none
-        cseq = SIPCSeq(0, .invite)
+        cseq = CSeq(number: 0, method: none)
         contactCount = 0
     }
 }
