@@ -17,8 +17,12 @@ public struct SIPByteRange: Hashable, Sendable {
         upperBound = Int32(truncatingIfNeeded: r.upperBound)
     }
 
-    /// `r`, relative to a value that starts at `offset`.
-    init(_ r: Range<Int>, at offset: Int) { self.init((offset + r.lowerBound)..<(offset + r.upperBound)) }
+    /// `r`, relative to a value that starts at `offset` (both within a
+    /// message, whose size limit keeps offsets within 32 bits).
+    init(_ r: Range<Int>, at offset: Int) {
+        lowerBound = Int32(truncatingIfNeeded: offset &+ r.lowerBound)
+        upperBound = Int32(truncatingIfNeeded: offset &+ r.upperBound)
+    }
 
     public var count: Int { Int(upperBound - lowerBound) }
     var range: Range<Int> { Int(lowerBound)..<Int(upperBound) }

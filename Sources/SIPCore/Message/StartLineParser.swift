@@ -17,7 +17,8 @@ enum StartLineParser {
     }
 
     private static func parseRequestLine(_ b: UnsafeBufferPointer<UInt8>, base: Int, storage: [UInt8]) throws(SIPParseError) -> SIPRequestLine {
-        guard let sp1 = b.firstIndex(of: 0x20) else {
+        // Nearly every status line starts `SIP/2.0 `: the space is then at 7.
+        guard let sp1 = b.count > 7 && b[7] == 0x20 ? 7 : b.firstIndex(of: 0x20) else {
             throw SIPParseError(.badStartLine, "request line has no SP after the method", offset: base, isRequest: true)
         }
         guard sp1 > 0 else { throw SIPParseError(.badStartLine, "request line starts with SP", offset: base, isRequest: true) }
@@ -55,10 +56,19 @@ enum StartLineParser {
     }
 
     private static func parseStatusLine(_ b: UnsafeBufferPointer<UInt8>, base: Int) throws(SIPParseError) -> SIPStatusLine {
-        guard let sp1 = b.firstIndex(of: 0x20) else {
-            throw SIPParseError(.badStartLine, "status line has no status code", offset: base + b.count)
+        let sp1: Int
+        let version: String
+        if b.count > 8, memcmp(b.baseAddress!, "SIP/2.0 ", 8) == 0 {
+            // Nearly every status line: one compare for the version and its space.
+            sp1 = 7
+            version = "SIP/2.0"
+        } else {
+            guard let sp = b.firstIndex(of: 0x20) else {
+                throw SIPParseError(.badStartLine, "status line has no status code", offset: base + b.count)
+            }
+            sp1 = sp
+            version = try parseVersion(UnsafeBufferPointer(rebasing: b[0..<sp1]), base: base, isRequest: false)
         }
-        let version = try parseVersion(UnsafeBufferPointer(rebasing: b[0..<sp1]), base: base, isRequest: false)
         var i = sp1 + 1
         var code = 0
         while i < b.count, CharClass.isDigit(b[i]), i - sp1 <= 3 {
