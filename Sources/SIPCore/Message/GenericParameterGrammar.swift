@@ -45,7 +45,8 @@ enum GenericParameterGrammar {
 
     @inline(__always)
     static func skipLWS(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int) {
-        while i < p.count, p[i] == 0x20 || p[i] == 0x09 { i &+= 1 }
+        // One compare for the usual case, a byte above SP (no LWS here).
+        while i < p.count, p[i] <= 0x20, p[i] == 0x20 || p[i] == 0x09 { i &+= 1 }
     }
 
     /// The next `; name [= value]` at `i`, LWS around `;` and `=`; moves
