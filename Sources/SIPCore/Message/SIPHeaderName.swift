@@ -221,7 +221,10 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
 
     /// `bytes` (of the name's length) against the name at `p`, letters
     /// case-folded, byte by byte: the path for a name near the end of the
-    /// message, where eight-byte loads would read past it.
+    /// message, where eight-byte loads would read past it. Out of line, so
+    /// that `matches` stays small enough to be inlined and its words folded
+    /// to constants (inline, this loop made the optimiser call `matches`
+    /// for every name).
     @inline(never)
     private static func matchesByByte(_ bytes: UnsafeBufferPointer<UInt8>, _ p: UnsafePointer<UInt8>) -> Bool {
         for i in 0..<bytes.count {
