@@ -243,6 +243,19 @@ Content-Length: 0\r
         #expect(try SIPMessage.parse("SIP/3.10 200 OK\r\n\r\n").statusLine?.version == "SIP/3.10")
     }
 
+    /// A request line's method ends at its first SP wherever that is: a
+    /// SP at index 7 (where a status line's version ends) proves nothing.
+    @Test func requestLineSplitsAtTheFirstSpace() throws {
+        do {
+            _ = try SIPMessage.parse("BYE abc SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\r\n")
+            Issue.record("accepted a Request-URI without a scheme")
+        } catch {
+            #expect(error.reason.hasPrefix("Request-URI"), "\(error)")
+        }
+        #expect(try SIPMessage.parse("OPTIONS sip:a@b SIP/2.0\r\n\r\n").requestLine?.method == .options)
+        #expect(try SIPMessage.parse("REGISTER sip:b SIP/2.0\r\n\r\n").requestLine?.uri.host == "b")
+    }
+
     /// Header fields are held as 32-bit offsets: the size limit cannot be
     /// set past what they can address.
     @Test func messageSizeLimitFitsThirtyTwoBitOffsets() {

@@ -108,7 +108,8 @@ enum GenericParameterGrammar {
     /// `tag`, `expires`): lower-case letters, at most eight, held as one
     /// little-endian word, so each name in a list is matched with one
     /// load, one mask and one compare instead of a byte loop. The words
-    /// are constants (`GenericParameterGrammarTests` spells them out).
+    /// are constants (`UsualFormGrammarTests.wantedNamesSpellTheirNames`
+    /// spells them out).
     struct Wanted {
         let count: Int
         let word: UInt64

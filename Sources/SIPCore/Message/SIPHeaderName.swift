@@ -227,11 +227,7 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
     /// for every name).
     @inline(never)
     private static func matchesByByte(_ bytes: UnsafeBufferPointer<UInt8>, _ p: UnsafePointer<UInt8>) -> Bool {
-        for i in 0..<bytes.count {
-            let b = bytes[i]
-            if ((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b) != p[i] { return false }
-        }
-        return true
+        CharClass.equalsIgnoringCase(bytes, UnsafeBufferPointer(start: p, count: bytes.count))
     }
 
     /// Up to eight bytes of `s` from `k`, little-endian: for a literal the

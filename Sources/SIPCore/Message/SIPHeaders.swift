@@ -117,7 +117,6 @@ public struct SIPHeaders: Hashable, Sendable, Sequence {
     /// Calls `body` with the buffer and each field's known-name id and
     /// value range, in order: one pass with no slice or String per field
     /// (message validation).
-    @inline(__always)
     func forEachField<E: Error>(_ body: (UInt8, UnsafeBufferPointer<UInt8>, Range<Int>) throws(E) -> Void) throws(E) {
         try storage.withUnsafeBufferPointer { (p) throws(E) in
             for e in entries { try body(e.id, p, Int(e.lo)..<Int(e.hi)) }
@@ -181,10 +180,10 @@ public struct SIPHeaders: Hashable, Sendable, Sequence {
         }
     }
 
-    /// Parser: a field whose name and value are ranges of the received bytes.
+    /// Parser: a field whose name and value are ranges of the received
+    /// bytes. The ranges fit 32 bits: the parser's message size limit is
+    /// at most `Int32.max`.
     @inline(__always)
-    /// Parser: a received field. The ranges fit 32 bits: the parser's
-    /// message size limit is at most `Int32.max`.
     mutating func appendRange(id: UInt8, name: Range<Int>, value: Range<Int>) {
         entries.append(Entry(id: id, nameLo: Int32(truncatingIfNeeded: name.lowerBound), nameHi: Int32(truncatingIfNeeded: name.upperBound),
                              lo: Int32(truncatingIfNeeded: value.lowerBound), hi: Int32(truncatingIfNeeded: value.upperBound)))

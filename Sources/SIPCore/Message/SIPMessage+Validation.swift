@@ -152,7 +152,7 @@ extension SIPMessage {
             let t = HeaderValueSplitter.trimmed(v)
             var start = t.startIndex
             while start < t.endIndex, CharClass.isDigit(t[start]) { start += 1 }
-            while start < t.endIndex, [0x20, 0x09, 0x0D, 0x0A].contains(t[start]) { start += 1 }
+            while start < t.endIndex, t[start] == 0x20 || t[start] == 0x09 || t[start] == 0x0D || t[start] == 0x0A { start += 1 }
             k.cseq = SIPMessageKeys.CSeq(number: cseq.number, method: SIPByteRange(start..<t.endIndex))
         case Fault.from, Fault.to:
             let a = try SIPNameAddress.partsInFull(v, header: slot == Fault.from ? "From" : "To", base: v.startIndex, build: false).parts

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Where a part of a message is: two offsets into the message's bytes, so
 /// holding one keeps no reference to them (no reference count, no copy).
 /// Read it through the message it came from: ``SIPMessage/text(_:)``,
@@ -170,14 +164,7 @@ extension SIPMessage {
     /// exactly, compared in place.
     public func bytes(_ r: SIPByteRange, equal s: String) -> Bool {
         var s = s
-        return s.withUTF8 { u in
-            headers.withBytes { p in
-                let range = Self.checked(r, in: p)
-                guard range.count == u.count else { return false }
-                guard let a = p.baseAddress, let b = u.baseAddress else { return true }
-                return memcmp(a + range.lowerBound, b, u.count) == 0
-            }
-        }
+        return s.withUTF8 { u in headers.withBytes { p in CharClass.sameBytes(UnsafeBufferPointer(rebasing: p[Self.checked(r, in: p)]), u) } }
     }
 
     /// `r` as an index range of the message's bytes. A range from another

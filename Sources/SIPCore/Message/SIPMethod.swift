@@ -37,9 +37,7 @@ public struct SIPMethod: Hashable, Sendable, CustomStringConvertible, Expressibl
     /// The method named by `bytes` (case-sensitive, RFC 3261 §7.1): the
     /// standard ones from a literal, without building a String.
     init(bytes: UnsafeBufferPointer<UInt8>) {
-        func spells(_ s: StaticString) -> Bool {
-            s.utf8CodeUnitCount == bytes.count && memcmp(s.utf8Start, bytes.baseAddress!, bytes.count) == 0
-        }
+        func spells(_ s: StaticString) -> Bool { CharClass.spells(s, bytes) }
         switch bytes.count {
         case 3 where spells("ACK"): self = .ack
         case 3 where spells("BYE"): self = .bye
@@ -62,10 +60,6 @@ public struct SIPMethod: Hashable, Sendable, CustomStringConvertible, Expressibl
     /// Whether `bytes` spell this method.
     func isSpelled(by bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var raw = rawValue
-        return raw.withUTF8 { u in
-            guard u.count == bytes.count else { return false }
-            guard let a = u.baseAddress, let b = bytes.baseAddress else { return true }
-            return memcmp(a, b, u.count) == 0
-        }
+        return raw.withUTF8 { CharClass.sameBytes($0, bytes) }
     }
 }

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Parses request and status lines (RFC 3261 §7.1, §7.2). Exactly one SP
 /// separates the elements; anything else is malformed (RFC 4475 §3.1.2.9/10).
 enum StartLineParser {
@@ -17,8 +11,7 @@ enum StartLineParser {
     }
 
     private static func parseRequestLine(_ b: UnsafeBufferPointer<UInt8>, base: Int, storage: [UInt8]) throws(SIPParseError) -> SIPRequestLine {
-        // Nearly every status line starts `SIP/2.0 `: the space is then at 7.
-        guard let sp1 = b.count > 7 && b[7] == 0x20 ? 7 : b.firstIndex(of: 0x20) else {
+        guard let sp1 = b.firstIndex(of: 0x20) else {
             throw SIPParseError(.badStartLine, "request line has no SP after the method", offset: base, isRequest: true)
         }
         guard sp1 > 0 else { throw SIPParseError(.badStartLine, "request line starts with SP", offset: base, isRequest: true) }
@@ -58,7 +51,7 @@ enum StartLineParser {
     private static func parseStatusLine(_ b: UnsafeBufferPointer<UInt8>, base: Int) throws(SIPParseError) -> SIPStatusLine {
         let sp1: Int
         let version: String
-        if b.count > 8, memcmp(b.baseAddress!, "SIP/2.0 ", 8) == 0 {
+        if b.count > 8, CharClass.spells("SIP/2.0 ", UnsafeBufferPointer(rebasing: b[0..<8])) {
             // Nearly every status line: one compare for the version and its space.
             sp1 = 7
             version = "SIP/2.0"
@@ -83,8 +76,7 @@ enum StartLineParser {
         }
         // RFC 3261 requires the SP before the reason; RFC 4475 §3.1.1.13 shows an empty reason.
         let reasonBytes = i < b.count ? UnsafeBufferPointer(rebasing: b[(i + 1)...]) : UnsafeBufferPointer(rebasing: b[i...])
-        if let usual = usualReason(code), usual.bytes.utf8CodeUnitCount == reasonBytes.count,
-           reasonBytes.isEmpty || memcmp(usual.bytes.utf8Start, reasonBytes.baseAddress!, reasonBytes.count) == 0 {
+        if let usual = usualReason(code), CharClass.spells(usual.bytes, reasonBytes) {
             return SIPStatusLine(code: code, reason: usual.text, version: version)
         }
         guard let reason = SIPMessageParser.makeString(reasonBytes, 0..<reasonBytes.count) else {
@@ -117,7 +109,7 @@ enum StartLineParser {
             SIPParseError(.badVersion, "SIP-Version must look like SIP/2.0", offset: base, isRequest: isRequest)
         }
         // Every message says SIP/2.0: one compare before the general form.
-        if b.count == 7, memcmp(b.baseAddress!, "SIP/2.0", 7) == 0 { return "SIP/2.0" }
+        if CharClass.spells("SIP/2.0", b) { return "SIP/2.0" }
         guard b.count >= 7, b[0] | 0x20 == 0x73, b[1] | 0x20 == 0x69, b[2] | 0x20 == 0x70, b[3] == 0x2F else { throw bad() }
         guard let dot = b[4...].firstIndex(of: 0x2E), dot > 4, dot < b.count - 1 else { throw bad() }
         for i in 4..<b.count where i != dot && !CharClass.isDigit(b[i]) { throw bad() }

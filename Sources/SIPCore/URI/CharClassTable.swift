@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The RFC 3261 character classes the parsers test per byte, as one
 /// 256-entry table: a class test is one load and one mask, where the
 /// predicates cost several compares and branches (the header scanner
@@ -7,6 +13,20 @@
 /// string literal: constant data, with no lazy initialisation to check.
 /// `CharClassTests` checks every entry against the ABNF.
 extension CharClass {
+    /// Whether two byte runs are the same bytes: one memcmp.
+    @inline(__always)
+    static func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let x = a.baseAddress, let y = b.baseAddress else { return true }
+        return memcmp(x, y, a.count) == 0
+    }
+
+    /// Whether `bytes` are exactly the literal `s` (case-sensitive).
+    @inline(__always)
+    static func spells(_ s: StaticString, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        sameBytes(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount), bytes)
+    }
+
     /// `token` (RFC 3261 §25.1).
     static let tokenBit: UInt8 = 1
     /// A generic-param value outside quotes: token, `:`, `[`, `]`.
