@@ -114,12 +114,18 @@ public struct SIPHeaders: Hashable, Sendable, Sequence {
         }
     }
 
-    /// Calls `body` with the buffer and each field's known-name id and
-    /// value range, in order: one pass with no slice or String per field
-    /// (message validation).
-    func forEachField<E: Error>(_ body: (UInt8, UnsafeBufferPointer<UInt8>, Range<Int>) throws(E) -> Void) throws(E) {
-        try storage.withUnsafeBufferPointer { (p) throws(E) in
-            for e in entries { try body(e.id, p, Int(e.lo)..<Int(e.hi)) }
+    /// Calls `body` with these headers, the buffer and each field's
+    /// known-name id and value range, in order: one pass with no slice or
+    /// String per field (message validation). `body` reads the headers
+    /// through its first argument, which is borrowed: a closure that
+    /// captured them would retain and release both arrays.
+    func forEachField<E: Error>(_ body: (SIPHeaders, UInt8, UnsafeBufferPointer<UInt8>, Range<Int>) throws(E) -> Void) throws(E) {
+        // Both arrays through their buffers: iterating `entries` itself
+        // would copy (retain and release) it for the iterator.
+        try entries.withUnsafeBufferPointer { (fields) throws(E) in
+            try storage.withUnsafeBufferPointer { (p) throws(E) in
+                for e in fields { try body(self, e.id, p, Int(e.lo)..<Int(e.hi)) }
+            }
         }
     }
 

@@ -30,10 +30,19 @@ extension SIPMessage {
             method = nil
             uriHasHeaders = false
         }
+        return try Self.keys(of: headers, method: method, uriHasHeaders: uriHasHeaders, isRequest: isRequest)
+    }
+
+    /// `keys()` on the message's header fields, borrowed: read through
+    /// `self`, they were copied (both arrays retained and released) for
+    /// the pass.
+    @inline(__always)
+    private static func keys(of headers: borrowing SIPHeaders, method: SIPMethod?, uriHasHeaders: Bool,
+                             isRequest: Bool) throws(SIPParseError) -> SIPMessageKeys {
         var k = SIPMessageKeys()
         var n = (callID: 0, from: 0, to: 0, cseq: 0, maxForwards: 0, viaLines: 0)
         var fault: (slot: Int, error: SIPParseError)?
-        headers.forEachField { id, p, r in
+        headers.forEachField { headers, id, p, r in
             let value = UnsafeBufferPointer(rebasing: p[r])
             let o = r.lowerBound
             let slot: Int
@@ -119,7 +128,7 @@ extension SIPMessage {
             return k
         }
         e.isRequest = isRequest
-        e.partialHeaders = headers
+        e.partialHeaders = copy headers
         throw e
     }
 

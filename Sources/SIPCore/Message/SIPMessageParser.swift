@@ -22,15 +22,12 @@ public struct SIPParserLimits: Sendable, Hashable {
     public static let `default` = SIPParserLimits()
 }
 
-/// The start line and headers of a message, with where they ended.
-struct ParsedHead {
-    var startLine: SIPMessage.StartLine
-    var headers: SIPHeaders
-    /// Offset of the first body byte (just past the empty line).
-    var bodyStart: Int
-    /// The Content-Length value, when the header was present.
-    var contentLength: Int?
-}
+/// The start line and headers of a message, with where they ended: the
+/// message (no body yet), the offset of the first body byte (just past the
+/// empty line) and the Content-Length value, when the header was present.
+/// A tuple, so a caller takes the message apart from the rest without a
+/// copy (a struct's field would be copied out and the struct destroyed).
+typealias ParsedHead = (message: SIPMessage, bodyStart: Int, contentLength: Int?)
 
 extension SIPMessage {
     /// Parses one message with datagram framing (RFC 3261 §18.3): the body is
@@ -52,18 +49,20 @@ extension SIPMessage {
         guard buf.count <= limits.maxMessageSize else {
             throw SIPParseError(.tooLarge, "message of \(buf.count) bytes exceeds the limit of \(limits.maxMessageSize)", offset: limits.maxMessageSize)
         }
-        let head = try SIPMessageParser.parseHead(buf, storage: storage, limits: limits, requireEnd: true)
-        let available = buf.count - head.bodyStart
+        let (message, bodyStart, contentLength) = try SIPMessageParser.parseHead(buf, storage: storage, limits: limits, requireEnd: true)
+        let available = buf.count - bodyStart
         var bodyCount = available
-        if let cl = head.contentLength {
+        if let cl = contentLength {
             guard cl <= available else {
                 throw SIPParseError(.contentLengthMismatch, "Content-Length \(cl) is larger than the \(available) body bytes received",
-                                    offset: head.bodyStart, isRequest: head.startLine.isRequest, partialHeaders: head.headers)
+                                    offset: bodyStart, isRequest: message.isRequest, partialHeaders: message.headers)
             }
             bodyCount = cl
         }
-        let body = bodyCount == 0 ? [] : Array(buf[head.bodyStart..<(head.bodyStart + bodyCount)])
-        return SIPMessage(startLine: head.startLine, headers: head.headers, body: body)
+        guard bodyCount > 0 else { return message }
+        var withBody = consume message
+        withBody.body = Array(buf[bodyStart..<(bodyStart + bodyCount)])
+        return withBody
     }
 }
 
@@ -99,15 +98,13 @@ enum SIPMessageParser {
         guard firstLF > pos, buf[firstLF - 1] == cr else {
             throw SIPParseError(.badStartLine, "start line does not end in CRLF", offset: firstLF)
         }
-        var startLine: SIPMessage.StartLine?
-        var startLineError: SIPParseError?
-        do throws(SIPParseError) {
-            startLine = try StartLineParser.parse(UnsafeBufferPointer(rebasing: buf[pos..<(firstLF - 1)]), base: pos, storage: storage)
-        } catch {
-            startLineError = error
-        }
-        let isRequest = startLine?.isRequest
-            ?? !(buf.count - pos >= 4 && buf[pos] == 0x53 && buf[pos + 1] == 0x49 && buf[pos + 2] == 0x50 && buf[pos + 3] == 0x2F)
+        // The start line is read after the header fields (its errors come
+        // after theirs, with the fields as partial headers), so it is made
+        // once, straight into the result. Whether it is a request is what
+        // StartLineParser decides by: a status line starts with "SIP/".
+        let startLineBytes = UnsafeBufferPointer(rebasing: buf[pos..<(firstLF - 1)])
+        let isRequest = !(startLineBytes.count >= 4 && startLineBytes[0] == 0x53 && startLineBytes[1] == 0x49
+            && startLineBytes[2] == 0x50 && startLineBytes[3] == 0x2F)
 
         var headers = SIPHeaders(storage: storage, capacity: 16)
         var contentLength: Int?
@@ -206,13 +203,16 @@ enum SIPMessageParser {
             }
             throw SIPParseError(.incomplete, "incomplete header section", offset: buf.count, isRequest: isRequest)
         }
-        guard let startLine else {
-            var error = startLineError!
+        let startLine: SIPMessage.StartLine
+        do throws(SIPParseError) {
+            startLine = try StartLineParser.parse(startLineBytes, base: pos, storage: storage)
+        } catch {
+            var error = error
             error.isRequest = isRequest
             error.partialHeaders = headers
             throw error
         }
-        return ParsedHead(startLine: startLine, headers: headers, bodyStart: bodyStart, contentLength: contentLength)
+        return (SIPMessage(startLine: startLine, headers: headers), bodyStart, contentLength)
     }
 
     /// A String from message bytes: ASCII (nearly every header) skips the

@@ -49,7 +49,7 @@ public struct SIPStreamFramer: Sendable {
             return nil
         }
         let headBytes = Array(buffer[0..<headEnd])
-        let head: ParsedHead
+        var head: ParsedHead
         do throws(SIPParseError) {
             head = try headBytes.withUnsafeBufferPointer { (b) throws(SIPParseError) -> ParsedHead in
                 try SIPMessageParser.parseHead(b, storage: headBytes, limits: limits, requireEnd: true)
@@ -67,15 +67,15 @@ public struct SIPStreamFramer: Sendable {
         }
         guard let cl = head.contentLength else {
             throw SIPParseError(.badContentLength, "message on a stream has no Content-Length", offset: headEnd,
-                                isRequest: head.startLine.isRequest, partialHeaders: head.headers)
+                                isRequest: head.message.isRequest, partialHeaders: head.message.headers)
         }
         guard headEnd + cl <= limits.maxMessageSize else {
             throw SIPParseError(.tooLarge, "message of \(headEnd + cl) bytes exceeds the limit of \(limits.maxMessageSize)", offset: headEnd)
         }
         guard buffer.count >= headEnd + cl else { return nil }
-        let body = cl == 0 ? [] : Array(buffer[headEnd..<(headEnd + cl)])
+        if cl > 0 { head.message.body = Array(buffer[headEnd..<(headEnd + cl)]) }
         buffer.removeFirst(headEnd + cl)
-        return .message(SIPMessage(startLine: head.startLine, headers: head.headers, body: body))
+        return .message(head.message)
     }
 
     /// Offset just past the first CRLFCRLF, if present.
