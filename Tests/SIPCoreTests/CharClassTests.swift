@@ -23,4 +23,28 @@ import Testing
             #expect(CharClass.has(c, CharClass.plainURIBit) == plain, "plain URI 0x\(String(b, radix: 16))")
         }
     }
+
+    /// Both run scans end where a byte-by-byte walk ends: for every class,
+    /// every start, and runs that end at each place of a four-byte step
+    /// or at the buffer's end.
+    @Test func runScansEndWhereTheRunEnds() {
+        let bits = [CharClass.tokenBit, CharClass.parameterValueBit, CharClass.uriBit, CharClass.hostBit, CharClass.plainURIBit]
+        var rng = SystemRandomNumberGenerator()
+        // Mostly class bytes, with a delimiter now and then, so runs have every length.
+        let alphabet = Array("abcXYZ019-.!%:[]@;=\" \t<>?,/\r\n".utf8) + [0x00, 0x7F, 0x80, 0xFF]
+        for round in 0..<400 {
+            let n = round % 40
+            let bytes = (0..<n).map { _ in Int.random(in: 0..<10, using: &rng) < 8 ? UInt8(ascii: "a") : alphabet.randomElement(using: &rng)! }
+            bytes.withUnsafeBufferPointer { p in
+                for bit in bits {
+                    for start in 0...n {
+                        var walk = start
+                        while walk < n, CharClass.has(p[walk], bit) { walk += 1 }
+                        #expect(CharClass.runEnd(p, from: start, bit) == walk, "runEnd \(bytes) from \(start) bit \(bit)")
+                        #expect(CharClass.shortRunEnd(p, from: start, bit) == walk, "shortRunEnd \(bytes) from \(start) bit \(bit)")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -58,7 +58,7 @@ enum GenericParameterGrammar {
         i += 1
         skipLWS(p, &i)
         let nameStart = i
-        i = CharClass.runEnd(p, from: i, CharClass.tokenBit)
+        i = CharClass.shortRunEnd(p, from: i, CharClass.tokenBit)
         guard i > nameStart else { return .failure(.badName) }
         let name = nameStart..<i
         skipLWS(p, &i)

@@ -93,12 +93,12 @@ enum UsualFormGrammar {
               p[i + 7] == UInt8(ascii: "/") else { return nil }
         i += 8
         let transportStart = i
-        i = CharClass.runEnd(p, from: i, CharClass.tokenBit)
+        i = CharClass.shortRunEnd(p, from: i, CharClass.tokenBit)
         guard i > transportStart, i < p.count, p[i] == 0x20 || p[i] == 0x09 else { return nil }
         let transport = transportStart..<i
         GenericParameterGrammar.skipLWS(p, &i)
         let hostStart = i
-        i = CharClass.runEnd(p, from: i, CharClass.hostBit)
+        i = CharClass.shortRunEnd(p, from: i, CharClass.hostBit)
         guard i > hostStart else { return nil }
         let host = hostStart..<i
         var port: UInt16?

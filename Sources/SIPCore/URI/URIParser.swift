@@ -51,7 +51,7 @@ enum URIParser {
         // The usual form, `user@host[:port][;params]`, in one pass: the run
         // that ends at the first '@' is the user part, and the host, port
         // and parameters are read from there on without a second look.
-        let userEnd = CharClass.runEnd(p, from: i, CharClass.plainURIBit)
+        let userEnd = CharClass.shortRunEnd(p, from: i, CharClass.plainURIBit)
         if userEnd < p.count, p[userEnd] == UInt8(ascii: "@") {
             guard userEnd > i else { return nil }
             return plainHostEnd(p, from: userEnd + 1)
@@ -62,7 +62,7 @@ enum URIParser {
         var n = i
         var at = -1
         while n < p.count {
-            n = CharClass.runEnd(p, from: n, CharClass.plainURIBit)
+            n = CharClass.shortRunEnd(p, from: n, CharClass.plainURIBit)
             guard n < p.count else { break }
             let c = p[n]
             if c == UInt8(ascii: "@") {
@@ -80,7 +80,7 @@ enum URIParser {
         }
         // ':' and ';' are not host characters: one class test per byte.
         let hostStart = i
-        i = min(CharClass.runEnd(p, from: i, CharClass.hostBit), n)
+        i = min(CharClass.shortRunEnd(p, from: i, CharClass.hostBit), n)
         guard i > hostStart, i == n || p[i] == UInt8(ascii: ":") || p[i] == UInt8(ascii: ";") else { return nil }
         if i < n, p[i] == UInt8(ascii: ":") {
             i += 1
@@ -100,7 +100,7 @@ enum URIParser {
     /// must be a byte no URI holds; nil for anything else.
     @inline(__always)
     private static func plainHostEnd(_ p: UnsafeBufferPointer<UInt8>, from hostStart: Int) -> Int? {
-        var j = CharClass.runEnd(p, from: hostStart, CharClass.hostBit)
+        var j = CharClass.shortRunEnd(p, from: hostStart, CharClass.hostBit)
         guard j > hostStart else { return nil }
         if j < p.count, p[j] == UInt8(ascii: ":") {
             j += 1
