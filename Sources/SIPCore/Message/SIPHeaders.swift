@@ -31,18 +31,17 @@ public struct SIPHeaders: Hashable, Sendable, Sequence {
     }
 
     private var storage: [UInt8]
-    private var entries: [Entry]
+    private var entries: Records
 
     public init(_ fields: [SIPHeaderField] = []) {
         storage = []
-        entries = []
+        entries = Records()
         for f in fields { append(f.name, f.value) }
     }
 
     init(storage: [UInt8], capacity: Int) {
         self.storage = storage
-        entries = []
-        entries.reserveCapacity(capacity)
+        entries = Records(capacity: capacity)
     }
 
     private func bytes(_ lo: Int32, _ hi: Int32) -> ArraySlice<UInt8> { storage[Int(lo)..<Int(hi)] }
@@ -120,8 +119,8 @@ public struct SIPHeaders: Hashable, Sendable, Sequence {
     /// through its first argument, which is borrowed: a closure that
     /// captured them would retain and release both arrays.
     func forEachField<E: Error>(_ body: (SIPHeaders, UInt8, UnsafeBufferPointer<UInt8>, Range<Int>) throws(E) -> Void) throws(E) {
-        // Both arrays through their buffers: iterating `entries` itself
-        // would copy (retain and release) it for the iterator.
+        // Both buffers in place: iterating `entries` itself would copy
+        // (retain and release) it for the iterator.
         try entries.withUnsafeBufferPointer { (fields) throws(E) in
             try storage.withUnsafeBufferPointer { (p) throws(E) in
                 for e in fields { try body(self, e.id, p, Int(e.lo)..<Int(e.hi)) }
@@ -171,8 +170,10 @@ public struct SIPHeaders: Hashable, Sendable, Sequence {
     }
 
     public mutating func remove(_ name: SIPHeaderName) {
-        let kept = entries.filter { !matches($0, name) }
-        entries = kept
+        // Matching reads the buffer (an extension header's name): a copy
+        // of the headers reads it while `entries` is being changed.
+        let current = self
+        entries.removeAll { current.matches($0, name) }
     }
 
     /// Replaces the value of the first field with this name, keeping its position.
@@ -187,11 +188,12 @@ public struct SIPHeaders: Hashable, Sendable, Sequence {
     }
 
     /// Parser: a field whose name and value are ranges of the received
-    /// bytes. The ranges fit 32 bits: the parser's message size limit is
-    /// at most `Int32.max`.
+    /// bytes, appended to headers made by ``init(storage:capacity:)`` and
+    /// not yet copied (``Records/appendUnique(_:)``). The ranges fit 32
+    /// bits: the parser's message size limit is at most `Int32.max`.
     @inline(__always)
     mutating func appendRange(id: UInt8, name: Range<Int>, value: Range<Int>) {
-        entries.append(Entry(id: id, nameLo: Int32(truncatingIfNeeded: name.lowerBound), nameHi: Int32(truncatingIfNeeded: name.upperBound),
+        entries.appendUnique(Entry(id: id, nameLo: Int32(truncatingIfNeeded: name.lowerBound), nameHi: Int32(truncatingIfNeeded: name.upperBound),
                              lo: Int32(truncatingIfNeeded: value.lowerBound), hi: Int32(truncatingIfNeeded: value.upperBound)))
     }
 
