@@ -170,7 +170,10 @@ enum SIPMessageParser {
                     break
                 }
                 colonAt = c
-                knownID = SIPHeaderName.knownID(UnsafeBufferPointer(rebasing: buf[line..<nameEnd]), readable: buf.count - line)
+                // A colon found in the first step was tried above, with this name.
+                if colonSeen <= line {
+                    knownID = SIPHeaderName.knownID(UnsafeBufferPointer(rebasing: buf[line..<nameEnd]), readable: buf.count - line)
+                }
             }
             let nameBytes = UnsafeBufferPointer(rebasing: buf[line..<nameEnd])
             let valueRange = trim(buf, colonAt + 1, end)
@@ -244,11 +247,13 @@ enum SIPMessageParser {
     @inline(__always)
     static func trim(_ buf: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int) -> Range<Int> {
         var lo = lo, hi = hi
-        while lo < hi, buf[lo] == sp || buf[lo] == ht { lo += 1 }
-        while hi > lo, buf[hi - 1] == sp || buf[hi - 1] == ht { hi -= 1 }
+        // A byte above SP first: one compare where there is no LWS.
+        while lo < hi, buf[lo] <= sp, buf[lo] == sp || buf[lo] == ht { lo &+= 1 }
+        while hi > lo, buf[hi &- 1] <= sp, buf[hi &- 1] == sp || buf[hi &- 1] == ht { hi &-= 1 }
         return lo..<hi
     }
 
+    @inline(__always)
     static func parseContentLength(_ buf: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, limits: SIPParserLimits) -> Int? {
         guard !r.isEmpty, r.count <= 10 else { return nil }
         var n = 0
