@@ -30,16 +30,18 @@ extension SIPMessage {
             method = nil
             uriHasHeaders = false
         }
-        return try Self.keys(of: headers, method: method, uriHasHeaders: uriHasHeaders, isRequest: isRequest)
+        var k = SIPMessageKeys()
+        try Self.keys(of: headers, method: method, uriHasHeaders: uriHasHeaders, isRequest: isRequest, into: &k)
+        return k
     }
 
     /// `keys()` on the message's header fields, borrowed: read through
     /// `self`, they were copied (both arrays retained and released) for
-    /// the pass.
+    /// the pass. The keys are written into `k`, the caller's result, which
+    /// saves copying the whole struct out twice on the way back.
     @inline(__always)
     private static func keys(of headers: borrowing SIPHeaders, method: SIPMethod?, uriHasHeaders: Bool,
-                             isRequest: Bool) throws(SIPParseError) -> SIPMessageKeys {
-        var k = SIPMessageKeys()
+                             isRequest: Bool, into k: inout SIPMessageKeys) throws(SIPParseError) {
         var n = (callID: 0, from: 0, to: 0, cseq: 0, maxForwards: 0, viaLines: 0)
         var fault: (slot: Int, error: SIPParseError)?
         headers.forEachField { headers, id, p, r in
@@ -105,7 +107,7 @@ extension SIPMessage {
         }
         // Nearly every message: each single header once, no fault.
         if n.callID == 1, n.from == 1, n.to == 1, n.cseq == 1, n.maxForwards <= 1, n.viaLines > 0, fault == nil, !uriHasHeaders {
-            return k
+            return
         }
         var e: SIPParseError
         func once(_ name: SIPHeaderName, _ count: Int) -> SIPParseError? {
@@ -125,7 +127,7 @@ extension SIPMessage {
         } else if let f = fault {
             e = f.error
         } else {
-            return k
+            return
         }
         e.isRequest = isRequest
         e.partialHeaders = copy headers
