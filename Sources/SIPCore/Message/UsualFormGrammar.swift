@@ -88,9 +88,11 @@ enum UsualFormGrammar {
     static func via(_ p: UnsafeBufferPointer<UInt8>, want key: GenericParameterGrammar.Wanted? = nil) -> Via? {
         var i = 0
         GenericParameterGrammar.skipLWS(p, &i)
-        guard p.count - i > 9, p[i] | 0x20 == UInt8(ascii: "s"), p[i + 1] | 0x20 == UInt8(ascii: "i"), p[i + 2] | 0x20 == UInt8(ascii: "p"),
-              p[i + 3] == UInt8(ascii: "/"), p[i + 4] == UInt8(ascii: "2"), p[i + 5] == UInt8(ascii: "."), p[i + 6] == UInt8(ascii: "0"),
-              p[i + 7] == UInt8(ascii: "/") else { return nil }
+        // `SIP/2.0/` as one word, the three letters case-folded: `| 0x20`
+        // makes no other byte equal to a lower-case letter.
+        guard p.count - i > 9, let base = p.baseAddress,
+              UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) | 0x20_2020 == 0x2F30_2E32_2F70_6973
+        else { return nil }
         i += 8
         let transportStart = i
         i = CharClass.shortRunEnd(p, from: i, CharClass.tokenBit)
