@@ -71,6 +71,11 @@ Content-Length: 0\r
                 let spelled = Array(name.utf8)
                 let upper = Array(name.uppercased().utf8), lower = Array(name.lowercased().utf8)
                 for variant in [spelled, upper, lower] {
+                    // The first try agrees with the full lookup on every common name.
+                    let padded = variant + Array(repeating: 0x20, count: 8)
+                    let common = padded.withUnsafeBufferPointer { SIPHeaderName.commonID(UnsafeBufferPointer(rebasing: $0[0..<variant.count]), readable: $0.count) }
+                    let isCommon = ["Via", "From", "To", "Call-ID", "CSeq", "Contact", "Content-Length", "Max-Forwards", "Expires"].contains(name)
+                    #expect(common == (isCommon ? SIPHeaderName(name).id : 0), "commonID of \(String(decoding: variant, as: UTF8.self))")
                     let m = try SIPMessage.parse(message(variant))
                     #expect(m.headers[SIPHeaderName(name)] == "0", "\(String(decoding: variant, as: UTF8.self)) at end \(atEnd)")
                 }
@@ -87,6 +92,9 @@ Content-Length: 0\r
                         let wide = padded.withUnsafeBufferPointer { SIPHeaderName.knownID(UnsafeBufferPointer(rebasing: $0[0..<bad.count]), readable: $0.count) }
                         let narrow = bad.withUnsafeBufferPointer { SIPHeaderName.knownID($0, readable: 0) }
                         #expect(wide == narrow && (wide == 0 || SIPHeaderName(id: wide) != SIPHeaderName(name)), "\(text)")
+                        // The parser's first try for the common names takes no near miss either.
+                        let common = padded.withUnsafeBufferPointer { SIPHeaderName.commonID(UnsafeBufferPointer(rebasing: $0[0..<bad.count]), readable: $0.count) }
+                        #expect(common == 0 || common == wide, "\(text): commonID \(common), knownID \(wide)")
                         if let m = try? SIPMessage.parse(message(bad)) {
                             // Accepted only as some other (extension) name, never as the known one.
                             #expect(m.headers[SIPHeaderName(name)] == nil, "\(text) taken as \(name)")

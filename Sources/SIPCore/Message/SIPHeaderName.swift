@@ -145,23 +145,8 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
         // means exactly these bytes: a name the parser has not checked
         // byte by byte is then known to be a token.
         @inline(__always) func matches(_ s: StaticString) -> Bool {
-            let p = s.utf8Start
-            if wide, let base = bytes.baseAddress {
-                let raw = UnsafeRawPointer(base)
-                var k = 0
-                while k < n {
-                    let expected = Self.word(s, from: k)
-                    // 0x20 where the name has a letter (bit 6 set: 0x61-0x7A;
-                    // '-' is 0x2D): the case fold, for letters only.
-                    let fold = (expected >> 1) & 0x2020_2020_2020_2020
-                    let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)) | fold
-                    let keep = n - k >= 8 ? UInt64.max : UInt64.max >> (64 - 8 * UInt64(n - k))
-                    guard w & keep == expected else { return false }
-                    k += 8
-                }
-                return true
-            }
-            return Self.matchesByByte(bytes, p)
+            if wide, let base = bytes.baseAddress { return Self.wordsMatch(UnsafeRawPointer(base), n, s) }
+            return Self.matchesByByte(bytes, s.utf8Start)
         }
         switch n {
         case 1:
@@ -217,6 +202,48 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
             return n
         }
         return table[lowered]?.id ?? 0
+    }
+
+    /// The id of the names nearly every message carries (Via, From, To,
+    /// Call-ID, CSeq, Contact, Expires, Max-Forwards, Content-Length), or 0
+    /// for any other name, or when whole words do not cover this one: the
+    /// parser's first try, small enough to sit inline in its loop, where a
+    /// call to ``knownID(_:readable:)`` cost more than the compare itself.
+    /// Exact as `knownID` is (`ParserTests.knownNamesMatchExactBytesOnly`).
+    @inline(__always)
+    static func commonID(_ bytes: UnsafeBufferPointer<UInt8>, readable: Int) -> UInt8 {
+        let n = bytes.count
+        guard readable >= (n &+ 7) & ~7, let base = bytes.baseAddress else { return 0 }
+        let raw = UnsafeRawPointer(base)
+        switch n {
+        case 2: return wordsMatch(raw, 2, "to") ? 3 : 0
+        case 3: return wordsMatch(raw, 3, "via") ? 1 : 0
+        case 4: return wordsMatch(raw, 4, "from") ? 2 : wordsMatch(raw, 4, "cseq") ? 5 : 0
+        case 7: return wordsMatch(raw, 7, "call-id") ? 4 : wordsMatch(raw, 7, "contact") ? 6 : wordsMatch(raw, 7, "expires") ? 11 : 0
+        case 12: return wordsMatch(raw, 12, "max-forwards") ? 10 : 0
+        case 14: return wordsMatch(raw, 14, "content-length") ? 7 : 0
+        default: return 0
+        }
+    }
+
+    /// The `n` bytes at `base` against the name `s` (lower-case letters
+    /// and '-', `n` bytes long), eight at a time; the words must be
+    /// readable up to the name's end rounded up to eight. Only a letter's
+    /// case is folded, so a match means exactly these bytes.
+    @inline(__always)
+    private static func wordsMatch(_ base: UnsafeRawPointer, _ n: Int, _ s: StaticString) -> Bool {
+        var k = 0
+        while k < n {
+            let expected = word(s, from: k)
+            // 0x20 where the name has a letter (bit 6 set: 0x61-0x7A;
+            // '-' is 0x2D): the case fold, for letters only.
+            let fold = (expected >> 1) & 0x2020_2020_2020_2020
+            let w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: k, as: UInt64.self)) | fold
+            let keep = n - k >= 8 ? UInt64.max : UInt64.max >> (64 - 8 * UInt64(n - k))
+            guard w & keep == expected else { return false }
+            k += 8
+        }
+        return true
     }
 
     /// `bytes` (of the name's length) against the name at `p`, letters

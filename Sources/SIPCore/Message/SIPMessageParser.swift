@@ -151,7 +151,9 @@ enum SIPMessageParser {
             let colonAt: Int
             if colonSeen > line {
                 while nameEnd > line, buf[nameEnd - 1] == sp || buf[nameEnd - 1] == ht { nameEnd -= 1 }
-                knownID = SIPHeaderName.knownID(UnsafeBufferPointer(rebasing: buf[line..<nameEnd]), readable: buf.count - line)
+                let name = UnsafeBufferPointer(rebasing: buf[line..<nameEnd])
+                knownID = SIPHeaderName.commonID(name, readable: buf.count - line)
+                if knownID == 0 { knownID = SIPHeaderName.knownID(name, readable: buf.count - line) }
             }
             if knownID != 0 {
                 colonAt = colonSeen
