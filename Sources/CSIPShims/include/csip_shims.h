@@ -42,7 +42,6 @@ long csip_resident_kb(void);
  * high bit set (csip_high_mask16); p must have 16 readable bytes. SSE2 on
  * x86-64 (always there); a portable loop elsewhere. */
 #include <stdint.h>
-#include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 static inline uint32_t csip_eq_mask16(const void *p, uint8_t c) {

@@ -145,7 +145,7 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
         // means exactly these bytes: a name the parser has not checked
         // byte by byte is then known to be a token.
         @inline(__always) func matches(_ s: StaticString) -> Bool {
-            if wide, let base = bytes.baseAddress { return Self.wordsMatch(UnsafeRawPointer(base), n, s) }
+            if wide, let base = bytes.baseAddress { return CharClass.spellsFolded(UnsafeRawPointer(base), n, s) }
             return Self.matchesByByte(bytes, s.utf8Start)
         }
         switch n {
@@ -217,34 +217,14 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
         guard readable >= (n &+ 7) & ~7, let base = bytes.baseAddress else { return 0 }
         let raw = UnsafeRawPointer(base)
         switch n {
-        case 2: return wordsMatch(raw, 2, "to") ? 3 : 0
-        case 3: return wordsMatch(raw, 3, "via") ? 1 : 0
-        case 4: return wordsMatch(raw, 4, "from") ? 2 : wordsMatch(raw, 4, "cseq") ? 5 : 0
-        case 7: return wordsMatch(raw, 7, "call-id") ? 4 : wordsMatch(raw, 7, "contact") ? 6 : wordsMatch(raw, 7, "expires") ? 11 : 0
-        case 12: return wordsMatch(raw, 12, "max-forwards") ? 10 : 0
-        case 14: return wordsMatch(raw, 14, "content-length") ? 7 : 0
+        case 2: return CharClass.spellsFolded(raw, 2, "to") ? 3 : 0
+        case 3: return CharClass.spellsFolded(raw, 3, "via") ? 1 : 0
+        case 4: return CharClass.spellsFolded(raw, 4, "from") ? 2 : CharClass.spellsFolded(raw, 4, "cseq") ? 5 : 0
+        case 7: return CharClass.spellsFolded(raw, 7, "call-id") ? 4 : CharClass.spellsFolded(raw, 7, "contact") ? 6 : CharClass.spellsFolded(raw, 7, "expires") ? 11 : 0
+        case 12: return CharClass.spellsFolded(raw, 12, "max-forwards") ? 10 : 0
+        case 14: return CharClass.spellsFolded(raw, 14, "content-length") ? 7 : 0
         default: return 0
         }
-    }
-
-    /// The `n` bytes at `base` against the name `s` (lower-case letters
-    /// and '-', `n` bytes long), eight at a time; the words must be
-    /// readable up to the name's end rounded up to eight. Only a letter's
-    /// case is folded, so a match means exactly these bytes.
-    @inline(__always)
-    private static func wordsMatch(_ base: UnsafeRawPointer, _ n: Int, _ s: StaticString) -> Bool {
-        var k = 0
-        while k < n {
-            let expected = word(s, from: k)
-            // 0x20 where the name has a letter (bit 6 set: 0x61-0x7A;
-            // '-' is 0x2D): the case fold, for letters only.
-            let fold = (expected >> 1) & 0x2020_2020_2020_2020
-            let w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: k, as: UInt64.self)) | fold
-            let keep = n - k >= 8 ? UInt64.max : UInt64.max >> (64 - 8 * UInt64(n - k))
-            guard w & keep == expected else { return false }
-            k += 8
-        }
-        return true
     }
 
     /// `bytes` (of the name's length) against the name at `p`, letters
@@ -256,15 +236,6 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
     @inline(never)
     private static func matchesByByte(_ bytes: UnsafeBufferPointer<UInt8>, _ p: UnsafePointer<UInt8>) -> Bool {
         CharClass.equalsIgnoringCase(bytes, UnsafeBufferPointer(start: p, count: bytes.count))
-    }
-
-    /// Up to eight bytes of `s` from `k`, little-endian: for a literal the
-    /// optimiser folds this to a constant.
-    @inline(__always)
-    private static func word(_ s: StaticString, from k: Int) -> UInt64 {
-        var w: UInt64 = 0
-        for j in 0..<min(8, s.utf8CodeUnitCount - k) { w |= UInt64(s.utf8Start[k + j]) << (8 * UInt64(j)) }
-        return w
     }
 
     /// Names whose values may be comma-separated lists (RFC 3261 §7.3.1).

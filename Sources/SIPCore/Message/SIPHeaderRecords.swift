@@ -11,6 +11,8 @@ extension SIPHeaders {
     /// Sendable as an array is: a value is changed only once its buffer
     /// is its own (copy-on-write), so no buffer is written while shared.
     struct Records: RandomAccessCollection, @unchecked Sendable {
+        /// The capacity is kept here: `ManagedBuffer.capacity` asks the
+        /// allocator (a call) on Linux, and every append compares with it.
         struct Header {
             var count: Int
             var capacity: Int

@@ -88,11 +88,8 @@ enum UsualFormGrammar {
     static func via(_ p: UnsafeBufferPointer<UInt8>, want key: GenericParameterGrammar.Wanted? = nil) -> Via? {
         var i = 0
         GenericParameterGrammar.skipLWS(p, &i)
-        // `SIP/2.0/` as one word, the three letters case-folded: `| 0x20`
-        // makes no other byte equal to a lower-case letter.
-        guard p.count - i > 9, let base = p.baseAddress,
-              UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) | 0x20_2020 == 0x2F30_2E32_2F70_6973
-        else { return nil }
+        // `SIP/2.0/` as one word, its three letters case-folded.
+        guard p.count - i > 9, let base = p.baseAddress, CharClass.spellsFolded(UnsafeRawPointer(base + i), 8, "sip/2.0/") else { return nil }
         i += 8
         let transportStart = i
         i = CharClass.shortRunEnd(p, from: i, CharClass.tokenBit)

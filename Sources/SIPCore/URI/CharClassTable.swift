@@ -27,6 +27,37 @@ extension CharClass {
         sameBytes(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount), bytes)
     }
 
+    /// Whether the `n` bytes at `base` spell `s` (`n` bytes of lower-case
+    /// letters and other ASCII: a header name, `sip/2.0/`), a letter's case
+    /// folded, eight bytes at a time; the words must be readable up to the
+    /// end rounded up to eight. Only letters are folded (0x20 where `s` has
+    /// a letter), so a match means exactly these bytes up to case: `-` does
+    /// not take CR, nor `@` a backquote. For a literal the optimiser folds
+    /// the words to constants.
+    @inline(__always)
+    static func spellsFolded(_ base: UnsafeRawPointer, _ n: Int, _ s: StaticString) -> Bool {
+        var k = 0
+        while k < n {
+            let expected = word(s, from: k)
+            // Bit 6 is set in a lower-case letter (0x61-0x7A) and clear in
+            // the digits and punctuation (0x2D '-', 0x2F '/', 0x30-0x39).
+            let fold = (expected >> 1) & 0x2020_2020_2020_2020
+            let w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: k, as: UInt64.self)) | fold
+            let keep = n - k >= 8 ? UInt64.max : UInt64.max >> (64 - 8 * UInt64(n - k))
+            guard w & keep == expected else { return false }
+            k += 8
+        }
+        return true
+    }
+
+    /// Up to eight bytes of `s` from `k`, little-endian.
+    @inline(__always)
+    private static func word(_ s: StaticString, from k: Int) -> UInt64 {
+        var w: UInt64 = 0
+        for j in 0..<min(8, s.utf8CodeUnitCount - k) { w |= UInt64(s.utf8Start[k + j]) << (8 * UInt64(j)) }
+        return w
+    }
+
     /// `token` (RFC 3261 §25.1).
     static let tokenBit: UInt8 = 1
     /// A generic-param value outside quotes: token, `:`, `[`, `]`.
