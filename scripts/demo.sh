@@ -83,9 +83,13 @@ echo "== GET /v1/status"
 
 echo "== a customer (baresip) calls 7001 through kamailio: Opus + SRTP, 10 s of speech both ways"
 pump="python3 testing/audio/pump.py"
-$pump feed "$work/agent_in.fifo" "$work/agent.raw" 12 & $pump feed "$work/far_in.fifo" "$work/far.raw" 12 &
-$pump drain "$work/far_out.fifo" "$work/far_out.raw" 12 &
-HOME="$work" timeout 30 baresip -f "$work/baresip" -e "/dial sip:7001@$addr:$port" -t 11 > "$work/baresip.log" 2>&1 &
+# The customer hangs up once both microphones have played their speech (timed from
+# when each device opened), while they still talk.
+$pump feed "$work/agent_in.fifo" "$work/agent.raw" 14 > "$work/agent_feed.out" & feeds=$!
+$pump feed "$work/far_in.fifo" "$work/far.raw" 14 > "$work/far_feed.out" & feeds="$feeds $!"
+$pump drain "$work/far_out.fifo" "$work/far_out.raw" 18 &
+HOME="$work" timeout 40 baresip -f "$work/baresip" -e "/dial sip:7001@$addr:$port" -t 30 > "$work/baresip.log" 2>&1 &
+far_pid=$!
 for _ in $(seq 1 100); do grep -q "call established" "$work/sipendpointd.log" && break; sleep 0.1; done
 # What the call really touches: pages referenced over 5 s of it (the rest of
 # the resident set is code and data touched at start-up, clean and reclaimable).
@@ -101,7 +105,13 @@ for c in json.load(sys.stdin)["calls"]:
     print("   call %s: %s, codec %s, SRTP %s" % (c["id"], c["state"], c["codec"], c["srtp"]))
     print("   packets sent %s, received %s, lost %s; jitter %s ms; RTT %s ms; MOS %s (interval %s)" % (
         m.get("packets_sent"), m.get("packets_received"), m.get("packets_lost"), m.get("jitter_ms"), m.get("rtt_ms"), m.get("local_mos"), m.get("local_inter_mos")))'
+for _ in $(seq 1 200); do
+  grep -q played "$work/agent_feed.out" && grep -q played "$work/far_feed.out" && break; sleep 0.1
+done
+echo "== the customer hangs up"
+kill -TERM "$far_pid" 2>/dev/null || true
 for _ in $(seq 1 100); do grep -q "call ended" "$work/sipendpointd.log" && break; sleep 0.1; done
+kill $feeds 2>/dev/null || true
 wait $(jobs -p | grep -v -e "^$daemon_pid\$" -e "^$kam_pid\$") 2>/dev/null || true
 grep -E "incoming call|call established|call ended" "$work/sipendpointd.log" | sed 's/^/   /'
 echo "== what each side heard (PESQ, ITU-T P.862.2 wideband)"

@@ -2,7 +2,11 @@
 """Paced audio for ALSA `type file` PCMs (no sound card here).
 
 feed FIFO RAW SECONDS  -- writes RAW (S16_LE mono, 16 kHz) into FIFO, one 20 ms
-                          chunk every 20 ms, then silence, for SECONDS in all.
+                          chunk every 20 ms, then silence, for SECONDS in all;
+                          prints 'played' once RAW and 1 s of silence after it
+                          are written (time enough for the speech to be heard at
+                          the far end: hang up then, while the feed still talks,
+                          as a microphone that went quiet would not end either).
 drain FIFO OUT SECONDS -- reads FIFO one 20 ms chunk every 20 ms (as a sound
                           card would), appending to OUT, for SECONDS.
 Both open the FIFO first (blocking until the other side opens it) and keep
@@ -29,11 +33,15 @@ def feed(fifo, raw, seconds):
     # endpoint moving to another device), the feed waits for the next reader
     # and goes on from the present moment, dropping what nobody heard.
     data = open(raw, "rb").read()
+    played = len(data) // CHUNK + 50  # chunks: the speech and 1 s after it
     fd = os.open(fifo, os.O_WRONLY)
     start = time.monotonic()
     n = 0
     try:
         while n * 0.02 < seconds:
+            if played is not None and n >= played:
+                print("played", flush=True)
+                played = None
             chunk = data[n * CHUNK:(n + 1) * CHUNK]
             try:
                 os.write(fd, chunk + b"\0" * (CHUNK - len(chunk)))

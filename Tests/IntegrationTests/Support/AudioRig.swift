@@ -111,12 +111,20 @@ struct AudioRig {
         return try ChildProcess("/usr/bin/baresip", args, environment: environment)
     }
 
+    /// A PESQ score, and score.py's whole line for failure messages: where
+    /// the speech starts in the recording, the recording's length, and how
+    /// much of the speech it lacks (a call that ended before its speech did).
+    struct PESQ: CustomStringConvertible {
+        var score: Double
+        var description: String
+    }
+
     /// PESQ of `degraded` against `reference` (both 16 kHz raw), `mode` wb or nb.
-    func pesq(reference: String, degraded: String, mode: String) async throws -> Double {
+    func pesq(reference: String, degraded: String, mode: String) async throws -> PESQ {
         let (status, out) = try await runCommand("/usr/bin/env", ["python3", Paths.root.appendingPathComponent("testing/audio/score.py").path,
                                                                       path(reference), path(degraded), mode])
         guard status == 0, let line = out.split(separator: "\n").last(where: { $0.hasPrefix("PESQ") }),
               let score = Double(line.split(separator: " ")[2]) else { throw KamailioError(reason: "PESQ failed: \(out)") }
-        return score
+        return PESQ(score: score, description: String(line))
     }
 }
