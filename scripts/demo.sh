@@ -113,7 +113,7 @@ kill -TERM "$far_pid" 2>/dev/null || true
 for _ in $(seq 1 100); do grep -q "call ended" "$work/sipendpointd.log" && break; sleep 0.1; done
 kill $feeds 2>/dev/null || true
 wait $(jobs -p | grep -v -e "^$daemon_pid\$" -e "^$kam_pid\$") 2>/dev/null || true
-grep -E "incoming call|call established|call ended" "$work/sipendpointd.log" | sed 's/^/   /'
+grep -E "incoming call|call ringing|call connecting|call established|call ended" "$work/sipendpointd.log" | sed 's/^/   /'
 echo "== what each side heard (PESQ, ITU-T P.862.2 wideband)"
 echo "   agent → customer: $(python3 testing/audio/score.py "$work/agent.raw" "$work/far_out.raw" wb)"
 echo "   customer → agent: $(python3 testing/audio/score.py "$work/far.raw" "$work/agent_out.raw" wb)"

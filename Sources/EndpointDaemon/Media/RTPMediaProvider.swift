@@ -12,6 +12,8 @@ final class RTPMediaProvider: CallMediaProvider, @unchecked Sendable {
     init(settings: CallConfiguration) {
         self.settings = settings
         engine = MediaEngine(ports: settings.rtpPorts, devices: settings.devices)
+        // libsrtp's self-tests run at start, not in the first call's answer (a failure is reported per call).
+        if settings.srtp != .disabled { try? SRTPSession.initialiseLibrary() }
     }
 
     var capabilities: MediaCapabilities { settings.capabilities }

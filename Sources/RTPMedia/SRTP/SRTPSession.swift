@@ -41,6 +41,11 @@ public final class SRTPSession: @unchecked Sendable {
         return rc == srtp_err_status_ok ? .success(()) : .failure(MediaError(.library, "srtp_init failed (\(rc.rawValue))"))
     }()
 
+    /// Initialises libsrtp now (once per process): its start-up self-tests
+    /// take about 20 ms, which a daemon pays at start rather than in the
+    /// first SRTP call's answer. Sessions made later find it done.
+    public static func initialiseLibrary() throws(MediaError) { try initialised.get() }
+
     /// `key`: master key || master salt, `suite.keyLength` bytes.
     public init(suite: SRTPSuite, key: [UInt8], inbound: Bool, replayWindow: Int = 1024) throws(MediaError) {
         try Self.initialised.get()
