@@ -46,9 +46,11 @@ import Testing
         let far = try rig.baresip(sipPort: freeSIPPortPair(), codecs: c.baresipCodecs, srtp: c.srtp, dial: "sip:7001@\(kam.address):\(kam.port)", seconds: 40)
         let dialled = ContinuousClock.now
         #expect(await d.log.waitFor("call established", timeout: .seconds(10)), "\(d.log.text)\n\(far.log.text)")
-        // From baresip's start, and at the daemon (its own clock: the INVITE's arrival to the ACK's).
+        // From baresip's start; and by the daemon's own clock, the INVITE's arrival to our 200
+        // (the daemon's part) and the 200 to the ACK's arrival (the far end's and the proxy's).
         let setUp = ContinuousClock.now - dialled
-        let answered = d.log.time(ofFirst: "call established").flatMap { e in d.log.time(ofFirst: "incoming call").map { e.timeIntervalSince($0) } }
+        func span(_ from: String, _ to: String) -> Double { d.log.time(ofFirst: to).flatMap { e in d.log.time(ofFirst: from).map { e.timeIntervalSince($0) } } ?? -1 }
+        let answered = span("incoming call", "call connecting"), acked = span("call connecting", "call established")
         #expect(await kam.log.waitFor("INVITE-ROUTED", timeout: .seconds(3)))
         // The rig's devices run at 16 kHz: opened at that rate whatever the codec (G.711's 8 kHz is
         // converted by the audio thread, not by ALSA), and the thread's scheduling is logged.
@@ -80,8 +82,8 @@ import Testing
         _ = await far.waitForExit(timeout: .seconds(5))
         let tx = try await rig.pesq(reference: "agent.raw", degraded: "far_out.raw", mode: c.mode)
         let rx = try await rig.pesq(reference: "far.raw", degraded: "agent_out.raw", mode: c.mode)
-        print(String(format: "MEASURED call %@ PESQ-%@: agent→far %.2f, far→agent %.2f; MOS (E-model) %@, RTT %@ ms; set up in %@ (INVITE to ACK at the daemon %.3f s)", c.name, c.mode.uppercased(), tx.score, rx.score,
-                     "\(media["local_mos"] ?? "?")", "\(media["rtt_ms"] ?? "?")", "\(setUp)", answered ?? -1))
+        print(String(format: "MEASURED call %@ PESQ-%@: agent→far %.2f, far→agent %.2f; MOS (E-model) %@, RTT %@ ms; set up in %@ (INVITE to 200 at the daemon %.3f s, 200 to ACK %.3f s)", c.name, c.mode.uppercased(), tx.score, rx.score,
+                     "\(media["local_mos"] ?? "?")", "\(media["rtt_ms"] ?? "?")", "\(setUp)", answered, acked))
         // Floors: speech must be intelligible both ways (silence, noise or warped time score near 1;
         // clean calls measure 3.9–4.6 alone, down to 3.2 beside the CPU-heavy tests on 2 cores, so
         // they leave room for scheduling hiccups; agentCallsAgent's floor catches aliasing).
