@@ -267,4 +267,25 @@ import Testing
         let big = [UInt8](repeating: 0, count: 2000)
         #expect(big.withUnsafeBytes { jb.insert(timestamp: 5_000_160, payload: $0, arrivalMicros: 140_000) } == .tooLarge)
     }
+
+    /// A sender that stops (the far end hung up; its BYE is still on the
+    /// way): the open gap's underruns are pending, not yet glitches anyone
+    /// heard; a later packet settles them as underruns.
+    @Test func underrunsOfAnOpenGapArePending() {
+        var jb = JitterBuffer(.init(clockRate: 8000, startDelayMs: 20))
+        let p = [UInt8](repeating: 0xD5, count: 160)
+        func insert(_ k: Int) { _ = p.withUnsafeBytes { jb.insert(timestamp: UInt32(1000 + k * 160), payload: $0, arrivalMicros: Int64(k * 20_000)) } }
+        for k in 0..<20 {
+            insert(k)
+            _ = jb.pull(nowMicros: Int64(k * 20_000 + 10_000))
+        }
+        #expect(jb.underruns == 0 && jb.pendingUnderruns == 0)
+        // The sender stops: three pulls find nothing.
+        for k in 20..<23 { #expect(jb.pull(nowMicros: Int64(k * 20_000 + 10_000)) == .conceal) }
+        #expect(jb.underruns == 3 && jb.pendingUnderruns == 3)
+        // It comes back: the gap was one, and counts.
+        insert(24)
+        _ = jb.pull(nowMicros: Int64(24 * 20_000 + 10_000))
+        #expect(jb.underruns == 3 && jb.pendingUnderruns == 0)
+    }
 }

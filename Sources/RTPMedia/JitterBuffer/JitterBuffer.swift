@@ -138,6 +138,12 @@ public struct JitterBuffer: Sendable {
     public private(set) var late = 0
     public private(set) var droppedForDelay = 0
     public private(set) var underruns = 0
+    /// The underruns of the gap in progress (each one also a concealed
+    /// frame): not yet known to be a glitch anyone heard. A sender that
+    /// stopped (the far end hanging up, its RTP ending before its BYE
+    /// arrives) leaves such a gap for good; the next packet, or the gap
+    /// outlasting half a second, settles them as underruns.
+    public var pendingUnderruns: Int { underrunStreak }
     /// Times a backlog was skipped in one jump.
     public private(set) var resynchronised = 0
     /// Lost frames not concealed again because an underrun had already

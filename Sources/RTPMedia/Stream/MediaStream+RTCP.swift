@@ -116,7 +116,7 @@ extension MediaStream {
     public func statistics() -> StreamStatistics {
         var s = StreamStatistics()
         s.packetsSent = sent.load(ordering: .relaxed)
-        s.concealedFrames = concealed.load(ordering: .relaxed)
+        s.concealedFrames = max(0, concealed.load(ordering: .relaxed) - pendingConcealed.load(ordering: .relaxed))
         s.recoveredFrames = recovered.load(ordering: .relaxed)
         s.jitterBufferMs = bufferDelay.load(ordering: .relaxed)
         s.latePackets = latePackets.load(ordering: .relaxed)

@@ -79,6 +79,8 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         var gap = 0
         /// The CN packets seen so far (vs the network side's count): a new one starts a silence.
         var comfortNoiseSeen = 0
+        /// Frames concealed in the jitter buffer's gap still open (its pending underruns).
+        var gapConcealed = 0
         /// The last frame sent, encoded, with its timestamp: the next packet's
         /// RFC 2198 redundant block (`previousLength` nil: none to repeat).
         let previous = UnsafeMutableRawBufferPointer.allocate(byteCount: MediaStream.largestRepeatedFrame, alignment: 16)
@@ -105,6 +107,8 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
     let sent = Atomic<Int>(0)
     let sentOctets = Atomic<Int>(0)
     let concealed = Atomic<Int>(0)
+    /// Of `concealed`, the frames of the gap still open (``JitterBuffer/pendingUnderruns``).
+    let pendingConcealed = Atomic<Int>(0)
     /// The far end's last comfort-noise level (−dBov), and how many CN
     /// packets came (the audio thread notices a new silence by the count).
     private let comfortNoiseLevel = Atomic<Int>(127)
@@ -263,14 +267,19 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         let out = UnsafeMutableBufferPointer(rebasing: playback[0..<min(a.frameSamples, playback.count)])
         switch a.playout.play(into: out, nowMicros: now, noiseLevel: comfortNoiseLevel.load(ordering: .relaxed)) {
         case .recovered: recovered.add(1, ordering: .relaxed)
-        case .concealed: concealed.add(1, ordering: .relaxed)
+        case .concealed:
+            concealed.add(1, ordering: .relaxed)
+            if a.playout.jitter.pendingUnderruns > 0 { a.gapConcealed += 1 }
         case .silence, .played, .comfortNoise: break
         }
         if !p.receives { out.update(repeating: 0) }
         let jb = a.playout.jitter
+        if jb.pendingUnderruns == 0 { a.gapConcealed = 0 }
         bufferDelay.store(jb.bufferedMs, ordering: .relaxed)
         latePackets.store(jb.late, ordering: .relaxed)
-        underruns.store(jb.underruns, ordering: .relaxed)
+        // A gap still open is not counted yet: at a call's end it is the far end hanging up, not a glitch.
+        underruns.store(jb.underruns - jb.pendingUnderruns, ordering: .relaxed)
+        pendingConcealed.store(a.gapConcealed, ordering: .relaxed)
         droppedForDelay.store(jb.droppedForDelay, ordering: .relaxed)
         resyncs.store(jb.resynchronised, ordering: .relaxed)
     }
