@@ -83,14 +83,15 @@ echo "== GET /v1/status"
 
 echo "== a customer (baresip) calls 7001 through kamailio: Opus + SRTP, 10 s of speech both ways"
 pump="python3 testing/audio/pump.py"
-# The customer hangs up once both microphones have played their speech (timed from
-# when each device opened), while they still talk.
-$pump feed "$work/agent_in.fifo" "$work/agent.raw" 14 > "$work/agent_feed.out" & feeds=$!
-$pump feed "$work/far_in.fifo" "$work/far.raw" 14 > "$work/far_feed.out" & feeds="$feeds $!"
-$pump drain "$work/far_out.fifo" "$work/far_out.raw" 18 &
+# Both talk once the call is up at both ends (talk.cue), and the customer hangs up
+# once both microphones have played their speech, while they still talk.
+$pump feed "$work/agent_in.fifo" "$work/agent.raw" 16 "$work/talk.cue" > "$work/agent_feed.out" & feeds=$!
+$pump feed "$work/far_in.fifo" "$work/far.raw" 16 "$work/talk.cue" > "$work/far_feed.out" & feeds="$feeds $!"
+$pump drain "$work/far_out.fifo" "$work/far_out.raw" 20 &
 HOME="$work" timeout 40 baresip -f "$work/baresip" -e "/dial sip:7001@$addr:$port" -t 30 > "$work/baresip.log" 2>&1 &
 far_pid=$!
 for _ in $(seq 1 100); do grep -q "call established" "$work/sipendpointd.log" && break; sleep 0.1; done
+touch "$work/talk.cue"
 # What the call really touches: pages referenced over 5 s of it (the rest of
 # the resident set is code and data touched at start-up, clean and reclaimable).
 sleep 2

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Paced audio for ALSA `type file` PCMs (no sound card here).
 
-feed FIFO RAW SECONDS  -- writes RAW (S16_LE mono, 16 kHz) into FIFO, one 20 ms
+feed FIFO RAW SECONDS [GO]
+                       -- writes RAW (S16_LE mono, 16 kHz) into FIFO, one 20 ms
                           chunk every 20 ms, then silence, for SECONDS in all;
-                          prints 'played' once RAW and 1 s of silence after it
-                          are written (time enough for the speech to be heard at
-                          the far end: hang up then, while the feed still talks,
-                          as a microphone that went quiet would not end either).
+                          with GO (a path), silence until GO exists, then RAW:
+                          a speaker who starts talking once the call is up at
+                          both ends. Prints 'played' once RAW and 1 s of silence
+                          after it are written (time enough for the speech to be
+                          heard at the far end: hang up then, while the feed
+                          still talks, as a microphone that went quiet would not
+                          end either).
 drain FIFO OUT SECONDS -- reads FIFO one 20 ms chunk every 20 ms (as a sound
                           card would), appending to OUT, for SECONDS.
 Both open the FIFO first (blocking until the other side opens it) and keep
@@ -28,7 +32,7 @@ def paced(seconds, step):
             time.sleep(delay)
 
 
-def feed(fifo, raw, seconds):
+def feed(fifo, raw, seconds, go=None):
     # A microphone that keeps talking: when the reader closes the FIFO (the
     # endpoint moving to another device), the feed waits for the next reader
     # and goes on from the present moment, dropping what nobody heard.
@@ -37,12 +41,15 @@ def feed(fifo, raw, seconds):
     fd = os.open(fifo, os.O_WRONLY)
     start = time.monotonic()
     n = 0
+    talk = None  # the chunk at which the speech began
     try:
         while n * 0.02 < seconds:
-            if played is not None and n >= played:
+            if talk is None and (go is None or os.path.exists(go)):
+                talk = n
+            if talk is not None and played is not None and n - talk >= played:
                 print("played", flush=True)
                 played = None
-            chunk = data[n * CHUNK:(n + 1) * CHUNK]
+            chunk = b"" if talk is None else data[(n - talk) * CHUNK:(n - talk + 1) * CHUNK]
             try:
                 os.write(fd, chunk + b"\0" * (CHUNK - len(chunk)))
             except BrokenPipeError:
@@ -96,4 +103,7 @@ def drain(fifo, out, seconds):
 
 if __name__ == "__main__":
     mode, fifo, path, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
-    (feed if mode == "feed" else drain)(fifo, path, seconds)
+    if mode == "feed":
+        feed(fifo, path, seconds, sys.argv[5] if len(sys.argv) > 5 else None)
+    else:
+        drain(fifo, path, seconds)

@@ -297,15 +297,9 @@ public final class CallManager: SIPRequestRouter, @unchecked Sendable {
         updateHeadset()
     }
 
-    /// The most recent call not held by us whose media is agreed has the
-    /// headset: established, or answered with our answer in the 2xx. RFC
-    /// 3264 lets the answerer send at once; waiting for the ACK (a round
-    /// trip through SIP Server, an SBC, a trunk) would clip the first words
-    /// both ways. A 2xx carrying our offer waits for the answer in the ACK.
+    /// The most recent established call not held by us has the headset.
     private func updateHeadset() {
-        let candidate = calls.values.filter { c in
-            (c.machine.state == .established || (c.machine.state == .connecting && c.machine.stream != nil)) && !c.machine.localHold
-        }.max { $0.since < $1.since }
+        let candidate = calls.values.filter { $0.machine.state == .established && !$0.machine.localHold }.max { $0.since < $1.since }
         guard candidate?.id != activeID else { return }
         if let old = activeID, let c = calls[old] { c.media.setActive(false) }
         activeID = candidate?.id

@@ -85,13 +85,22 @@ struct AudioRig {
 
     /// Feeds both microphones for `seconds` (the first two processes) and
     /// drains the far end's speaker 4 s longer, so a call hung up once the
-    /// feeds end still has a speaker until it is gone.
-    func startPumps(seconds: Double) throws -> [ChildProcess] {
+    /// feeds end still has a speaker until it is gone. With `talkOnCue`,
+    /// both speakers keep silent until ``cueTalk()``: people start talking
+    /// once the call is up at both ends, not when their microphone opens
+    /// (which for an answerer is at its 2xx, before a slow far end listens).
+    func startPumps(seconds: Double, talkOnCue: Bool = false) throws -> [ChildProcess] {
         let pump = Paths.root.appendingPathComponent("testing/audio/pump.py").path
+        let cue = talkOnCue ? [path("talk.cue")] : []
         return try [("feed", "agent_in.fifo", "agent.raw", seconds), ("feed", "far_in.fifo", "far.raw", seconds),
                     ("drain", "far_out.fifo", "far_out.raw", seconds + 4)].map {
-            try ChildProcess("/usr/bin/env", ["python3", pump, $0.0, path($0.1), path($0.2), String($0.3)])
+            try ChildProcess("/usr/bin/env", ["python3", pump, $0.0, path($0.1), path($0.2), String($0.3)] + ($0.0 == "feed" ? cue : []))
         }
+    }
+
+    /// Both speakers (fed with `talkOnCue`) start talking.
+    func cueTalk() {
+        FileManager.default.createFile(atPath: path("talk.cue"), contents: Data())
     }
 
     /// baresip as the far end: its own audio through the rig, `codecs` as
