@@ -89,7 +89,8 @@ public struct StreamStatistics: Sendable, Hashable {
     public var jitterBufferMs = 0
     /// Packets that came after their playout time (counted, not played).
     public var latePackets = 0
-    /// Frames played with nothing received for them yet (the buffer grows by one).
+    /// Frames played with nothing received for them yet (the buffer grows by one);
+    /// a gap still open is not counted (``JitterBuffer/pendingUnderruns``).
     public var underruns = 0
     /// Frames shed to bring the delay down, and backlogs skipped in one jump.
     public var framesDroppedForDelay = 0
