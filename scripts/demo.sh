@@ -81,7 +81,7 @@ echo "== sipendpointd status (from its HTTP control port)"
 echo "== GET /v1/status"
 "$bin" status --json --config "$work/sipendpointd.conf"; echo
 
-echo "== a customer (baresip) calls 7001 through kamailio: Opus + SRTP, 10 s of speech both ways"
+echo "== a customer (baresip) calls 7001 through kamailio: Opus + SRTP, about 8 s of speech each way"
 pump="python3 testing/audio/pump.py"
 # Both talk once the call is up at both ends (talk.cue), and the customer hangs up
 # once both microphones have played their speech, while they still talk.

@@ -39,9 +39,9 @@ import Testing
         let d = try await Daemon(s, environment: rig.environment)
         let control = UInt16(s["sipendpoint.control-port"]!)!
         #expect(await d.log.waitFor("registration registered", timeout: .seconds(10)), "\(d.log.text)")
-        // Both talk once the call is up at both ends (our 2xx opens the agent's microphone,
-        // before a far end slowed by a loaded box listens), and the customer hangs up once both
-        // have played their speech, while they still talk; baresip's own timer is only a backstop.
+        // Both talk once the call is up at both ends (a far end slowed by a loaded box opens its
+        // devices late), and the customer hangs up once both have played their speech, while
+        // they still talk; baresip's own timer is only a backstop.
         let pumps = try rig.startPumps(seconds: 16, talkOnCue: true)
         let far = try rig.baresip(sipPort: freeSIPPortPair(), codecs: c.baresipCodecs, srtp: c.srtp, dial: "sip:7001@\(kam.address):\(kam.port)", seconds: 40)
         let dialled = ContinuousClock.now
@@ -51,7 +51,7 @@ import Testing
         let setUp = ContinuousClock.now - dialled
         func span(_ from: String, _ to: String) -> Double { d.log.time(ofFirst: to).flatMap { e in d.log.time(ofFirst: from).map { e.timeIntervalSince($0) } } ?? -1 }
         let answered = span("incoming call", "call connecting"), acked = span("call connecting", "call established")
-        rig.cueTalk()
+        try rig.cueTalk()
         #expect(await kam.log.waitFor("INVITE-ROUTED", timeout: .seconds(3)))
         // The rig's devices run at 16 kHz: opened at that rate whatever the codec (G.711's 8 kHz is
         // converted by the audio thread, not by ALSA), and the thread's scheduling is logged.

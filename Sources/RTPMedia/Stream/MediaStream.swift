@@ -265,21 +265,21 @@ public final class MediaStream: AudioPeriodHandler, @unchecked Sendable {
         }
         // Play the next frame.
         let out = UnsafeMutableBufferPointer(rebasing: playback[0..<min(a.frameSamples, playback.count)])
-        switch a.playout.play(into: out, nowMicros: now, noiseLevel: comfortNoiseLevel.load(ordering: .relaxed)) {
+        let outcome = a.playout.play(into: out, nowMicros: now, noiseLevel: comfortNoiseLevel.load(ordering: .relaxed))
+        switch outcome {
         case .recovered: recovered.add(1, ordering: .relaxed)
-        case .concealed:
-            concealed.add(1, ordering: .relaxed)
-            if a.playout.jitter.pendingUnderruns > 0 { a.gapConcealed += 1 }
+        case .concealed: concealed.add(1, ordering: .relaxed)
         case .silence, .played, .comfortNoise: break
         }
         if !p.receives { out.update(repeating: 0) }
         let jb = a.playout.jitter
-        if jb.pendingUnderruns == 0 { a.gapConcealed = 0 }
-        bufferDelay.store(jb.bufferedMs, ordering: .relaxed)
-        latePackets.store(jb.late, ordering: .relaxed)
-        // A gap still open is not counted yet: at a call's end it is the far end hanging up, not a glitch.
+        // A gap still open is not counted yet (its underruns, the frames concealed in it): at a
+        // call's end it is the far end hanging up, not a glitch.
+        a.gapConcealed = jb.pendingUnderruns == 0 ? 0 : a.gapConcealed + (outcome == .concealed ? 1 : 0)
         underruns.store(jb.underruns - jb.pendingUnderruns, ordering: .relaxed)
         pendingConcealed.store(a.gapConcealed, ordering: .relaxed)
+        bufferDelay.store(jb.bufferedMs, ordering: .relaxed)
+        latePackets.store(jb.late, ordering: .relaxed)
         droppedForDelay.store(jb.droppedForDelay, ordering: .relaxed)
         resyncs.store(jb.resynchronised, ordering: .relaxed)
     }

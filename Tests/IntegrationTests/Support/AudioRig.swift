@@ -87,8 +87,8 @@ struct AudioRig {
     /// drains the far end's speaker 4 s longer, so a call hung up once the
     /// feeds end still has a speaker until it is gone. With `talkOnCue`,
     /// both speakers keep silent until ``cueTalk()``: people start talking
-    /// once the call is up at both ends, not when their microphone opens
-    /// (which for an answerer is at its 2xx, before a slow far end listens).
+    /// once the call is up at both ends, not when their own microphone
+    /// opens (a slow far end may not listen yet).
     func startPumps(seconds: Double, talkOnCue: Bool = false) throws -> [ChildProcess] {
         let pump = Paths.root.appendingPathComponent("testing/audio/pump.py").path
         let cue = talkOnCue ? [path("talk.cue")] : []
@@ -99,8 +99,8 @@ struct AudioRig {
     }
 
     /// Both speakers (fed with `talkOnCue`) start talking.
-    func cueTalk() {
-        FileManager.default.createFile(atPath: path("talk.cue"), contents: Data())
+    func cueTalk() throws {
+        guard FileManager.default.createFile(atPath: path("talk.cue"), contents: Data()) else { throw KamailioError(reason: "talk cue not created") }
     }
 
     /// baresip as the far end: its own audio through the rig, `codecs` as
